@@ -1,0 +1,70 @@
+"""Chameleon API keys: the application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from app import api, auth, console, database, errors, health, http
+from app.api import auth as api_auth
+from app.cli import keys_cli, users_cli
+from app.config import load_config
+from app.extensions import csrf, db, limiter, login_manager, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Create and configure the application.
+
+    Settings come from the defaults, then ``FLASK_*`` environment variables (and
+    ``DATABASE_URL``), then ``test_config``; see ``app/config.py``.
+    """
+    app = Flask(
+        __name__,
+        static_folder=str(PROJECT_ROOT / "static"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    load_config(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extensions and HTTP plumbing, in the order their request hooks must run."""
+    http.init_app(app)
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    # The X-API-Key hook must run before Flask-Limiter's own before_request hook: the role
+    # limit is keyed by the key's user, so the user has to be known when the limiter runs.
+    api_auth.init_app(app)
+    limiter.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount the sign-in pages, the console, the JSON API and the health checks."""
+    for blueprint in (auth.bp, console.bp, api.bp, health.bp):
+        app.register_blueprint(blueprint)
+    # Keys, not cookies, authenticate the API, so there is no cross-site request to forge.
+    csrf.exempt(api.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Answer every error as JSON under /api and as a page or HTMX fragment elsewhere."""
+    errors.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Add the ``flask users`` and ``flask keys`` command groups."""
+    app.cli.add_command(users_cli)
+    app.cli.add_command(keys_cli)

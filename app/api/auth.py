@@ -1,0 +1,75 @@
+"""The one ``before_request`` hook that authenticates ``X-API-Key`` under /api.
+
+A verified key answers as its user through ``g.api_key`` (an ``AuthenticatedKey``: key id,
+key name, user id, email and role). Flask-Login's ``current_user`` is for the console's
+cookie sessions only and is never consulted under /api.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app, g, request
+
+from app import database
+from app.api.throttle import FailedKeyThrottle
+from app.errors import ApiError
+from app.extensions import limiter
+from app.http import is_api_request
+from app.keys.lookup import KeyLookup
+from app.keys.verify import KeyCheckRefused, KeyRejected, KeyVerifier
+from app.ratelimit import client_address
+
+log = logging.getLogger(__name__)
+
+HEADER = "X-API-Key"
+
+
+def init_app(app: Flask) -> None:
+    """Build this app's verifier and throttle, and register the hook."""
+    app.extensions["key_verifier"] = KeyVerifier(KeyLookup(database.autocommit_engine(app)))
+    app.extensions["failed_key_throttle"] = FailedKeyThrottle(
+        app.config["FAILED_KEY_RATE_LIMIT"],
+        strategy=lambda: limiter.limiter,
+        strategy_name=app.config["RATELIMIT_STRATEGY"],
+        key_prefix=app.config["RATELIMIT_KEY_PREFIX"],
+    )
+    app.before_request(authenticate_api_request)
+
+
+def authenticate_api_request() -> None:
+    """Set ``g.api_key`` for a valid key, or answer 401 (or 429) before any view runs."""
+    if not is_api_request():
+        return
+    throttle: FailedKeyThrottle = current_app.extensions["failed_key_throttle"]
+    address = client_address()
+    presented = request.headers.get(HEADER, "")
+    if not presented:
+        raise ApiError(
+            401, "missing_api_key", f"Missing {HEADER} header", throttle.headers(address)
+        )
+    verifier: KeyVerifier = current_app.extensions["key_verifier"]
+    try:
+        g.api_key = verifier.verify(presented, may_check_hash=lambda: throttle.allows(address))
+    except KeyCheckRefused:
+        raise _too_many_failures(throttle, address) from None
+    except KeyRejected as rejected:
+        # The reason and the address, never the key.
+        log.info("API key refused (%s) from %s", rejected.reason, address)
+        if not throttle.record_failure(address):
+            raise _too_many_failures(throttle, address) from None
+        raise ApiError(
+            401, "invalid_api_key", "API key not found", throttle.headers(address)
+        ) from None
+
+
+def _too_many_failures(throttle: FailedKeyThrottle, address: str) -> ApiError:
+    headers = throttle.headers(address)
+    headers.setdefault("Retry-After", "60")
+    return ApiError(
+        429,
+        "rate_limited",
+        f"Too many failed API key checks from your address. "
+        f"Retry in {headers['Retry-After']} seconds.",
+        headers,
+    )

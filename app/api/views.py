@@ -1,0 +1,64 @@
+"""The caller's own resources: the echo endpoint, who am I, my keys."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import g, jsonify, request
+
+from app.api import bp
+from app.errors import ApiError
+from app.keys import service
+from app.ratelimit import rate_limit_for
+
+
+def json_body() -> Any:
+    """The request's JSON body, or None when it has none; 400 when it is not valid JSON."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        # RecursionError: "[[[[..." nested deeper than the parser goes is bad input too.
+        raise ApiError(400, "bad_request", "The request body is not valid JSON.") from None
+
+
+@bp.route("/endpoint", methods=["GET", "POST"])
+def endpoint():
+    """Echo who called, with which key, and the JSON body they sent."""
+    api_key = g.api_key
+    return jsonify(
+        ok=True,
+        user={"id": api_key.user_id, "email": api_key.email, "role": api_key.role},
+        key={"id": api_key.key_id, "name": api_key.name},
+        received=json_body(),
+    )
+
+
+@bp.get("/me")
+def me():
+    """The user behind the key, with the rate limit their role gives them."""
+    api_key = g.api_key
+    return jsonify(
+        id=api_key.user_id,
+        email=api_key.email,
+        role=api_key.role,
+        rate_limit=rate_limit_for(api_key.role),
+    )
+
+
+@bp.get("/keys")
+def list_keys():
+    """The caller's keys, newest first: never a secret or a hash."""
+    return jsonify(keys=[key.to_dict() for key in service.list_keys(g.api_key.user_id)])
+
+
+@bp.post("/keys/<key_id>/revoke")
+def revoke_key(key_id: str):
+    """Revoke one of the caller's keys (another user's key id is a 404)."""
+    key = service.revoke_key(key_id, owner_id=g.api_key.user_id)
+    if key is None:
+        raise ApiError(404, "not_found", "You have no key with that id.")
+    return jsonify(key.to_dict())

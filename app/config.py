@@ -1,0 +1,139 @@
+"""Configuration: defaults, then ``FLASK_*`` environment variables, then test overrides.
+
+Every setting is a Flask config key. ``DATABASE_URL`` is accepted as an alias for
+``SQLALCHEMY_DATABASE_URI``. A ``SECRET_KEY`` that nobody configured is generated once
+into the instance folder and reused, so sessions survive restarts on one box.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from limits import parse_many
+
+from app.models.user import ROLES
+
+log = logging.getLogger(__name__)
+
+SECRET_KEY_FILE = "secret_key"  # noqa: S105  (a file name, not a secret)
+
+DEFAULTS: dict[str, Any] = {
+    "SECRET_KEY": None,
+    "SQLALCHEMY_DATABASE_URI": None,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    # A moving window counts the exact requests of the last 60 seconds: no double burst
+    # at a minute boundary, and "100 per minute" means exactly 100 in any minute.
+    "RATELIMIT_STRATEGY": "moving-window",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "RATELIMIT_HEADER_RETRY_AFTER_VALUE": "delta-seconds",
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    "RATELIMIT_KEY_PREFIX": "chameleon",
+    "ROLE_RATE_LIMITS": {
+        "standard": "100 per minute",
+        "premium": "500 per minute",
+        "admin": "1000 per minute",
+    },
+    "BCRYPT_ROUNDS": 12,
+    "SIGNUP_ENABLED": True,
+    "MAX_ACTIVE_KEYS_PER_USER": 100,
+    "TRUSTED_PROXY_COUNT": 0,
+    "FAILED_KEY_RATE_LIMIT": "30 per minute",
+    "LOGIN_RATE_LIMIT_PER_ADDRESS": "20 per minute",
+    "LOGIN_RATE_LIMIT_PER_EMAIL": "5 per minute",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    # None means "Secure exactly when the request came over HTTPS"; see app/sessions.py.
+    "SESSION_COOKIE_SECURE": None,
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "WTF_CSRF_TIME_LIMIT": None,
+}
+
+_POSTGRES_SCHEMES = ("postgres://", "postgresql://")
+
+
+def load_config(app: Flask, test_config: Mapping[str, Any] | None = None) -> None:
+    """Fill ``app.config`` in order of precedence and check what the app cannot run without."""
+    app.config.from_mapping(DEFAULTS)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
+    app.config.from_prefixed_env()
+    if "FLASK_SQLALCHEMY_DATABASE_URI" not in os.environ and os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+        # A dead server must fail fast (503), not hang a worker until gunicorn kills it.
+        options.setdefault("pool_pre_ping", True)
+        options.setdefault("connect_args", {}).setdefault("connect_timeout", 5)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
+    app.config["SECRET_KEY"] = str(app.config["SECRET_KEY"])
+    check_rate_limits(app.config)
+
+
+def database_uri(app: Flask) -> str:
+    """Return the configured database URI, or a SQLite file in the instance folder.
+
+    ``postgres://`` and ``postgresql://`` (as hosting platforms hand them out) mean
+    psycopg 3, the driver the ``postgres`` extra installs.
+    """
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not uri:
+        return f"sqlite:///{Path(app.instance_path) / 'chameleon.sqlite3'}"
+    for scheme in _POSTGRES_SCHEMES:
+        if uri.startswith(scheme):
+            return "postgresql+psycopg://" + uri.removeprefix(scheme)
+    return uri
+
+
+def instance_secret_key(instance: Path) -> str:
+    """Read the generated secret key from ``instance/``, creating it (mode 0600) once."""
+    path = instance / SECRET_KEY_FILE
+    if path.exists():
+        return path.read_text().strip()
+    draft = instance / f".{SECRET_KEY_FILE}.{os.getpid()}"
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(secrets.token_hex(32))
+    try:
+        # A hard link never overwrites: when two workers start at once, the first key wins
+        # and both read it back.
+        os.link(draft, path)
+        log.warning(
+            "No SECRET_KEY configured: generated one into %s. Several hosts must share one "
+            "key: set FLASK_SECRET_KEY on each of them.",
+            path,
+        )
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return path.read_text().strip()
+
+
+def check_rate_limits(config: Mapping[str, Any]) -> None:
+    """Fail at start, not on the first request, when a rate limit setting cannot be parsed."""
+    role_limits = config["ROLE_RATE_LIMITS"]
+    if not isinstance(role_limits, Mapping) or set(role_limits) != set(ROLES):
+        raise ValueError(f"ROLE_RATE_LIMITS must map each of {', '.join(ROLES)} to a limit")
+    named = {f"ROLE_RATE_LIMITS[{role}]": limit for role, limit in role_limits.items()}
+    for key in (
+        "FAILED_KEY_RATE_LIMIT",
+        "LOGIN_RATE_LIMIT_PER_ADDRESS",
+        "LOGIN_RATE_LIMIT_PER_EMAIL",
+    ):
+        named[key] = config[key]
+    for key, value in named.items():
+        try:
+            parse_many(value)
+        except ValueError as error:
+            raise ValueError(f"{key} is not a rate limit ({value!r}): {error}") from None

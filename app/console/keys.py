@@ -1,0 +1,108 @@
+"""/api-keys: list, create (shown once) and revoke keys, as HTMX fragments or full pages."""
+
+from __future__ import annotations
+
+import json
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.console import bp
+from app.htmx import is_htmx, render_page_or_fragment
+from app.keys import service
+from app.keys.service import MAX_NAME_LENGTH
+
+
+def _announce(message: str) -> dict[str, str]:
+    # console.js reads this event and speaks it through the page's aria-live region.
+    return {"HX-Trigger": json.dumps({"announce": message})}
+
+
+def _own_key_or_404(key_id: str):
+    key = service.get_key(key_id, owner_id=current_user.id)
+    if key is None:
+        abort(404, "You have no key with that id.")
+    return key
+
+
+@bp.get("/api-keys")
+@login_required
+def index():
+    """The table of the user's keys, newest first, with the create control."""
+    keys = service.list_keys(current_user.id)
+    return render_template("console/index.html", keys=keys)
+
+
+@bp.get("/api-keys/create")
+@login_required
+def new_key():
+    """The create form: a fragment when HTMX asks, a full page otherwise."""
+    return render_page_or_fragment(
+        "console/create.html",
+        "console/_create_form.html",
+        name="",
+        max_length=MAX_NAME_LENGTH,
+    )
+
+
+@bp.post("/api-keys")
+@login_required
+def create_key():
+    """Create a key and show it once: never redirected, flashed or stored in the session."""
+    name = request.form.get("name", "")
+    try:
+        key, secret = service.create_key(
+            current_user,
+            name,
+            rounds=current_app.config["BCRYPT_ROUNDS"],
+            max_active=current_app.config["MAX_ACTIVE_KEYS_PER_USER"],
+        )
+    except service.KeyRefused as refused:
+        body = render_page_or_fragment(
+            "console/create.html",
+            "console/_create_form.html",
+            name=name,
+            error=str(refused),
+            max_length=MAX_NAME_LENGTH,
+        )
+        return body, 422
+    context = {"key": key, "secret": secret, "keys": service.list_keys(current_user.id)}
+    body = render_page_or_fragment(
+        "console/created.html", "console/_created_fragment.html", **context
+    )
+    # The key is in this answer and nowhere else: no cache, proxy or back button keeps it.
+    return body, 200, {"Cache-Control": "no-store", **_announce("Key created")}
+
+
+@bp.get("/api-keys/<key_id>/revoke")
+@login_required
+def confirm_revoke(key_id: str):
+    """Ask before revoking: a row in place for HTMX, a page without JavaScript."""
+    key = _own_key_or_404(key_id)
+    if key.status == "revoked":
+        return redirect(url_for("console.index"))
+    return render_page_or_fragment(
+        "console/revoke.html", "console/_revoke_confirm_row.html", key=key
+    )
+
+
+@bp.get("/api-keys/<key_id>/row")
+@login_required
+def key_row(key_id: str):
+    """One row of the table (what Cancel on the confirmation puts back)."""
+    if not is_htmx():
+        return redirect(url_for("console.index"))
+    return render_template("console/_key_row.html", key=_own_key_or_404(key_id))
+
+
+@bp.post("/api-keys/<key_id>/revoke")
+@login_required
+def revoke_key(key_id: str):
+    """Revoke a key for good; the row turns to Revoked in place (or the page reloads)."""
+    key = service.revoke_key(key_id, owner_id=current_user.id)
+    if key is None:
+        abort(404, "You have no key with that id.")
+    if is_htmx():
+        return render_template("console/_key_row.html", key=key), 200, _announce("Key revoked")
+    flash(f"Key “{key.name}” revoked. Requests using it are now refused.", "success")
+    return redirect(url_for("console.index"))

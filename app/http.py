@@ -1,0 +1,75 @@
+"""HTTP behaviour of every answer: client address, session cookie, security headers."""
+
+from __future__ import annotations
+
+from flask import Flask, Request, Response, request
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+API_PREFIX = "/api/"
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ]
+)
+
+
+def is_api_request(req: Request | None = None) -> bool:
+    """Whether the request is for the JSON API (authenticated by key, never by cookie)."""
+    path = (req or request).path
+    return path.startswith(API_PREFIX) or path == API_PREFIX.rstrip("/")
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, with two changes.
+
+    - Under /api there is no session at all: a cookie sent along is ignored and no answer
+      sets one, so a key, never a browser session, decides who is calling.
+    - ``SESSION_COOKIE_SECURE = None`` (the default) marks the cookie Secure exactly when
+      the request came over HTTPS, so ``make run`` on http://127.0.0.1 can sign in and a
+      deployment behind TLS gets Secure cookies without a setting.
+    """
+
+    def open_session(self, app: Flask, req: Request) -> SessionMixin | None:
+        """Open the cookie session, except under /api."""
+        if is_api_request(req):
+            return self.null_session_class()
+        return super().open_session(app, req)
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Secure when configured so, or (unconfigured) when the request is HTTPS."""
+        configured = app.config["SESSION_COOKIE_SECURE"]
+        return request.is_secure if configured is None else bool(configured)
+
+
+def add_security_headers(response: Response) -> Response:
+    """Set the security headers every answer carries."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Trust ``TRUSTED_PROXY_COUNT`` proxies, install the session rules, add the headers."""
+    proxies = int(app.config["TRUSTED_PROXY_COUNT"])
+    if proxies > 0:
+        # Only then is X-Forwarded-For believed; otherwise the socket address is the client.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
+        )
+    app.session_interface = SessionInterface()
+    app.after_request(add_security_headers)

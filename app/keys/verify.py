@@ -1,0 +1,188 @@
+"""Verify a presented key: cheap checks first, bcrypt at most once per key per process.
+
+The order is the point:
+
+1. shape and checksum: a typo or an invented key never reaches the database or bcrypt;
+2. one indexed read of the key id, with the owner's role and active flag and the key's
+   revoked state, on every request, so revocation is effective on the very next request;
+3. ``bcrypt.checkpw`` only when this process has not yet verified this exact key against
+   this exact hash. A success is remembered in a bounded in-process cache keyed by an HMAC
+   of the key under a per-process random secret, so the cache never holds a key and a
+   memory dump of it is useless elsewhere.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import secrets
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from app.hashing import check_secret
+from app.keys.format import parse_key
+from app.keys.lookup import KeyLookup, StoreUnavailable
+from app.models.columns import utcnow
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CACHE_SIZE = 10_000
+TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthenticatedKey:
+    """Who a verified key speaks for; what the API views see as ``g.api_key``."""
+
+    key_id: str
+    name: str
+    user_id: int
+    email: str
+    role: str
+
+
+class KeyRejected(Exception):
+    """The presented key does not authenticate.
+
+    ``reason`` (malformed, unknown, revoked, inactive_user, wrong_secret) is for logs and
+    tests; every client gets the same "API key not found".
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class KeyCheckRefused(Exception):
+    """A bcrypt check was needed but the caller's budget for failed checks is spent."""
+
+
+class _Entry:
+    __slots__ = ("key_hash", "touched_at")
+
+    def __init__(self, key_hash: str, touched_at: float) -> None:
+        self.key_hash = key_hash
+        self.touched_at = touched_at
+
+
+class VerifiedKeyCache:
+    """A bounded LRU of keys this process has verified, keyed by an HMAC of the key."""
+
+    def __init__(self, max_entries: int = DEFAULT_CACHE_SIZE) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[bytes, _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+        self.reset()
+        _caches.add(self)
+
+    def reset(self) -> None:
+        """Forget everything and pick a new secret (also done in every forked worker)."""
+        with self._lock:
+            self._secret = secrets.token_bytes(32)
+            self._entries.clear()
+
+    def digest(self, key: str) -> bytes:
+        """The cache key for ``key``: HMAC-SHA256 under this process's secret."""
+        return hmac.digest(self._secret, key.encode("ascii"), "sha256")
+
+    def get(self, digest: bytes) -> _Entry | None:
+        """The entry for ``digest``, marked as recently used, or None."""
+        with self._lock:
+            entry = self._entries.get(digest)
+            if entry is not None:
+                self._entries.move_to_end(digest)
+            return entry
+
+    def put(self, digest: bytes, key_hash: str, touched_at: float) -> _Entry:
+        """Remember that the key behind ``digest`` matched ``key_hash``."""
+        entry = _Entry(key_hash, touched_at)
+        with self._lock:
+            self._entries[digest] = entry
+            self._entries.move_to_end(digest)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return entry
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_caches: weakref.WeakSet[VerifiedKeyCache] = weakref.WeakSet()
+
+
+def _reset_caches_after_fork() -> None:
+    # A forked gunicorn worker (with preload_app) must not share its parent's secret.
+    for cache in list(_caches):
+        cache.reset()
+
+
+os.register_at_fork(after_in_child=_reset_caches_after_fork)
+
+
+class KeyVerifier:
+    """Turn a presented key into an ``AuthenticatedKey`` or a refusal."""
+
+    def __init__(
+        self,
+        lookup: KeyLookup,
+        cache: VerifiedKeyCache | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.lookup = lookup
+        self.cache = cache if cache is not None else VerifiedKeyCache()
+        self.clock = clock
+
+    def verify(self, presented: str, may_check_hash: Callable[[], bool]) -> AuthenticatedKey:
+        """Verify ``presented``; ``may_check_hash`` is asked before any bcrypt call.
+
+        Raises ``KeyRejected`` for a key that does not authenticate and ``KeyCheckRefused``
+        when bcrypt would be needed but ``may_check_hash()`` says no.
+        """
+        parsed = parse_key(presented)
+        if parsed is None:
+            raise KeyRejected("malformed")
+        record = self.lookup.find(parsed.key_id)
+        if record is None:
+            raise KeyRejected("unknown")
+        if record.revoked:
+            raise KeyRejected("revoked")
+        if not record.user_active:
+            raise KeyRejected("inactive_user")
+
+        digest = self.cache.digest(parsed.value)
+        entry = self.cache.get(digest)
+        now = self.clock()
+        if entry is None or not hmac.compare_digest(entry.key_hash, record.key_hash):
+            if not may_check_hash():
+                raise KeyCheckRefused
+            if not check_secret(parsed.value.encode("ascii"), record.key_hash):
+                raise KeyRejected("wrong_secret")
+            entry = self.cache.put(digest, record.key_hash, touched_at=now)
+            self._touch(record.id, entry, now)
+        elif now - entry.touched_at >= TOUCH_INTERVAL.total_seconds():
+            self._touch(record.id, entry, now)
+
+        return AuthenticatedKey(
+            key_id=record.key_id,
+            name=record.name,
+            user_id=record.user_id,
+            email=record.email,
+            role=record.role,
+        )
+
+    def _touch(self, key_pk: int, entry: _Entry, now: float) -> None:
+        # At most one write a minute per key and process, so a busy key does not turn
+        # every read into a write; "Last used" is accurate to a minute.
+        entry.touched_at = now
+        try:
+            self.lookup.touch(key_pk, utcnow(), TOUCH_INTERVAL)
+        except StoreUnavailable:
+            # Bookkeeping, not a decision: the key was verified against a fresh read, so
+            # the request goes on and the next minute tries again.
+            log.warning("could not record the use of a key", exc_info=True)

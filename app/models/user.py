@@ -1,0 +1,65 @@
+"""The user: an email, a bcrypt password hash, a role and an active flag."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask_login import UserMixin
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.columns import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from app.models.api_key import ApiKey
+
+ROLES = ("standard", "premium", "admin")
+
+
+def normalize_email(email: str) -> str:
+    """Return the form in which an email is stored and compared (trimmed, lower case)."""
+    return email.strip().lower()
+
+
+class User(UserMixin, db.Model):
+    """A person who signs in to the console and owns API keys."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored normalized, so the unique index is case-insensitive on every database.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(60))
+    role: Mapped[str] = mapped_column(String(16), default="standard")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    keys: Mapped[list[ApiKey]] = relationship(back_populates="user")
+
+    @property
+    def is_active(self) -> bool:
+        """Tell Flask-Login whether this user may sign in."""
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether the user has the admin role."""
+        return self.role == "admin"
+
+    def to_dict(self, key_count: int | None = None) -> dict[str, object]:
+        """The user as the admin API shows it: never the password hash."""
+        data: dict[str, object] = {
+            "id": self.id,
+            "email": self.email,
+            "role": self.role,
+            "active": self.active,
+            "created_at": self.created_at.isoformat(),
+        }
+        if key_count is not None:
+            data["active_keys"] = key_count
+        return data
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role}>"

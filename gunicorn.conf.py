@@ -1,0 +1,60 @@
+"""gunicorn settings for production: ``gunicorn wsgi:app`` (reads this file by default).
+
+Every value can be set from the environment, and gunicorn's own flags (``-w 4``,
+``-b 0.0.0.0:8000``) still win over this file.
+"""
+
+import os
+import sys
+
+_storage = os.environ.get("FLASK_RATELIMIT_STORAGE_URI", "memory://")
+_shared_limits = not _storage.startswith("memory://")
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+# One worker while rate limits are counted in process memory (see on_starting).
+workers = int(
+    os.environ.get("WEB_CONCURRENCY", (os.cpu_count() or 1) * 2 + 1 if _shared_limits else 1)
+)
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+# On SIGTERM a worker finishes the requests it has (up to this long) before it exits.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
+max_requests_jitter = max_requests // 10
+if os.path.isdir("/dev/shm"):  # noqa: S108  (gunicorn's own advice for worker_tmp_dir)
+    # Worker heartbeats on a RAM disk: a slow disk cannot make gunicorn kill healthy workers.
+    worker_tmp_dir = "/dev/shm"  # noqa: S108
+
+# Believe X-Forwarded-* only from proxies the app trusts (TRUSTED_PROXY_COUNT); the app's
+# ProxyFix does the rest. With no trusted proxy nobody can claim to be HTTPS or another IP.
+_trusted_proxies = int(os.environ.get("FLASK_TRUSTED_PROXY_COUNT", "0") or 0)
+forwarded_allow_ips = (
+    os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1") if _trusted_proxies > 0 else ""
+)
+
+# Method, path (never the query string), status, size and time: no header value, so never
+# a key, and no query string, so not even a key pasted into a URL by mistake.
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+errorlog = os.environ.get("GUNICORN_ERRORLOG", "-")
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+
+
+def _refuse_unshared_limits(workers_count: int) -> None:
+    if workers_count > 1 and not _shared_limits:
+        sys.exit(
+            f"Refusing to start {workers_count} workers with rate limits in process memory "
+            f"(memory://): each worker would grant the whole budget again. Set "
+            f"FLASK_RATELIMIT_STORAGE_URI=redis://host:6379/0, or run one worker."
+        )
+
+
+def on_starting(server):
+    """Refuse several workers that would each count rate limits on their own."""
+    _refuse_unshared_limits(server.cfg.workers)
+
+
+def nworkers_changed(server, new_value, old_value):
+    """The same check when workers are added at run time (SIGTTIN)."""
+    _refuse_unshared_limits(new_value)
