@@ -26,6 +26,12 @@ if os.path.isdir("/dev/shm"):  # noqa: S108  (gunicorn's own advice for worker_t
     # Worker heartbeats on a RAM disk: a slow disk cannot make gunicorn kill healthy workers.
     worker_tmp_dir = "/dev/shm"  # noqa: S108
 
+# gunicorn 27's control socket defaults to one path per user, which several gunicorns on
+# one host would fight over; turn it on explicitly if you use gunicornc.
+control_socket_disable = os.environ.get("GUNICORN_CONTROL_SOCKET", "") == ""
+if not control_socket_disable:
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+
 # Believe X-Forwarded-* only from proxies the app trusts (TRUSTED_PROXY_COUNT); the app's
 # ProxyFix does the rest. With no trusted proxy nobody can claim to be HTTPS or another IP.
 _trusted_proxies = int(os.environ.get("FLASK_TRUSTED_PROXY_COUNT", "0") or 0)
