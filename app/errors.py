@@ -11,7 +11,7 @@ import logging
 import math
 import time
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -95,7 +95,12 @@ def render_error(status: int, code: str, message: str, headers: dict[str, str] |
         # Show the message in the page's message area, not in whatever the request targeted.
         headers = {**(headers or {}), "HX-Retarget": "#messages", "HX-Reswap": "innerHTML"}
     else:
-        body = render_template("errors/error.html", status=status, title=title, message=message)
+        body = render_template(
+            "errors/error.html",
+            status=status,
+            title=title,
+            message=message,
+        )
     return body, status, headers or {}
 
 
@@ -107,6 +112,8 @@ def handle_http_exception(error: HTTPException):
 
 def handle_rate_limit(error: RateLimitExceeded):
     """A Flask-Limiter breach: 429 saying when to retry (headers come from the limiter)."""
+    if error.response is not None:
+        return error.response  # the limit's own answer, such as the sign-in form
     current = limiter.current_limit
     wait = max(1, math.ceil(current.reset_at - time.time())) if current else 60
     message = f"Rate limit of {error.description} exceeded. Retry in {wait} seconds."
@@ -122,6 +129,8 @@ def handle_csrf_error(error: CSRFError):
 def handle_database_down(error: Exception):
     """The database did not answer: 503, never a guess and never a traceback."""
     log.error("database unavailable: %s", error)
+    # Rendering the page asks who is signed in; app/auth knows not to ask the database again.
+    g.database_down = True
     message = "The service is temporarily unavailable. Try again shortly."
     headers = {"Retry-After": str(RETRY_AFTER_UNAVAILABLE_SECONDS)}
     return render_error(503, "unavailable", message, headers)

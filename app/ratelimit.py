@@ -7,7 +7,7 @@ ever puts a key into a limiter storage key: only user ids and client addresses.
 
 from __future__ import annotations
 
-from flask import current_app, g, request
+from flask import Response, current_app, g, request
 
 
 def client_address() -> str:
@@ -46,3 +46,13 @@ def role_limit() -> str:
 def not_an_api_user() -> bool:
     """Exempt every request that is not authenticated by an API key from the role budget."""
     return g.get("api_key") is None
+
+
+def keep_retry_after_for_refusals(response: Response) -> Response:
+    """Drop the ``Retry-After`` Flask-Limiter adds to every answer, except 429 and 503.
+
+    On a 200 it would tell well-behaved clients to wait for no reason.
+    """
+    if response.status_code not in (429, 503):
+        response.headers.pop("Retry-After", None)
+    return response

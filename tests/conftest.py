@@ -382,3 +382,41 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+@dataclass(frozen=True)
+class ConsoleSite:
+    """A real gunicorn serving the console, and a user who can sign in to it."""
+
+    url: str
+    user: UserInfo
+    server: LiveServer
+
+
+@pytest.fixture
+def console_site(database_url: str, gunicorn, factory: Factory) -> ConsoleSite:
+    """One gunicorn worker on this test's database, with a standard user and no keys yet."""
+    user = factory.user("browser@example.com")
+    server = gunicorn(database_url, workers=1)
+    return ConsoleSite(server.url, user, server)
+
+
+@pytest.fixture
+def browser_context(browser) -> Iterator:
+    """Open Playwright contexts on the session's browser: ``browser_context(**options)``.
+
+    Each context has short timeouts (a console page answers in milliseconds) and is closed
+    when the test ends.
+    """
+    contexts = []
+
+    def open_context(**options):
+        context = browser.new_context(**options)
+        context.set_default_timeout(5_000)
+        context.set_default_navigation_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield open_context
+    for context in contexts:
+        context.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, redirect, request, url_for
+from flask import Blueprint, Response, g, redirect, request, url_for
 
 from app.extensions import db, login_manager
 from app.htmx import is_htmx
@@ -20,6 +20,8 @@ login_manager.login_message_category = "info"
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """The signed-in user, unless they have been deactivated since signing in."""
+    if g.get("database_down"):
+        return None  # the 503 page is being rendered: show it signed out
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
     return user if user is not None and user.active else None
 

@@ -1,0 +1,180 @@
+"""Verification cost and safety: cheap checks first, bcrypt once per key per process."""
+
+from __future__ import annotations
+
+import logging
+import string
+
+import bcrypt
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import event
+
+from app.extensions import db
+from app.keys.format import checksum, generate_key
+from app.keys.verify import VerifiedKeyCache
+
+
+@pytest.fixture
+def bcrypt_calls(monkeypatch):
+    """Count calls to bcrypt.checkpw (the real one still runs)."""
+    calls = []
+    real = bcrypt.checkpw
+
+    def counting(password, hashed):
+        calls.append(password)
+        return real(password, hashed)
+
+    monkeypatch.setattr(bcrypt, "checkpw", counting)
+    return calls
+
+
+@pytest.fixture
+def database_checkouts(app):
+    """Count connections taken from every pool the app has, the key lookup's included."""
+    checkouts = []
+    with app.app_context():
+        engines = [*db.engines.values(), app.extensions["key_verifier"].lookup.engine]
+    for engine in engines:
+        event.listen(engine, "checkout", lambda *args: checkouts.append(1))
+    return checkouts
+
+
+@pytest.fixture
+def key(factory):
+    user = factory.user()
+    return factory.key(user)[1]
+
+
+def me(client, presented):
+    return client.get("/api/me", headers={"X-API-Key": presented})
+
+
+@pytest.mark.parametrize(
+    "presented",
+    [
+        "ck_",
+        "garbage",
+        "ck_" + "A" * 51,  # the right length, a wrong checksum
+        "x" * 10_000,
+        "ck_AAAAAAAAAAAA_" + "B" * 32 + "\x00" * 6,
+    ],
+)
+def test_malformed_or_bad_checksum_never_queries_the_database_or_bcrypt(
+    client, key, bcrypt_calls, database_checkouts, presented
+):
+    response = me(client, presented)
+    assert response.status_code == 401
+    assert bcrypt_calls == []
+    assert database_checkouts == []
+
+
+def test_a_mistyped_real_key_never_reaches_the_database(
+    client, key, bcrypt_calls, database_checkouts
+):
+    typo = key[:20] + ("A" if key[20] != "A" else "B") + key[21:]
+    assert me(client, typo).status_code == 401
+    assert bcrypt_calls == []
+    assert database_checkouts == []
+
+
+def test_second_request_with_the_same_key_does_not_call_bcrypt(client, key, bcrypt_calls):
+    assert me(client, key).status_code == 200
+    assert len(bcrypt_calls) == 1
+    for _ in range(5):
+        assert me(client, key).status_code == 200
+    assert len(bcrypt_calls) == 1
+
+
+def test_every_request_reads_the_key_row(client, key, database_checkouts):
+    me(client, key)
+    before = len(database_checkouts)
+    me(client, key)
+    assert len(database_checkouts) == before + 1  # one read: revocations are never stale
+
+
+def test_a_wrong_secret_for_a_verified_key_id_still_runs_bcrypt_and_fails(
+    client, factory, bcrypt_calls
+):
+    user = factory.user()
+    key_id, secret = factory.key(user)
+    assert me(client, secret).status_code == 200
+    body = f"ck_{key_id}_{generate_key().value[16:-6]}"
+    assert me(client, body + checksum(body)).status_code == 401
+    assert len(bcrypt_calls) == 2
+
+
+def test_cache_is_bounded_and_never_holds_the_key():
+    cache = VerifiedKeyCache(max_entries=2)
+    keys = [generate_key().value for _ in range(3)]
+    for number, key in enumerate(keys):
+        cache.put(cache.digest(key), f"hash{number}", touched_at=0.0)
+    assert len(cache) == 2
+    assert cache.get(cache.digest(keys[0])) is None  # the least recently used went first
+    assert cache.get(cache.digest(keys[2])).key_hash == "hash2"
+    for digest in cache._entries:
+        assert all(key.encode() not in digest for key in keys)
+
+
+def test_last_used_is_written_at_most_once_a_minute(app, client, factory):
+    user = factory.user()
+    _, secret = factory.key(user)
+    verifier = app.extensions["key_verifier"]
+    now = [1000.0]
+    verifier.clock = lambda: now[0]
+    updates = []
+    event.listen(
+        verifier.lookup.engine,
+        "before_cursor_execute",
+        lambda conn, cursor, statement, *rest: (
+            updates.append(statement) if statement.startswith("UPDATE") else None
+        ),
+    )
+    for _ in range(10):
+        assert me(client, secret).status_code == 200
+    assert len(updates) == 1
+    now[0] += 61
+    assert me(client, secret).status_code == 200
+    assert len(updates) == 2
+    listed = client.get("/api/keys", headers={"X-API-Key": secret}).json["keys"]
+    assert listed[0]["last_used_at"] is not None
+
+
+HEADER_TEXT = st.text(
+    alphabet=st.characters(min_codepoint=1, max_codepoint=255, blacklist_characters="\r\n"),
+    max_size=200,
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    value=st.one_of(
+        HEADER_TEXT,
+        st.builds(lambda s: "ck_" + s, HEADER_TEXT),
+        st.text(alphabet=string.ascii_letters + string.digits + "_", min_size=54, max_size=54),
+    )
+)
+def test_any_header_value_gets_200_401_or_429(client, key, value):
+    response = me(client, value)
+    assert response.status_code in (200, 401, 429)
+    assert response.is_json
+
+
+def test_the_full_key_never_appears_in_logs(app, client, runner, factory, caplog):
+    caplog.set_level(logging.DEBUG)
+    factory.user("ada@example.com")
+    created = runner.invoke(args=["keys", "create", "ada@example.com", "--name", "Logged?"])
+    key = created.stdout.splitlines()[-1]
+    me(client, key)
+    me(client, key[:-1] + ("A" if key[-1] != "A" else "B"))
+    client.post("/api/endpoint", headers={"X-API-Key": key}, data="{not json")
+    client.get(f"/api/me?api_key={key}")
+    key_id = key[3:15]
+    client.post(f"/api/keys/{key_id}/revoke", headers={"X-API-Key": key})
+    me(client, key)  # revoked
+    assert caplog.records, "expected some log records to search"
+    assert key not in caplog.text
+    assert key[16:-6] not in caplog.text  # not even the secret part alone

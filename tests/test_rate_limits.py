@@ -1,0 +1,180 @@
+"""Budgets by role, shared by a user's keys, and walls against guessing keys and passwords."""
+
+from __future__ import annotations
+
+import bcrypt
+import pytest
+
+from app.keys.format import checksum, generate_key
+
+from conftest import csrf_token
+
+
+def me(client, key, **kwargs):
+    return client.get("/api/me", headers={"X-API-Key": key}, **kwargs)
+
+
+def spend(client, key, count):
+    statuses = [me(client, key).status_code for _ in range(count)]
+    assert statuses == [200] * count
+    return statuses
+
+
+@pytest.mark.parametrize(("role", "budget"), [("standard", 100), ("premium", 500), ("admin", 1000)])
+def test_the_request_after_the_budget_is_429_until_the_window_moves(
+    client, factory, clock, role, budget
+):
+    user = factory.user(role=role)
+    _, key = factory.key(user)
+    spend(client, key, budget)
+    refused = me(client, key)
+    assert refused.status_code == 429
+    assert refused.json["error"]["code"] == "rate_limited"
+    assert "Retry in" in refused.json["error"]["message"]
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert refused.headers["X-RateLimit-Limit"] == str(budget)
+    assert refused.headers["X-RateLimit-Remaining"] == "0"
+
+    clock.advance(30)
+    assert me(client, key).status_code == 429  # a moving window: no reset at a boundary
+    clock.advance(31)
+    assert me(client, key).status_code == 200
+
+
+def test_remaining_counts_down(client, factory):
+    _, key = factory.key(factory.user())
+    first, second = me(client, key), me(client, key)
+    assert first.headers["X-RateLimit-Limit"] == "100"
+    assert int(first.headers["X-RateLimit-Remaining"]) == 99
+    assert int(second.headers["X-RateLimit-Remaining"]) == 98
+    assert "Retry-After" not in first.headers  # only refusals say when to retry
+
+
+def test_two_keys_of_one_user_share_the_budget(client, factory, clock):
+    user = factory.user()
+    _, first = factory.key(user, "first")
+    _, second = factory.key(user, "second")
+    spend(client, first, 60)
+    spend(client, second, 40)
+    assert me(client, first).status_code == 429
+    assert me(client, second).status_code == 429
+
+
+def test_other_users_are_not_affected(client, factory, clock):
+    _, busy = factory.key(factory.user())
+    _, calm = factory.key(factory.user())
+    spend(client, busy, 100)
+    assert me(client, busy).status_code == 429
+    assert me(client, calm).status_code == 200
+
+
+def test_promoting_a_user_raises_the_limit_on_the_next_request(client, factory, clock):
+    user = factory.user()
+    _, key = factory.key(user)
+    spend(client, key, 100)
+    assert me(client, key).status_code == 429
+    factory.set_role(user, "premium")
+    response = me(client, key)
+    assert response.status_code == 200
+    assert response.headers["X-RateLimit-Limit"] == "500"
+
+
+@pytest.fixture
+def bcrypt_calls(monkeypatch):
+    calls = []
+    real = bcrypt.checkpw
+    monkeypatch.setattr(bcrypt, "checkpw", lambda *a: calls.append(1) or real(*a))
+    return calls
+
+
+def wrong_secret_for(key_id: str) -> str:
+    body = f"ck_{key_id}_{generate_key().value[16:-6]}"
+    return body + checksum(body)
+
+
+def test_failed_key_checks_hit_429_before_bcrypt_runs(client, factory, clock, bcrypt_calls):
+    key_id, _ = factory.key(factory.user())
+    statuses = [me(client, wrong_secret_for(key_id)).status_code for _ in range(30)]
+    assert statuses == [401] * 30
+    assert len(bcrypt_calls) == 30
+    for _ in range(20):
+        refused = me(client, wrong_secret_for(key_id))
+        assert refused.status_code == 429
+        assert refused.json["error"]["code"] == "rate_limited"
+        assert int(refused.headers["Retry-After"]) >= 1
+    assert len(bcrypt_calls) == 30  # the flood never reached bcrypt
+
+    clock.advance(61)
+    assert me(client, wrong_secret_for(key_id)).status_code == 401
+
+
+def test_malformed_keys_count_as_failures_too(client, clock):
+    statuses = [me(client, f"guess-{n}").status_code for n in range(31)]
+    assert statuses == [401] * 30 + [429]
+
+
+def test_a_throttled_address_keeps_using_keys_it_already_proved(client, factory, clock):
+    _, good = factory.key(factory.user())
+    assert me(client, good).status_code == 200  # verified once in this process
+    for n in range(31):
+        me(client, f"guess-{n}")
+    assert me(client, "guess").status_code == 429
+    assert me(client, good).status_code == 200
+    # A valid key this process has not verified yet would need bcrypt: it waits.
+    _, fresh = factory.key(factory.user())
+    assert me(client, fresh).status_code == 429
+    clock.advance(61)
+    assert me(client, fresh).status_code == 200
+
+
+def test_failures_are_counted_per_address(client, clock):
+    for n in range(31):
+        me(client, f"guess-{n}", environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    assert me(client, "guess", environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code == 429
+    assert me(client, "guess", environ_base={"REMOTE_ADDR": "10.0.0.2"}).status_code == 401
+
+
+def test_x_forwarded_for_is_ignored_unless_proxies_are_trusted(client, clock):
+    for n in range(31):
+        client.get("/api/me", headers={"X-API-Key": f"g{n}", "X-Forwarded-For": f"192.0.2.{n}"})
+    spoofed = client.get("/api/me", headers={"X-API-Key": "g", "X-Forwarded-For": "198.51.100.7"})
+    assert spoofed.status_code == 429  # every spoofed address was the same socket address
+
+
+@pytest.mark.parametrize("config_overrides", [{"TRUSTED_PROXY_COUNT": 1}])
+def test_x_forwarded_for_is_believed_from_a_trusted_proxy(client, clock, config_overrides):
+    for n in range(31):
+        client.get("/api/me", headers={"X-API-Key": f"g{n}", "X-Forwarded-For": "192.0.2.1"})
+    limited = client.get("/api/me", headers={"X-API-Key": "g", "X-Forwarded-For": "192.0.2.1"})
+    assert limited.status_code == 429
+    other = client.get("/api/me", headers={"X-API-Key": "g", "X-Forwarded-For": "192.0.2.2"})
+    assert other.status_code == 401
+
+
+def login_attempt(client, email, password="wrong password", address="127.0.0.1"):
+    token = csrf_token(client)
+    return client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def test_sign_in_attempts_per_email_over_the_budget_get_429(client, factory, clock):
+    user = factory.user("ada@example.com")
+    statuses = [login_attempt(client, user.email).status_code for _ in range(5)]
+    assert statuses == [422] * 5
+    refused = login_attempt(client, user.email, password=user.password)
+    assert refused.status_code == 429
+    assert "Too many sign-in attempts" in refused.get_data(as_text=True)
+    # Another email from the same address is still fine.
+    assert login_attempt(client, "other@example.com").status_code == 422
+    clock.advance(61)
+    assert login_attempt(client, user.email, password=user.password).status_code == 302
+
+
+def test_sign_in_attempts_per_address_over_the_budget_get_429(client, clock):
+    statuses = [login_attempt(client, f"u{n}@example.com").status_code for n in range(20)]
+    assert statuses == [422] * 20
+    assert login_attempt(client, "u99@example.com").status_code == 429
+    assert login_attempt(client, "u99@example.com", address="10.9.9.9").status_code == 422
