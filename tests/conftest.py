@@ -353,7 +353,8 @@ def wait_until_serving(server: LiveServer, timeout: float = 30) -> None:
         try:
             if requests.get(f"{server.url}/livez", timeout=1).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:
+            # Refused, or bound by the master while the workers still boot (a read timeout).
             pass
         time.sleep(0.1)
     pytest.fail(f"gunicorn did not answer within {timeout}s:\n{server.log()}")
