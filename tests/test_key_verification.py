@@ -178,3 +178,15 @@ def test_the_full_key_never_appears_in_logs(app, client, runner, factory, caplog
     assert caplog.records, "expected some log records to search"
     assert key not in caplog.text
     assert key[16:-6] not in caplog.text  # not even the secret part alone
+
+
+def test_limiter_storage_holds_user_ids_and_addresses_never_keys(app, client, factory):
+    from app.extensions import limiter
+
+    _, key = factory.key(factory.user())
+    for presented in (key, key[:-1] + ("A" if key[-1] != "A" else "B"), "garbage"):
+        me(client, presented)
+    storage = limiter.storage
+    stored = " ".join([*storage.events, *storage.storage])
+    assert "user:" in stored and "failed-key" in stored
+    assert key[3:15] not in stored and key[16:-6] not in stored
