@@ -13,12 +13,13 @@ import time
 
 from flask import Flask, Response, g, jsonify, render_template, request
 from flask_limiter import RateLimitExceeded
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from app.extensions import limiter
+from app.extensions import limiter, login_manager
 from app.htmx import is_htmx
 from app.http import is_api_request
 from app.keys.lookup import StoreUnavailable
@@ -122,6 +123,9 @@ def handle_rate_limit(error: RateLimitExceeded):
 
 def handle_csrf_error(error: CSRFError):
     """A missing or wrong CSRF token on a form post."""
+    if is_htmx() and not current_user.is_authenticated:
+        # The session expired (taking its CSRF token along): go and sign in, whole page.
+        return login_manager.unauthorized()
     message = "This form has expired or was not sent from this site. Reload the page and try again."
     return render_error(400, "bad_request", message)
 

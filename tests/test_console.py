@@ -222,3 +222,17 @@ def test_admin_sees_users_and_changes_a_role(client, auth, factory):
         headers={**HTMX, "X-CSRFToken": token(client)},
     )
     assert refused.status_code == 400
+
+
+def test_expired_session_on_an_htmx_post_goes_to_sign_in_not_a_csrf_message(client, factory):
+    response = client.post(
+        "/api-keys",
+        data={"name": "x"},
+        headers={
+            **HTMX,
+            "X-CSRFToken": "from a session that expired",
+            "HX-Current-URL": "http://localhost/api-keys",
+        },
+    )
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/login?next=/api-keys"

@@ -31,6 +31,10 @@ def unauthorized() -> Response:
     """Send the browser to sign in; for HTMX, the whole page, never a fragment of it."""
     login_url = url_for("auth.login", next=safe_next(request.full_path))
     if is_htmx():
+        # Come back to the page the person was on, not to the fragment htmx asked for.
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        page = current.path + (f"?{current.query}" if current.query else "")
+        login_url = url_for("auth.login", next=safe_next(page) or safe_next(request.full_path))
         response = Response(status=401)
         response.headers["HX-Redirect"] = login_url
         return response
