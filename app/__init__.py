@@ -13,7 +13,6 @@ from app.api import auth as api_auth
 from app.cli import keys_cli, users_cli
 from app.config import load_config
 from app.extensions import csrf, db, limiter, login_manager, migrate
-from app.ratelimit import keep_retry_after_for_refusals
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,11 +45,8 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
-    # The X-API-Key hook must run before Flask-Limiter's own before_request hook: the role
-    # limit is keyed by the key's user, so the user has to be known when the limiter runs.
+    # The X-API-Key hook (which also charges the user's budget) runs first of all hooks.
     api_auth.init_app(app)
-    # Registered before the limiter, so it runs after the limiter's own after_request.
-    app.after_request(keep_retry_after_for_refusals)
     limiter.init_app(app)
 
 

@@ -116,7 +116,7 @@ def handle_rate_limit(error: RateLimitExceeded):
     if error.response is not None:
         return error.response  # the limit's own answer, such as the sign-in form
     current = limiter.current_limit
-    wait = max(1, math.ceil(current.reset_at - time.time())) if current else 60
+    wait = max(1, math.ceil(current.window.reset_time - time.time())) if current else 60
     message = f"Rate limit of {error.description} exceeded. Retry in {wait} seconds."
     return render_error(429, "rate_limited", message, {"Retry-After": str(wait)})
 

@@ -15,7 +15,6 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/livez")
-@limiter.exempt
 def livez():
     """Answer that the process is alive, touching neither the database nor the limiter.
 
@@ -43,7 +42,6 @@ def _limiter_storage_ok() -> bool:
 
 
 @bp.get("/healthz")
-@limiter.exempt
 def healthz():
     """Answer 200 when the database and the limiter storage answer, else 503 naming which.
 

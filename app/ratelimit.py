@@ -1,34 +1,34 @@
-"""What the limiter keys on and how big each budget is, decided per request.
+"""Rate limits: whom they count, how big each budget is, and a counter that outlives outages.
 
-The API budget is per user (every key of a user shares it) and sized by the user's role,
-read on every request so that a role change applies to the very next one. Nothing here
-ever puts a key into a limiter storage key: only user ids and client addresses.
+Flask-Limiter owns the storage (``RATELIMIT_STORAGE_URI``) and the strategy (a moving
+window). The sign-in pages use its route decorators; the API's two budgets (per user by
+role, and failed key checks per address) are counted by the key hook through
+``LimitCounter``, with the same storage and strategy, because the hook is where the user
+is known and where a bcrypt check has to be allowed or refused. Nothing here ever puts a
+key into a storage key: only user ids and client addresses.
 """
 
 from __future__ import annotations
 
-from flask import Response, current_app, g, request
+import functools
+import logging
+import math
+import time
+from collections.abc import Callable
+
+from flask import current_app, request
+from limits import RateLimitItem, WindowStats, parse
+from limits.storage import MemoryStorage
+from limits.strategies import STRATEGIES, RateLimiter
+
+log = logging.getLogger(__name__)
+
+RETRY_STORAGE_AFTER_SECONDS = 5.0
 
 
 def client_address() -> str:
-    """The client's address: the socket peer, or what trusted proxies say (see app/http.py)."""
+    """The client's address: the socket peer, or what trusted proxies say (app/http.py)."""
     return request.remote_addr or "unknown"
-
-
-def identify_request() -> str:
-    """Name the request for Flask-Limiter, also when no route matched (a 404 under /api)."""
-    return request.endpoint or "unrouted"
-
-
-def rate_limit_key() -> str:
-    """Key a limit by user for key-authenticated requests, by client address otherwise.
-
-    Never empty: Flask-Limiter silently skips a limit whose key is empty.
-    """
-    api_key = g.get("api_key")
-    if api_key is not None:
-        return f"user:{api_key.user_id}"
-    return f"address:{client_address()}"
 
 
 def rate_limit_for(role: str) -> str:
@@ -36,23 +36,64 @@ def rate_limit_for(role: str) -> str:
     return current_app.config["ROLE_RATE_LIMITS"][role]
 
 
-def role_limit() -> str:
-    """The budget of the user behind this request's key."""
-    api_key = g.get("api_key")
-    # Requests without a key are exempt (see not_an_api_user); any valid string will do.
-    return rate_limit_for(api_key.role if api_key is not None else "standard")
+@functools.lru_cache(maxsize=64)
+def parse_limit(text: str) -> RateLimitItem:
+    """``"100 per minute"`` as a limit item, parsed once (the budgets are read per request)."""
+    return parse(text)
 
 
-def not_an_api_user() -> bool:
-    """Exempt every request that is not authenticated by an API key from the role budget."""
-    return g.get("api_key") is None
+class LimitCounter:
+    """Hit, test and read limits in Flask-Limiter's storage with its strategy.
 
-
-def keep_retry_after_for_refusals(response: Response) -> Response:
-    """Drop the ``Retry-After`` Flask-Limiter adds to every answer, except 429 and 503.
-
-    On a 200 it would tell well-behaved clients to wait for no reason.
+    When the storage does not answer, it counts in this process's memory instead (never
+    unlimited), logs a warning once, and tries the storage again every few seconds.
     """
-    if response.status_code not in (429, 503):
-        response.headers.pop("Retry-After", None)
-    return response
+
+    def __init__(
+        self, strategy: Callable[[], RateLimiter], strategy_name: str, key_prefix: str
+    ) -> None:
+        self._strategy = strategy
+        self._fallback = STRATEGIES[strategy_name](MemoryStorage())
+        self._prefix = (key_prefix,) if key_prefix else ()
+        self._storage_down_until = 0.0
+
+    def _call(self, method: str, item: RateLimitItem, identifiers: tuple[str, ...]):
+        identifiers = self._prefix + identifiers
+        if self._storage_down_until == 0.0 or time.monotonic() >= self._storage_down_until:
+            try:
+                result = getattr(self._strategy(), method)(item, *identifiers)
+            except Exception:  # any storage client error: the answer must not be a 500
+                if self._storage_down_until == 0.0:
+                    log.warning("rate limit storage unreachable; counting in memory for now")
+                self._storage_down_until = time.monotonic() + RETRY_STORAGE_AFTER_SECONDS
+            else:
+                if self._storage_down_until:
+                    log.warning("rate limit storage reachable again")
+                    self._storage_down_until = 0.0
+                return result
+        return getattr(self._fallback, method)(item, *identifiers)
+
+    def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
+        """Count one request; False when that would go over the limit (nothing is counted)."""
+        return bool(self._call("hit", item, identifiers))
+
+    def test(self, item: RateLimitItem, *identifiers: str) -> bool:
+        """Whether one more request would be within the limit, without counting it."""
+        return bool(self._call("test", item, identifiers))
+
+    def window(self, item: RateLimitItem, *identifiers: str) -> WindowStats:
+        """When the window resets and how many requests it has left."""
+        return self._call("get_window_stats", item, identifiers)
+
+
+def rate_limit_headers(item: RateLimitItem, stats: WindowStats, refused: bool) -> dict[str, str]:
+    """``X-RateLimit-*`` for an answer, and ``Retry-After`` (seconds) for a refusal."""
+    reset_at, remaining = stats
+    headers = {
+        "X-RateLimit-Limit": str(item.amount),
+        "X-RateLimit-Remaining": str(max(remaining, 0)),
+        "X-RateLimit-Reset": str(math.ceil(reset_at)),
+    }
+    if refused:
+        headers["Retry-After"] = str(max(1, math.ceil(reset_at - time.time())))
+    return headers

@@ -167,6 +167,7 @@ def test_sign_in_attempts_per_email_over_the_budget_get_429(client, factory, clo
     refused = login_attempt(client, user.email, password=user.password)
     assert refused.status_code == 429
     assert "Too many sign-in attempts" in refused.get_data(as_text=True)
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
     # Another email from the same address is still fine.
     assert login_attempt(client, "other@example.com").status_code == 422
     clock.advance(61)

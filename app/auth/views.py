@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import time
+
 from flask import (
     abort,
     current_app,
@@ -13,6 +16,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_limiter import RequestLimit
 from flask_login import current_user, login_user, logout_user
 
 from app import accounts
@@ -41,10 +45,13 @@ def _email_key() -> str:
     return f"email:{normalize_email(request.form.get('email', ''))}"
 
 
-def _too_many_attempts(_limit: object):
-    message = "Too many sign-in attempts. Wait a minute, then try again."
+def _too_many_attempts(limit: RequestLimit):
+    wait = max(1, math.ceil(limit.window.reset_time - time.time()))
+    message = f"Too many sign-in attempts. Try again in {wait} seconds."
     email = request.form.get("email", "")
-    return make_response(render_template("auth/login.html", email=email, error=message), 429)
+    response = make_response(render_template("auth/login.html", email=email, error=message), 429)
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 def _landing_page() -> str:
