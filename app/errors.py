@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 API_KEY_CHALLENGE = 'ApiKey header="X-API-Key"'
 RETRY_AFTER_UNAVAILABLE_SECONDS = 5
+UNAVAILABLE_MESSAGE = "The service is temporarily unavailable. Try again shortly."
 
 # The JSON code for each status; anything else is "error".
 API_CODES = {
@@ -130,14 +131,19 @@ def handle_csrf_error(error: CSRFError):
     return render_error(400, "bad_request", message)
 
 
+def database_unavailable(error: Exception, headers: dict[str, str] | None = None) -> ApiError:
+    """The 503 for a database that did not answer (logged here, with what happened)."""
+    log.error("database unavailable: %s", error)
+    headers = {**(headers or {}), "Retry-After": str(RETRY_AFTER_UNAVAILABLE_SECONDS)}
+    return ApiError(503, "unavailable", UNAVAILABLE_MESSAGE, headers)
+
+
 def handle_database_down(error: Exception):
     """The database did not answer: 503, never a guess and never a traceback."""
-    log.error("database unavailable: %s", error)
+    unavailable = database_unavailable(error)
     # Rendering the page asks who is signed in; app/auth knows not to ask the database again.
     g.database_down = True
-    message = "The service is temporarily unavailable. Try again shortly."
-    headers = {"Retry-After": str(RETRY_AFTER_UNAVAILABLE_SECONDS)}
-    return render_error(503, "unavailable", message, headers)
+    return render_error(503, unavailable.code, unavailable.message, unavailable.headers)
 
 
 def handle_unexpected(error: Exception):

@@ -9,6 +9,7 @@ absent skips and says which environment variable or package would enable it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -17,10 +18,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -421,3 +424,179 @@ def browser_context(browser) -> Iterator:
     yield open_context
     for context in contexts:
         context.close()
+
+
+# --- End-to-end tests (tests/e2e): services a test may break on purpose -----------------
+#
+# A redis-server of the test's own, and a TCP proxy in front of PostgreSQL, so a test can
+# take the limiter storage or the database away (and bring it back) without touching the
+# machine's own Redis on 6379 or its PostgreSQL.
+
+_E2E_DIR = Path(__file__).resolve().parent / "e2e"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the PostgreSQL half of every end-to-end test ``postgres``, the other half not."""
+    for item in items:
+        if _E2E_DIR not in Path(str(item.fspath)).parents:
+            continue
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("database_url") == "postgresql":
+            item.add_marker(pytest.mark.postgres)
+
+
+class RedisProcess:
+    """A ``redis-server`` of one test's own, on a free port, that the test may kill."""
+
+    def __init__(self, log_path: Path) -> None:
+        self.port = free_port()
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        """Its ``redis://`` URL (database 0: the server is the test's alone)."""
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def client(self):
+        """A ``redis.Redis`` client for it (close it when done)."""
+        import redis
+
+        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=2)
+
+    def start(self, timeout: float = 10) -> None:
+        """Start it (again, on the same port) without persistence, and wait for PONG."""
+        import redis
+
+        command = [
+            shutil.which("redis-server") or "redis-server",
+            "--port", str(self.port), "--bind", "127.0.0.1",
+            "--save", "", "--appendonly", "no", "--daemonize", "no",
+        ]  # fmt: skip
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=log)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"redis-server exited:\n{self.log_path.read_text()}")
+            connection = self.client()
+            try:
+                if connection.ping():
+                    return
+            except redis.ConnectionError:
+                pass
+            finally:
+                connection.close()
+            time.sleep(0.05)
+        pytest.fail(f"redis-server did not answer within {timeout}s")
+
+    def kill(self) -> None:
+        """Kill it at once (SIGKILL): no goodbye to its clients."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisProcess]:
+    """A private, running redis-server (never the machine's 6379), killed at the end."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("needs the redis-server binary (Debian package redis-server)")
+    server = RedisProcess(tmp_path / "redis-server.log")
+    server.start()
+    yield server
+    server.kill()
+
+
+class TcpProxy:
+    """Forward a local port to ``upstream``; ``cut()`` drops every connection and the port.
+
+    It stands in for a database server that goes away and comes back, without touching
+    the machine's real server.
+    """
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self.port = 0
+        self._listener: socket.socket | None = None
+        self._sockets: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        """Listen (on the same port as before, after a ``cut()``) and forward."""
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        self._spawn(self._accept, listener)
+
+    def _spawn(self, target: Callable[..., None], *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # cut() closed the listener
+            try:
+                server = socket.create_connection(self.upstream, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            server.settimeout(None)
+            with self._lock:
+                self._sockets.update((client, server))
+            self._spawn(self._pump, client, server)
+            self._spawn(self._pump, server, client)
+
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, target):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        """Refuse new connections and break every open one, as a dead server would."""
+        if self._listener is not None:
+            # shutdown() wakes the thread blocked in accept(); close() alone would not.
+            with contextlib.suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)
+            self._listener.close()
+            self._listener = None
+        with self._lock:
+            sockets, self._sockets = self._sockets, set()
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._threads = [thread for thread in self._threads if thread.is_alive()]
+        for sock in sockets:
+            sock.close()
+
+
+@pytest.fixture
+def tcp_proxy() -> Iterator[Callable[[tuple[str, int]], TcpProxy]]:
+    """Start TCP proxies in front of a server, as ``tcp_proxy((host, port))``; cut at the end."""
+    proxies: list[TcpProxy] = []
+
+    def start(upstream: tuple[str, int]) -> TcpProxy:
+        proxy = TcpProxy(upstream)
+        proxy.start()
+        proxies.append(proxy)
+        return proxy
+
+    yield start
+    for proxy in proxies:
+        proxy.cut()

@@ -21,10 +21,10 @@ from flask import Flask, Response, current_app, g, request
 from app import database
 from app.api.budget import ApiBudget
 from app.api.throttle import FailedKeyThrottle
-from app.errors import ApiError
+from app.errors import ApiError, database_unavailable
 from app.extensions import limiter
 from app.http import is_api_request
-from app.keys.lookup import KeyLookup
+from app.keys.lookup import KeyLookup, StoreUnavailable
 from app.keys.verify import KeyCheckRefused, KeyRejected, KeyVerifier
 from app.ratelimit import LimitCounter, client_address
 
@@ -64,6 +64,9 @@ def authenticate_api_request() -> None:
     verifier: KeyVerifier = extensions["key_verifier"]
     try:
         api_key = verifier.verify(presented, may_check_hash=lambda: throttle.allows(address))
+    except StoreUnavailable as error:
+        # Never let a key through on a guess; the answer still carries its budget headers.
+        raise database_unavailable(error, throttle.headers(address)) from None
     except KeyCheckRefused:
         raise _too_many_failures(throttle, address) from None
     except KeyRejected as rejected:

@@ -31,8 +31,7 @@ class ApiBudget:
             raise ApiError(
                 429,
                 "rate_limited",
-                f"Rate limit of {limit} exceeded. "
-                f"Retry in {headers['Retry-After']} seconds.",
+                f"Rate limit of {limit} exceeded. Retry in {headers['Retry-After']} seconds.",
                 headers,
             )
         return headers

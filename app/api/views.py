@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import g, jsonify, request
+from flask import current_app, g, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.api import bp
 from app.errors import ApiError
@@ -16,6 +17,12 @@ from app.ratelimit import rate_limit_for
 def json_body() -> Any:
     """The request's JSON body, or None when it has none; 400 when it is not valid JSON."""
     raw = request.get_data(cache=True)
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    # A chunked body (no Content-Length) is cut at the limit without a word: one more byte
+    # waiting behind it means the body was too big.
+    chunked = request.content_length is None
+    if chunked and limit and len(raw) >= limit and request.environ["wsgi.input"].read(1):
+        raise RequestEntityTooLarge
     if not raw.strip():
         return None
     try:
