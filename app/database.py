@@ -72,7 +72,8 @@ def autocommit_engine(app: Flask) -> Engine:
     """A small engine of its own for the per-request key read and ``last_used_at`` writes."""
     with app.app_context():
         url = db.engine.url
-    options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT", "pool_pre_ping": False}
+    # Autocommit: a read opens no transaction, so returning a connection needs no ROLLBACK.
+    options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None}
     if url.get_backend_name() == "postgresql":
         connect_args = app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("connect_args", {})
         options |= {"pool_size": 2, "max_overflow": 8, "connect_args": connect_args}

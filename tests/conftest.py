@@ -68,7 +68,7 @@ def dispose_engines(app: Flask) -> None:
             engine.dispose()
     verifier = app.extensions.get("key_verifier")
     if verifier is not None:
-        verifier.lookup.engine.dispose()
+        verifier.lookup.close()
 
 
 @pytest.fixture(scope="session")

@@ -86,7 +86,7 @@ def add_rate_limit_headers(response: Response) -> Response:
     """Put the caller's budget on every answer to an authenticated API request."""
     headers = g.get("rate_limit_headers")
     if headers is not None:
-        response.headers.update(headers)
+        response.headers.extend(headers)
     return response
 
 

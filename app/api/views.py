@@ -16,6 +16,9 @@ from app.ratelimit import rate_limit_for
 
 def json_body() -> Any:
     """The request's JSON body, or None when it has none; 400 when it is not valid JSON."""
+    length = request.content_length
+    if length == 0 or (length is None and "HTTP_TRANSFER_ENCODING" not in request.environ):
+        return None  # no body at all (a GET, say): nothing to read
     raw = request.get_data(cache=True)
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     # A chunked body (no Content-Length) is cut at the limit without a word: one more byte

@@ -5,12 +5,14 @@ revocation, a deactivation or a role change is never stale, in any worker or on 
 This read is the hot path, so it skips the ORM: the SQL is compiled once from a Core
 ``select`` (so it is right for SQLite and PostgreSQL alike) and run on a pooled DBAPI
 cursor, about a third of the cost of executing the ``select`` through a SQLAlchemy
-``Connection``. It uses an autocommit engine of its own so that a read opens no
-transaction that would cost a ROLLBACK round trip on return to the pool.
+``Connection``. It uses an autocommit engine of its own (a read opens no transaction), and
+each thread keeps its connection instead of checking one out of the pool per request.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -18,6 +20,8 @@ from sqlalchemy import Engine, bindparam, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.models import ApiKey, User
+
+_inherited: list[tuple[int, Any]] = []
 
 
 class StoreUnavailable(Exception):
@@ -60,6 +64,7 @@ class KeyLookup:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._local = threading.local()
         compiled = _FIND.compile(dialect=engine.dialect)
         self._sql = str(compiled)
         self._positional = engine.dialect.positional
@@ -68,20 +73,39 @@ class KeyLookup:
     def _params(self, key_id: str) -> Any:
         return (key_id,) if self._positional else {"key_id": key_id}
 
+    def _connection(self) -> Any:
+        """The connection of the calling thread, opened on first use."""
+        held = getattr(self._local, "held", None)
+        if held is not None and held[0] == os.getpid():
+            return held[1]
+        if held is not None:
+            # Inherited through a fork: it belongs to the parent. Keep it referenced, never
+            # closed, so that its socket is not shut from under the parent.
+            _inherited.append(held)
+        connection = self.engine.raw_connection()
+        self._local.held = (os.getpid(), connection)
+        return connection
+
+    def _discard(self) -> None:
+        held = self._local.__dict__.pop("held", None)
+        if held is not None:
+            held[1].invalidate()
+
+    def close(self) -> None:
+        """Close this thread's connection (the app's own teardown, and tests)."""
+        self._discard()
+        self.engine.dispose()
+
     def find(self, key_id: str) -> KeyRecord | None:
         """The record for ``key_id``, or None when no key has that id."""
         try:
-            connection = self.engine.raw_connection()
-            try:
-                cursor = connection.cursor()
-                try:
-                    cursor.execute(self._sql, self._params(key_id))
-                    row = cursor.fetchone()
-                finally:
-                    cursor.close()
-            finally:
-                connection.close()
+            cursor = self._connection().cursor()
+            cursor.execute(self._sql, self._params(key_id))
+            row = cursor.fetchone()
+            cursor.close()
         except (SQLAlchemyError, self._dbapi_error) as error:
+            # A broken connection is dropped, so the next request opens a fresh one.
+            self._discard()
             raise StoreUnavailable(str(error)) from error
         if row is None:
             return None
