@@ -18,8 +18,8 @@ from collections.abc import Callable
 
 from flask import current_app, request
 from limits import RateLimitItem, WindowStats, parse
-from limits.storage import MemoryStorage
-from limits.strategies import STRATEGIES, RateLimiter
+from limits.storage import MemoryStorage, RedisStorage
+from limits.strategies import STRATEGIES, MovingWindowRateLimiter, RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class LimitCounter:
         identifiers = self._prefix + identifiers
         if self._storage_down_until == 0.0 or time.monotonic() >= self._storage_down_until:
             try:
-                result = getattr(self._strategy(), method)(item, *identifiers)
+                result = _run(self._strategy(), method, item, identifiers)
             except Exception:  # any storage client error: the answer must not be a 500
                 if self._storage_down_until == 0.0:
                     log.warning("rate limit storage unreachable; counting in memory for now")
@@ -71,7 +71,7 @@ class LimitCounter:
                     log.warning("rate limit storage reachable again")
                     self._storage_down_until = 0.0
                 return result
-        return getattr(self._fallback, method)(item, *identifiers)
+        return _run(self._fallback, method, item, identifiers)
 
     def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
         """Count one request; False when that would go over the limit (nothing is counted)."""
@@ -84,6 +84,43 @@ class LimitCounter:
     def window(self, item: RateLimitItem, *identifiers: str) -> WindowStats:
         """When the window resets and how many requests it has left."""
         return self._call("get_window_stats", item, identifiers)
+
+    def hit_and_window(self, item: RateLimitItem, *identifiers: str) -> tuple[bool, WindowStats]:
+        """Count one request and read the window after it (one Redis round trip, not two)."""
+        return self._call("hit_and_window", item, identifiers)
+
+
+def _run(strategy: RateLimiter, method: str, item: RateLimitItem, identifiers: tuple[str, ...]):
+    if method != "hit_and_window":
+        return getattr(strategy, method)(item, *identifiers)
+    pipelined = _redis_moving_window_hit_and_window(strategy, item, identifiers)
+    if pipelined is not None:
+        return pipelined
+    return strategy.hit(item, *identifiers), strategy.get_window_stats(item, *identifiers)
+
+
+def _redis_moving_window_hit_and_window(
+    strategy: RateLimiter, item: RateLimitItem, identifiers: tuple[str, ...]
+) -> tuple[bool, WindowStats] | None:
+    """The moving window's hit and window read in one Redis pipeline, or None elsewhere.
+
+    The same keys and the same two Lua scripts that ``limits`` runs for ``hit`` and
+    ``get_window_stats``, sent together: every API request would otherwise pay two network
+    round trips to Redis. tests/test_redis_limits.py checks it against the two calls.
+    """
+    storage = strategy.storage
+    if not (isinstance(strategy, MovingWindowRateLimiter) and isinstance(storage, RedisStorage)):
+        return None
+    key = storage.prefixed_key(item.key_for(*identifiers))
+    expiry = item.get_expiry()
+    now = time.time()
+    pipeline = storage.get_connection().pipeline(transaction=False)
+    storage.lua_acquire_moving_window([key], [now, item.amount, expiry, 1], client=pipeline)
+    storage.lua_moving_window([key], [now - expiry, item.amount], client=pipeline)
+    acquired, window = pipeline.execute()
+    if not window:
+        return bool(acquired), WindowStats(now + expiry, item.amount)
+    return bool(acquired), WindowStats(float(window[0]) + expiry, item.amount - int(window[1]))
 
 
 def rate_limit_headers(item: RateLimitItem, stats: WindowStats, refused: bool) -> dict[str, str]:

@@ -25,8 +25,8 @@ class ApiBudget:
         limit = rate_limit_for(api_key.role)
         item = parse_limit(limit)
         user = f"user:{api_key.user_id}"
-        allowed = self.counter.hit(item, SCOPE, user)
-        headers = rate_limit_headers(item, self.counter.window(item, SCOPE, user), not allowed)
+        allowed, stats = self.counter.hit_and_window(item, SCOPE, user)
+        headers = rate_limit_headers(item, stats, refused=not allowed)
         if not allowed:
             raise ApiError(
                 429,

@@ -19,13 +19,16 @@ def json_body() -> Any:
     length = request.content_length
     if length == 0 or (length is None and "HTTP_TRANSFER_ENCODING" not in request.environ):
         return None  # no body at all (a GET, say): nothing to read
-    raw = request.get_data(cache=True)
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
-    # A chunked body (no Content-Length) is cut at the limit without a word: one more byte
-    # waiting behind it means the body was too big.
-    chunked = request.content_length is None
-    if chunked and limit and len(raw) >= limit and request.environ["wsgi.input"].read(1):
-        raise RequestEntityTooLarge
+    if length is not None:
+        # One read of the announced size (request.stream has refused more than the maximum).
+        raw = request.stream.read(length)
+    else:
+        raw = request.get_data()
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        # A chunked body is cut at the limit without a word: one more byte waiting behind it
+        # means the body was too big.
+        if limit and len(raw) >= limit and request.environ["wsgi.input"].read(1):
+            raise RequestEntityTooLarge
     if not raw.strip():
         return None
     try:

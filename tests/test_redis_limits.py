@@ -1,0 +1,48 @@
+"""Budgets kept in real Redis: the same answers as in memory, in one round trip per request."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from app.ratelimit import LimitCounter
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def config_overrides(redis_url):
+    """Run the app of this module on Redis limiter storage."""
+    return {"RATELIMIT_STORAGE_URI": redis_url}
+
+
+def test_pipelined_hit_and_window_match_the_two_separate_calls(redis_url):
+    strategy = MovingWindowRateLimiter(storage_from_string(redis_url))
+    counter = LimitCounter(lambda: strategy, "moving-window", "test")
+    item = parse("5 per minute")
+    for used in range(1, 6):
+        allowed, stats = counter.hit_and_window(item, "api", "user:1")
+        assert allowed
+        assert stats.remaining == 5 - used
+        assert stats == strategy.get_window_stats(item, "test", "api", "user:1")
+        assert time.time() < stats.reset_time <= time.time() + 60
+    allowed, stats = counter.hit_and_window(item, "api", "user:1")
+    assert not allowed
+    assert stats.remaining == 0
+    assert not strategy.hit(item, "test", "api", "user:1")  # the strategy agrees
+
+
+def test_api_budget_counts_down_and_refuses_in_redis(client, factory):
+    _, key = factory.key(factory.user())
+    remaining = [
+        int(client.get("/api/me", headers={"X-API-Key": key}).headers["X-RateLimit-Remaining"])
+        for _ in range(100)
+    ]
+    assert remaining == list(range(99, -1, -1))
+    refused = client.get("/api/me", headers={"X-API-Key": key})
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) >= 1
