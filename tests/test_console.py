@@ -30,7 +30,8 @@ def create(client, name, htmx=True):
 
 def revealed_key(response) -> str:
     match = re.search(
-        r'id="new-key"[^>]*value="(ck_[A-Za-z0-9_]+)"', response.get_data(as_text=True)
+        r'<textarea id="new-key"[^>]*>(ck_[A-Za-z0-9_]+)</textarea>',
+        response.get_data(as_text=True),
     )
     assert match, "no key in the reveal"
     return match.group(1)

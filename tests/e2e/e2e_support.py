@@ -37,7 +37,7 @@ UNLIMITED_ENV = {
 TIMEOUT = 30  # seconds for any one HTTP request: a hang is a failure, not a stuck suite
 
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
-_NEW_KEY = re.compile(r'<input id="new-key"[^>]*\bvalue="(ck_[A-Za-z0-9_]+)"')
+_NEW_KEY = re.compile(r'<textarea id="new-key"[^>]*>(ck_[A-Za-z0-9_]+)</textarea>')
 
 
 def key_header(key: str) -> dict[str, str]:
