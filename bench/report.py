@@ -1,0 +1,140 @@
+"""What a run prints and writes: the intro, the table, the other checks, the JSON results.
+
+Results go to ``bench/results/latest.json`` and a timestamped copy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fixtures import KEYS_PER_USER, USERS
+from servers import UNLIMITED
+from summary import GOALS
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+def settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The run's settings, as the report records them."""
+    return {
+        "rounds": args.rounds,
+        "duration_s": args.duration,
+        "warmup_s": args.warmup,
+        "connections": args.connections,
+        "gunicorn": "gunicorn.conf.py (access log on), --workers 1 --worker-class sync",
+        "users": USERS,
+        "keys_per_user": KEYS_PER_USER,
+        "role_rate_limits": UNLIMITED,
+        "failed_key_rate_limit": UNLIMITED,
+    }
+
+
+def print_intro(args: argparse.Namespace, plan: tuple[int, int] | None) -> None:
+    """Say what is about to be measured, and how."""
+    print(
+        f"Benchmark: {args.rounds} rounds x {args.duration}s per variant, "
+        f"{args.connections} wrk connections, one sync gunicorn worker."
+    )
+    print(
+        f"Role budgets and FAILED_KEY_RATE_LIMIT raised to {UNLIMITED!r} so that the 200 and "
+        f"401 paths are measured, not 429."
+    )
+    if plan:
+        print(f"gunicorn pinned to CPU {plan[0]}, wrk to CPU {plan[1]} (taskset).")
+    else:
+        print("Not pinned: taskset or a second core is missing; figures are noisier.")
+
+
+def print_report(report: dict[str, Any]) -> None:
+    """The table, then the first-request time, revocation, memory and goals."""
+    print()
+    print_table(report["variants"])
+    print(
+        "cpu us: the worker's own CPU time per request (/proc/<pid>/stat), which other "
+        "processes' load hardly moves;\nx cpu: the baseline's cpu us over the variant's, "
+        "what x base would be on an otherwise idle core (worker only: not PostgreSQL, Redis)."
+    )
+    print()
+    first_use = report["first_use"]
+    print(
+        f"5   first request of a never-seen key (bcrypt): median {first_use['median_ms']:.1f} ms "
+        f"over {len(first_use['samples_ms'])} keys; its second request "
+        f"{first_use['second_request_median_ms']:.1f} ms (statuses {first_use['statuses']})"
+    )
+    if not report["postgres"]["ran"]:
+        print(f"6   PostgreSQL + Redis: skipped ({report['postgres']['skipped_because']})")
+    for name, outcome in report["revocation"].items():
+        print(
+            f"Revocation ({name}): {outcome['result']} "
+            f"(before {outcome['before']}, very next request after revoking {outcome['after']})"
+        )
+    memory = report["memory"]
+    for name, after in memory["worker_rss_kib_after_run"].items():
+        warm = memory["worker_rss_kib_after_warmup"][name]
+        print(f"Worker RSS ({name}): {mib(warm)} after warm-up, {mib(after)} after the run")
+    print(
+        f"Verification cache bound: {memory['verification_cache_max_entries']:,} keys per "
+        f"worker (LRU)"
+    )
+    print(
+        f"Goals: valid key >= {GOALS['valid']}, invalid key >= {GOALS['invalid']}, "
+        f"PostgreSQL+Redis >= {GOALS['postgres']} of the baseline's req/s "
+        f"(a MISS is reported, never a failure)."
+    )
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    """The results table, goals alongside, and a loud warning for unexpected statuses."""
+    header = (
+        f"{'':3} {'variant':38} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'x base':>7}  {'goal':11} {'non-2xx':>8}  {'answers':8} {'cpu us':>7} {'x cpu':>6}"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        goal = ""
+        if row["goal"] is not None:
+            goal = f">={row['goal']:.2f} {'PASS' if row['goal_met'] else 'MISS'}"
+        answers = "MIXED!" if row["unexpected"] else f"all {row['expected_status']}"
+        print(
+            f"{row['id']:3} {row['label']:38} {row['rps']:8,.0f} {row['p50_ms']:7.2f} "
+            f"{row['p99_ms']:7.2f} {row['ratio']:7.2f}  {goal:11} {row['non_2xx']:8,}  "
+            f"{answers:8} {row['worker_cpu_us_per_request']:7.0f} {row['cpu_ratio']:6.2f}"
+        )
+    for row in rows:
+        if row["empty_turns"]:
+            print(
+                f"\n!!! variant {row['id']} ({row['label']}): {row['empty_turns']} turn(s) "
+                f"completed no request at all. Is the server alive? !!!"
+            )
+        if row["unexpected"]:
+            print(
+                f"\n!!! variant {row['id']} ({row['label']}): {row['unexpected']:,} of "
+                f"{row['requests']:,} answers were not {row['expected_status']} "
+                f"(statuses: {row['statuses']}). These figures measure the wrong path. !!!"
+            )
+        errors = {kind: count for kind, count in row["socket_errors"].items() if count}
+        if errors:
+            print(f"\nnote: variant {row['id']}: socket errors {errors}")
+
+
+def mib(kib: int | None) -> str:
+    """A KiB figure as MiB for people."""
+    return "unknown" if kib is None else f"{kib / 1024:.1f} MiB"
+
+
+def write_results(report: dict[str, Any]) -> Path:
+    """Write the report as bench/results/latest.json and a timestamped copy."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(report, indent=2) + "\n"
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    # Write then rename, so a reader never sees half a file.
+    for name in (f"{stamp}.json", "latest.json"):
+        draft = RESULTS_DIR / f"{name}.tmp"
+        draft.write_text(text)
+        draft.replace(RESULTS_DIR / name)
+    return RESULTS_DIR / "latest.json"
