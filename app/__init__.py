@@ -31,6 +31,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     load_config(app, test_config)
     register_extensions(app)
+    register_request_hooks(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -38,16 +39,19 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    """Bind the extensions and HTTP plumbing, in the order their request hooks must run."""
-    http.init_app(app)
+    """Bind the extensions to the app."""
     db.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
-    # The X-API-Key hook (which also charges the user's budget) runs first of all hooks.
-    api_auth.init_app(app)
     limiter.init_app(app)
+
+
+def register_request_hooks(app: Flask) -> None:
+    """Proxies, sessions and security headers for every request; X-API-Key under /api."""
+    http.init_app(app)
+    api_auth.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

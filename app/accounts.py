@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from app.database import write_transaction
 from app.extensions import db
 from app.hashing import BCRYPT_MAX_BYTES, check_secret, dummy_hash, hash_secret
 from app.models import ROLES, ApiKey, User
@@ -65,12 +66,11 @@ def create_user(email: str, password: str, *, rounds: int, role: str = "standard
     email = clean_email(email)
     password_hash = hash_secret(check_password(password), rounds)
     user = User(email=email, password_hash=password_hash, role=check_role(role))
-    db.session.add(user)
     try:
-        db.session.commit()
+        with write_transaction() as session:
+            session.add(user)
     except IntegrityError:
         # The email was already taken, which caused the commit to fail.
-        db.session.rollback()
         raise AccountRefused(f"An account for {email} already exists.") from None
     return user
 
@@ -88,7 +88,10 @@ def authenticate(email: str | None, password: str | None, *, rounds: int) -> Use
 
     An unknown email costs a bcrypt check too, so the answer takes as long either way.
     """
-    user = get_user_by_email(email or "")
+    try:
+        user = get_user_by_email(clean_email(email))
+    except AccountRefused:
+        user = None  # not even an email (a NUL byte, say): no account can match it
     encoded = (password or "").encode("utf-8", errors="surrogatepass")
     if user is None:
         check_secret(encoded, dummy_hash(rounds))
@@ -146,9 +149,9 @@ def update_user(
         raise AccountRefused("'active' must be true or false.")
     if by == user.id and (role not in (None, "admin") or active is False):
         raise AccountRefused("You cannot demote or deactivate yourself; ask another admin.")
-    if role is not None:
-        user.role = role
-    if active is not None:
-        user.active = active
-    db.session.commit()
+    with write_transaction():
+        if role is not None:
+            user.role = role
+        if active is not None:
+            user.active = active
     return user

@@ -94,7 +94,7 @@ def create_key(email: str, name: str) -> None:
     """Create a key; the key alone is the last line of stdout."""
     user = _user(email)
     try:
-        key, secret = service.create_key(
+        key, full_key = service.create_key(
             user,
             name,
             rounds=_rounds(),
@@ -105,7 +105,7 @@ def create_key(email: str, name: str) -> None:
     click.echo(
         f"Created key {key.key_id} “{key.name}” for {user.email}. It is shown once:", err=True
     )
-    click.echo(secret)
+    click.echo(full_key)
 
 
 @keys_cli.command("list")

@@ -48,7 +48,7 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_RATE_LIMIT_PER_EMAIL": "5 per minute",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
-    # None means "Secure exactly when the request came over HTTPS"; see app/sessions.py.
+    # None means "Secure exactly when the request came over HTTPS"; see app/http.py.
     "SESSION_COOKIE_SECURE": None,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "WTF_CSRF_TIME_LIMIT": None,
@@ -69,8 +69,10 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None = None) -> Non
 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app)
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    # Never put statement parameters (emails, hashes) into error messages and logs.
+    options.setdefault("hide_parameters", True)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
         # A dead server must fail fast (503), not hang a worker until gunicorn kills it.
         options.setdefault("pool_pre_ping", True)
         options.setdefault("connect_args", {}).setdefault("connect_timeout", 5)

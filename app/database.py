@@ -1,22 +1,30 @@
 """Engines that behave under gunicorn: SQLite done right, and no connection shared by a fork.
 
-SQLite on one box: WAL (readers never wait for the writer), a busy timeout (a writer
-waits its turn instead of failing), and write transactions that begin IMMEDIATE, so two
-workers upgrading a read to a write cannot deadlock into "database is locked".
+SQLite on one box: WAL (readers never wait for the writer), a busy timeout (a writer waits
+its turn instead of failing), reads in plain deferred transactions that take no lock, and
+writes in ``write_transaction()``, which begins IMMEDIATE: it takes the write lock up front
+and waits for it there, instead of upgrading a read to a write half way and failing with
+"database is locked" when another worker wrote in between. bcrypt never runs inside one.
 """
 
 from __future__ import annotations
 
 import os
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from app.extensions import db
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# An execution option of our own: this transaction is going to write.
+BEGIN_IMMEDIATE = "chameleon_begin_immediate"
 
 _engines: weakref.WeakSet[Engine] = weakref.WeakSet()
 
@@ -31,11 +39,11 @@ def _dispose_after_fork() -> None:
 os.register_at_fork(after_in_child=_dispose_after_fork)
 
 
-def _configure_sqlite(engine: Engine, *, begin_immediate: bool) -> None:
+def _configure_sqlite(engine: Engine, *, autocommit: bool) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Take transaction control from the sqlite3 module, which would BEGIN lazily and
-        # DEFERRED; SQLAlchemy's "begin" event below says BEGIN IMMEDIATE instead.
+        # Take transaction control from the sqlite3 module (which would BEGIN lazily, on
+        # its own terms); the "begin" event below decides DEFERRED or IMMEDIATE.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
@@ -44,40 +52,62 @@ def _configure_sqlite(engine: Engine, *, begin_immediate: bool) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    if begin_immediate:
+    if autocommit:
+        return  # every statement is its own transaction: nothing to BEGIN
 
-        @event.listens_for(engine, "begin")
-        def on_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get(BEGIN_IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def configure_engine(engine: Engine, *, begin_immediate: bool = True) -> Engine:
-    """Apply the SQLite rules (when it is SQLite) and the fork rule to ``engine``.
-
-    ``begin_immediate=False`` is for an autocommit engine, whose statements are each their
-    own transaction.
-    """
+def configure_engine(engine: Engine, *, autocommit: bool = False) -> Engine:
+    """Apply the SQLite rules (when it is SQLite) and the fork rule to ``engine``."""
     if engine.dialect.name == "sqlite":
         if engine.url.database in (None, "", ":memory:"):
             raise ValueError(
                 "An in-memory SQLite database cannot be shared by requests or workers; "
                 "use a file (the default) or PostgreSQL."
             )
-        _configure_sqlite(engine, begin_immediate=begin_immediate)
+        _configure_sqlite(engine, autocommit=autocommit)
     _engines.add(engine)
     return engine
 
 
+@contextmanager
+def write_transaction() -> Iterator[Session]:
+    """Run the block in a transaction that writes, and commit it (roll back on error).
+
+    Whatever read transaction the request had open is ended first, so that on SQLite the
+    new one can begin IMMEDIATE; on PostgreSQL this is an ordinary transaction.
+    """
+    session = db.session
+    session.commit()
+    session.connection(execution_options={BEGIN_IMMEDIATE: True})
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
 def autocommit_engine(app: Flask) -> Engine:
-    """A small engine of its own for the per-request key read and ``last_used_at`` writes."""
+    """An engine for the per-request key read and ``last_used_at`` writes.
+
+    Autocommit: a read opens no transaction. No pool: each thread keeps one connection of
+    its own for good (app/keys/lookup.py), so a pool would only cap the threads.
+    """
     with app.app_context():
         url = db.engine.url
-    # Autocommit: a read opens no transaction, so returning a connection needs no ROLLBACK.
-    options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None}
+    options: dict[str, Any] = {
+        "isolation_level": "AUTOCOMMIT",
+        "poolclass": NullPool,
+        "hide_parameters": True,
+    }
     if url.get_backend_name() == "postgresql":
-        connect_args = app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("connect_args", {})
-        options |= {"pool_size": 2, "max_overflow": 8, "connect_args": connect_args}
-    return configure_engine(create_engine(url, **options), begin_immediate=False)
+        options["connect_args"] = app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("connect_args", {})
+    return configure_engine(create_engine(url, **options), autocommit=True)
 
 
 def init_app(app: Flask) -> None:

@@ -8,8 +8,6 @@ No answer ever carries a traceback or an internal detail; those go to the log.
 from __future__ import annotations
 
 import logging
-import math
-import time
 
 from flask import Flask, Response, g, jsonify, render_template, request
 from flask_limiter import RateLimitExceeded
@@ -23,6 +21,7 @@ from app.extensions import limiter, login_manager
 from app.htmx import is_htmx
 from app.http import is_api_request
 from app.keys.lookup import StoreUnavailable
+from app.ratelimit import seconds_until
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +116,7 @@ def handle_rate_limit(error: RateLimitExceeded):
     if error.response is not None:
         return error.response  # the limit's own answer, such as the sign-in form
     current = limiter.current_limit
-    wait = max(1, math.ceil(current.window.reset_time - time.time())) if current else 60
+    wait = seconds_until(current.window.reset_time) if current else 60
     message = f"Rate limit of {error.description} exceeded. Retry in {wait} seconds."
     return render_error(429, "rate_limited", message, {"Retry-After": str(wait)})
 

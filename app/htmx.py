@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import render_template, request
 
 
@@ -13,6 +15,11 @@ def is_htmx() -> bool:
 def is_history_restore() -> bool:
     """Whether htmx asks for a whole page to restore history (it needs the full page)."""
     return request.headers.get("HX-History-Restore-Request") == "true"
+
+
+def announce(message: str) -> dict[str, str]:
+    """Headers that make htmx raise an "announce" event (console.js speaks it aloud)."""
+    return {"HX-Trigger": json.dumps({"announce": message})}
 
 
 def render_page_or_fragment(page: str, fragment: str, **context: object) -> str:

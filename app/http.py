@@ -72,9 +72,8 @@ def init_app(app: Flask) -> None:
     """Trust ``TRUSTED_PROXY_COUNT`` proxies, install the session rules, add the headers."""
     proxies = int(app.config["TRUSTED_PROXY_COUNT"])
     if proxies > 0:
-        # Only then is X-Forwarded-For believed; otherwise the socket address is the client.
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
-        )
+        # Only then are X-Forwarded-For and -Proto believed; otherwise the socket address
+        # is the client. Host and port come from the request itself, never a header.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     app.session_interface = SessionInterface()
     app.after_request(add_security_headers)

@@ -123,6 +123,11 @@ def _redis_moving_window_hit_and_window(
     return bool(acquired), WindowStats(float(window[0]) + expiry, item.amount - int(window[1]))
 
 
+def seconds_until(moment: float) -> int:
+    """Whole seconds from now until ``moment`` (a Unix time), at least 1: a Retry-After."""
+    return max(1, math.ceil(moment - time.time()))
+
+
 def rate_limit_headers(item: RateLimitItem, stats: WindowStats, refused: bool) -> dict[str, str]:
     """``X-RateLimit-*`` for an answer, and ``Retry-After`` (seconds) for a refusal."""
     reset_at, remaining = stats
@@ -132,5 +137,5 @@ def rate_limit_headers(item: RateLimitItem, stats: WindowStats, refused: bool) -
         "X-RateLimit-Reset": str(math.ceil(reset_at)),
     }
     if refused:
-        headers["Retry-After"] = str(max(1, math.ceil(reset_at - time.time())))
+        headers["Retry-After"] = str(seconds_until(reset_at))
     return headers

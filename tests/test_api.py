@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from app.keys.format import checksum, generate_key
@@ -194,7 +196,7 @@ def admin_rules(app):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/admin"):
             continue
-        path = rule.rule.replace("<int:user_id>", "1").replace("<key_id>", "AAAAAAAAAAAA")
+        path = re.sub(r"<int[^>]*:user_id>", "1", rule.rule).replace("<key_id>", "AAAAAAAAAAAA")
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield method, path
 

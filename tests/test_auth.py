@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import PASSWORD, csrf_token
+from support.factory import PASSWORD
+from support.web import csrf_token
 
 
 def test_signup_creates_an_account_and_signs_in(client):

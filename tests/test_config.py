@@ -116,6 +116,8 @@ def test_a_bad_rate_limit_fails_at_start_with_its_name(bare_app, override):
         load_config(bare_app, override)
 
 
-def test_debugger_is_off_unless_asked_for(database_url):
-    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database_url})
-    assert app.debug is False
+def test_debugger_is_off_unless_asked_for(database_url, monkeypatch):
+    config = {"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database_url}
+    assert create_app(config).debug is False
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    assert create_app(config).debug

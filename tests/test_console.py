@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conftest import csrf_token
+from support.web import csrf_token
 
 HTMX = {"HX-Request": "true"}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import sqlite3
 import string
@@ -133,8 +134,12 @@ def test_cache_is_bounded_and_never_holds_the_key():
     assert len(cache) == 2
     assert cache.get(cache.digest(keys[0])) is None  # the least recently used went first
     assert cache.get(cache.digest(keys[2])).key_hash == "hash2"
-    for digest in cache._entries:
-        assert all(key.encode() not in digest for key in keys)
+    # Cache keys are HMACs under a per-process secret: not the key, not a plain hash of it.
+    held = repr(vars(cache))
+    for key in keys:
+        assert key not in held and key[16:-6] not in held
+        assert cache.digest(key) != hashlib.sha256(key.encode()).digest()
+    assert VerifiedKeyCache().digest(keys[0]) != cache.digest(keys[0])
 
 
 def test_last_used_is_written_at_most_once_a_minute(app, client, factory):

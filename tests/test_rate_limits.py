@@ -7,7 +7,7 @@ import pytest
 
 from app.keys.format import checksum, generate_key
 
-from conftest import csrf_token
+from support.web import csrf_token
 
 
 def me(client, key, **kwargs):

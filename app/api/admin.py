@@ -33,7 +33,7 @@ def list_users():
     return jsonify(users=[user.to_dict(count) for user, count in accounts.list_users()])
 
 
-@bp.patch("/admin/users/<int:user_id>")
+@bp.patch("/admin/users/<int(max=2147483647):user_id>")
 @admin_required
 def update_user(user_id: int):
     """Change a user's role (``{"role": ...}``) or active flag (``{"active": false}``)."""

@@ -32,10 +32,15 @@ def json_body() -> Any:
     if not raw.strip():
         return None
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_constant=_not_json)
     except (ValueError, RecursionError):
         # RecursionError: "[[[[..." nested deeper than the parser goes is bad input too.
         raise ApiError(400, "bad_request", "The request body is not valid JSON.") from None
+
+
+def _not_json(constant: str) -> None:
+    # Python's parser accepts NaN and Infinity, which no JSON client could read back.
+    raise ValueError(f"{constant} is not JSON")
 
 
 @bp.route("/endpoint", methods=["GET", "POST"])

@@ -48,6 +48,8 @@ def safe_next(target: str | None) -> str | None:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
+    if "\\" in target or any(ord(char) < 32 for char in target):
+        return None  # browsers read "/\\evil.example" as "//evil.example"
     return target.rstrip("?")
 
 

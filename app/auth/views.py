@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import time
-
 from flask import (
     abort,
     current_app,
@@ -23,7 +20,7 @@ from app import accounts
 from app.auth import bp, safe_next
 from app.extensions import limiter
 from app.models.user import normalize_email
-from app.ratelimit import client_address
+from app.ratelimit import client_address, seconds_until
 
 WRONG_CREDENTIALS = "Wrong email or password."
 
@@ -46,12 +43,25 @@ def _email_key() -> str:
 
 
 def _too_many_attempts(limit: RequestLimit):
-    wait = max(1, math.ceil(limit.window.reset_time - time.time()))
+    # The form the person was using, with the message, as a 429 that says when to retry.
+    wait = seconds_until(limit.window.reset_time)
     message = f"Too many sign-in attempts. Try again in {wait} seconds."
+    template = "auth/signup.html" if request.endpoint == "auth.signup" else "auth/login.html"
     email = request.form.get("email", "")
-    response = make_response(render_template("auth/login.html", email=email, error=message), 429)
+    response = make_response(render_template(template, email=email, error=message), 429)
     response.headers["Retry-After"] = str(wait)
     return response
+
+
+def _per_address():
+    # Sign-in and sign-up draw on one budget per address (a shared limit: one counter).
+    return limiter.shared_limit(
+        _login_limit_per_address,
+        scope="sign-in-address",
+        key_func=_address_key,
+        methods=["POST"],
+        on_breach=_too_many_attempts,
+    )
 
 
 def _landing_page() -> str:
@@ -59,7 +69,7 @@ def _landing_page() -> str:
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-@limiter.limit(_login_limit_per_address, key_func=_address_key, methods=["POST"], scope="signup")
+@_per_address()
 def signup():
     """Create an account and sign in to it."""
     if not current_app.config["SIGNUP_ENABLED"]:
@@ -82,13 +92,7 @@ def signup():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    _login_limit_per_address,
-    key_func=_address_key,
-    methods=["POST"],
-    scope="login-address",
-    on_breach=_too_many_attempts,
-)
+@_per_address()
 @limiter.limit(
     _login_limit_per_email,
     key_func=_email_key,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from functools import wraps
 from typing import Any
 
@@ -11,7 +10,7 @@ from flask_login import current_user, login_required
 
 from app import accounts
 from app.console import bp
-from app.htmx import is_htmx
+from app.htmx import announce, is_htmx
 from app.keys.service import active_key_count
 from app.models import ROLES
 
@@ -36,7 +35,7 @@ def admin_users():
     return render_template("admin/users.html", users=accounts.list_users(), roles=ROLES)
 
 
-@bp.post("/admin/users/<int:user_id>/role")
+@bp.post("/admin/users/<int(max=2147483647):user_id>/role")
 @admin_required
 def admin_set_role(user_id: int):
     """Change a user's role; it applies to their keys from the next request."""
@@ -51,6 +50,6 @@ def admin_set_role(user_id: int):
     if is_htmx():
         count = active_key_count(user.id)
         body = render_template("admin/_user_row.html", user=user, key_count=count, roles=ROLES)
-        return body, 200, {"HX-Trigger": json.dumps({"announce": message})}
+        return body, 200, announce(message)
     flash(message, "success")
     return redirect(url_for("console.admin_users"))

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.console import bp
-from app.htmx import is_htmx, render_page_or_fragment
+from app.htmx import announce, is_htmx, render_page_or_fragment
 from app.keys import service
 from app.keys.service import MAX_NAME_LENGTH
-
-
-def _announce(message: str) -> dict[str, str]:
-    # console.js reads this event and speaks it through the page's aria-live region.
-    return {"HX-Trigger": json.dumps({"announce": message})}
 
 
 def _own_key_or_404(key_id: str):
@@ -51,7 +44,7 @@ def create_key():
     """Create a key and show it once: never redirected, flashed or stored in the session."""
     name = request.form.get("name", "")
     try:
-        key, secret = service.create_key(
+        key, full_key = service.create_key(
             current_user,
             name,
             rounds=current_app.config["BCRYPT_ROUNDS"],
@@ -66,12 +59,12 @@ def create_key():
             max_length=MAX_NAME_LENGTH,
         )
         return body, 422
-    context = {"key": key, "secret": secret, "keys": service.list_keys(current_user.id)}
+    context = {"key": key, "full_key": full_key, "keys": service.list_keys(current_user.id)}
     body = render_page_or_fragment(
         "console/created.html", "console/_created_fragment.html", **context
     )
     # The key is in this answer and nowhere else: no cache, proxy or back button keeps it.
-    return body, 200, {"Cache-Control": "no-store", **_announce("Key created")}
+    return body, 200, {"Cache-Control": "no-store", **announce("Key created")}
 
 
 @bp.get("/api-keys/<key_id>/revoke")
@@ -103,6 +96,6 @@ def revoke_key(key_id: str):
     if key is None:
         abort(404, "You have no key with that id.")
     if is_htmx():
-        return render_template("console/_key_row.html", key=key), 200, _announce("Key revoked")
+        return render_template("console/_key_row.html", key=key), 200, announce("Key revoked")
     flash(f"Key “{key.name}” revoked. Requests using it are now refused.", "success")
     return redirect(url_for("console.index"))

@@ -3,10 +3,10 @@
 The row of the presented key id, joined to its owner, is read on every request so that a
 revocation, a deactivation or a role change is never stale, in any worker or on any host.
 This read is the hot path, so it skips the ORM: the SQL is compiled once from a Core
-``select`` (so it is right for SQLite and PostgreSQL alike) and run on a pooled DBAPI
-cursor, about a third of the cost of executing the ``select`` through a SQLAlchemy
-``Connection``. It uses an autocommit engine of its own (a read opens no transaction), and
-each thread keeps its connection instead of checking one out of the pool per request.
+``select`` (so it is right for SQLite and PostgreSQL alike) and run on a plain DBAPI
+cursor, about a third of the cost of executing the ``select`` through SQLAlchemy. Each
+thread keeps one autocommit connection of its own for good, instead of checking one out
+of a pool per request; the rare ``last_used_at`` write goes through the same connection.
 """
 
 from __future__ import annotations
@@ -14,14 +14,16 @@ from __future__ import annotations
 import os
 import threading
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from sqlalchemy import Engine, bindparam, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.models import ApiKey, User
 
-_inherited: list[tuple[int, Any]] = []
+# Connections a forked child inherited from its parent: kept referenced and never closed,
+# so that the child cannot shut the parent's sockets.
+_inherited: list[Connection] = []
 
 
 class StoreUnavailable(Exception):
@@ -65,46 +67,43 @@ class KeyLookup:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._local = threading.local()
-        compiled = _FIND.compile(dialect=engine.dialect)
-        self._sql = str(compiled)
+        self._sql = str(_FIND.compile(dialect=engine.dialect))
         self._positional = engine.dialect.positional
         self._dbapi_error = engine.dialect.loaded_dbapi.Error
 
-    def _params(self, key_id: str) -> Any:
-        return (key_id,) if self._positional else {"key_id": key_id}
-
-    def _connection(self) -> Any:
-        """The connection of the calling thread, opened on first use."""
+    def _connection(self) -> Connection:
+        """The calling thread's connection, opened on first use."""
         held = getattr(self._local, "held", None)
-        if held is not None and held[0] == os.getpid():
-            return held[1]
         if held is not None:
-            # Inherited through a fork: it belongs to the parent. Keep it referenced, never
-            # closed, so that its socket is not shut from under the parent.
-            _inherited.append(held)
-        connection = self.engine.raw_connection()
+            pid, connection = held
+            if pid == os.getpid():
+                return connection
+            _inherited.append(connection)
+        connection = self.engine.connect()
         self._local.held = (os.getpid(), connection)
         return connection
 
     def _discard(self) -> None:
+        """Drop the calling thread's connection (after an error: the next one is fresh)."""
         held = self._local.__dict__.pop("held", None)
         if held is not None:
             held[1].invalidate()
+            held[1].close()
 
     def close(self) -> None:
-        """Close this thread's connection (the app's own teardown, and tests)."""
+        """Close the calling thread's connection (tests, and an app being thrown away)."""
         self._discard()
         self.engine.dispose()
 
     def find(self, key_id: str) -> KeyRecord | None:
         """The record for ``key_id``, or None when no key has that id."""
+        params = (key_id,) if self._positional else {"key_id": key_id}
         try:
-            cursor = self._connection().cursor()
-            cursor.execute(self._sql, self._params(key_id))
+            cursor = self._connection().connection.cursor()
+            cursor.execute(self._sql, params)
             row = cursor.fetchone()
             cursor.close()
         except (SQLAlchemyError, self._dbapi_error) as error:
-            # A broken connection is dropped, so the next request opens a fresh one.
             self._discard()
             raise StoreUnavailable(str(error)) from error
         if row is None:
@@ -123,7 +122,9 @@ class KeyLookup:
             .values(last_used_at=now)
         )
         try:
-            with self.engine.connect() as connection:
-                connection.execute(statement)
+            connection = self._connection()
+            connection.execute(statement)
+            connection.commit()  # ends SQLAlchemy's bookkeeping; autocommit already wrote it
         except SQLAlchemyError as error:
+            self._discard()
             raise StoreUnavailable(str(error)) from error

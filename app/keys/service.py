@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
+from app.database import write_transaction
 from app.extensions import db
 from app.hashing import hash_secret
 from app.keys.format import generate_key, is_key_id
@@ -47,24 +48,25 @@ def create_key(user: User, name: str | None, *, rounds: int, max_active: int) ->
     Raises ``InvalidKeyName`` or ``TooManyKeys``.
     """
     name = clean_key_name(name)
+    user_id = user.id
     new_key = generate_key()
     # Hash before the write transaction starts: a quarter second of bcrypt must not hold
     # SQLite's write lock.
     key_hash = hash_secret(new_key.value.encode("ascii"), rounds)
-    if active_key_count(user.id) >= max_active:
-        db.session.rollback()
-        raise TooManyKeys(
-            f"You already have {max_active} active keys. Revoke one you no longer use first."
+    with write_transaction() as session:
+        # Counted inside the write transaction, so two creates cannot both slip under it.
+        if active_key_count(user_id) >= max_active:
+            raise TooManyKeys(
+                f"You already have {max_active} active keys. Revoke one you no longer use first."
+            )
+        row = ApiKey(
+            key_id=new_key.key_id,
+            user_id=user_id,
+            name=name,
+            key_hash=key_hash,
+            prefix=new_key.prefix,
         )
-    row = ApiKey(
-        key_id=new_key.key_id,
-        user_id=user.id,
-        name=name,
-        key_hash=key_hash,
-        prefix=new_key.prefix,
-    )
-    db.session.add(row)
-    db.session.commit()
+        session.add(row)
     return row, new_key.value
 
 
@@ -111,6 +113,6 @@ def revoke_key(key_id: str, *, owner_id: int | None) -> ApiKey | None:
     )
     if owner_id is not None:
         statement = statement.where(ApiKey.user_id == owner_id)
-    db.session.execute(statement)
-    db.session.commit()
+    with write_transaction() as session:
+        session.execute(statement)
     return get_key(key_id, owner_id=owner_id)

@@ -6,7 +6,6 @@ Everything here talks to a real gunicorn over real sockets, as an outside client
 from __future__ import annotations
 
 import re
-import socket
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +16,8 @@ import pytest
 import requests
 
 from app.keys.format import parse_key
+
+from support.web import CSRF_META
 
 # The database half of a test, pinned: the DB is not what these tests are about, or only
 # one of them can do what the test needs.
@@ -36,7 +37,6 @@ UNLIMITED_ENV = {
 
 TIMEOUT = 30  # seconds for any one HTTP request: a hang is a failure, not a stuck suite
 
-_CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 _NEW_KEY = re.compile(r'<textarea id="new-key"[^>]*>(ck_[A-Za-z0-9_]+)</textarea>')
 
 
@@ -114,13 +114,6 @@ def server_log_errors(log: str) -> list[str]:
     return bad
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class ConsoleClient:
     """A person using the console over HTTP: sign in, create and revoke keys (CSRF included)."""
 
@@ -142,7 +135,7 @@ class ConsoleClient:
     def load(self, path: str) -> requests.Response:
         """GET a console page and keep the CSRF token it carries."""
         response = self.http.get(self.base_url + path, timeout=TIMEOUT)
-        match = _CSRF_META.search(response.text)
+        match = CSRF_META.search(response.text)
         assert match, f"no CSRF token on {path} ({response.status_code})"
         self.csrf = match.group(1)
         return response

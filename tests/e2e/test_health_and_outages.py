@@ -16,7 +16,6 @@ from e2e_support import (
     POSTGRES_ONLY,
     TIMEOUT,
     ConsoleClient,
-    free_port,
     key_header,
     key_id_of,
     server_log_errors,
@@ -25,6 +24,8 @@ from e2e_support import (
 from sqlalchemy import make_url
 
 from app.keys.format import generate_key
+
+from support.servers import free_port
 
 pytestmark = pytest.mark.gunicorn
 

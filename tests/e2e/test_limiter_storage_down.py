@@ -20,7 +20,6 @@ from e2e_support import (
     TIMEOUT,
     ConsoleClient,
     assert_rate_limited,
-    free_port,
     key_header,
     run_concurrently,
     server_log_errors,
@@ -28,6 +27,8 @@ from e2e_support import (
 )
 
 from app.keys.format import generate_key
+
+from support.servers import free_port
 
 pytestmark = [pytest.mark.gunicorn, SQLITE_ONLY]
 

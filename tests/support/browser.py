@@ -1,0 +1,46 @@
+"""The console in a real browser: Debian's Chromium under Playwright, and the site it visits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from support.factory import UserInfo
+from support.servers import LiveServer
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Playwright
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass(frozen=True)
+class ConsoleSite:
+    """A real gunicorn serving the console, and a user who can sign in to it."""
+
+    url: str
+    user: UserInfo
+    server: LiveServer
+
+
+def launch_chromium(playwright: Playwright, executable_path: str) -> Browser:
+    """Launch the Chromium at ``executable_path`` headless (never a downloaded browser)."""
+    return playwright.chromium.launch(
+        executable_path=executable_path, headless=True, args=CHROMIUM_ARGS
+    )
+
+
+def new_context(browser: Browser, **options: Any) -> BrowserContext:
+    """A browser context with short timeouts: a console page answers in milliseconds."""
+    context = browser.new_context(**options)
+    context.set_default_timeout(5_000)
+    context.set_default_navigation_timeout(10_000)
+    return context

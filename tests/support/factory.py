@@ -1,0 +1,63 @@
+"""Users and keys made for a test through the real domain code, outside any request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    """What a test needs to know about a user it made."""
+
+    id: int
+    email: str
+    password: str
+    role: str
+
+
+class Factory:
+    """Makes users and keys through the real domain code, outside any request."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self._count = 0
+
+    def user(
+        self, email: str | None = None, role: str = "standard", password: str = PASSWORD
+    ) -> UserInfo:
+        """Create a user and return its id, email, password and role."""
+        from app import accounts
+
+        self._count += 1
+        email = email or f"user{self._count}@example.com"
+        with self.app.app_context():
+            user = accounts.create_user(email, password, rounds=4, role=role)
+            return UserInfo(user.id, user.email, password, user.role)
+
+    def key(self, user: UserInfo, name: str = "Test key") -> tuple[str, str]:
+        """Create a key for ``user``; return its key id and the full key."""
+        from app import accounts
+        from app.keys import service
+
+        with self.app.app_context():
+            owner = accounts.get_user(user.id)
+            row, secret = service.create_key(owner, name, rounds=4, max_active=100)
+            return row.key_id, secret
+
+    def set_role(self, user: UserInfo, role: str) -> None:
+        """Change a user's role, as an admin would."""
+        from app import accounts
+
+        with self.app.app_context():
+            accounts.update_user(accounts.get_user(user.id), role=role)
+
+    def deactivate(self, user: UserInfo) -> None:
+        """Deactivate a user."""
+        from app import accounts
+
+        with self.app.app_context():
+            accounts.update_user(accounts.get_user(user.id), active=False)

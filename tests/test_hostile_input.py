@@ -1,0 +1,85 @@
+"""Input nobody should send gets a clear 4xx in the documented shape, never a 500."""
+
+from __future__ import annotations
+
+import pytest
+
+from support.web import csrf_token as csrf
+
+HUGE = "99999999999999999999999"
+
+
+@pytest.fixture
+def admin(client, factory):
+    user = factory.user("root@example.com", role="admin")
+    _, key = factory.key(user)
+    return user, key
+
+
+def test_a_huge_user_id_is_404_in_the_api(client, admin):
+    response = client.patch(
+        f"/api/admin/users/{HUGE}", headers={"X-API-Key": admin[1]}, json={"role": "admin"}
+    )
+    assert response.status_code == 404
+    assert response.json["error"]["code"] == "not_found"
+
+
+def test_a_huge_user_id_is_404_in_the_console(client, auth, admin):
+    auth.login(admin[0])
+    response = client.post(
+        f"/admin/users/{HUGE}/role",
+        data={"role": "admin", "csrf_token": csrf(client, "/admin/users")},
+    )
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("email", ["a\x00b@example.com", "ada@exa\x00mple.com", "\x00"])
+def test_nul_in_an_email_is_a_wrong_sign_in_not_a_500(client, factory, email):
+    factory.user("ada@example.com")
+    response = client.post(
+        "/login", data={"email": email, "password": "whatever it is", "csrf_token": csrf(client)}
+    )
+    assert response.status_code == 422
+    assert "Wrong email or password." in response.text
+
+
+def test_nul_in_an_email_is_refused_at_sign_up(client):
+    response = client.post(
+        "/signup",
+        data={
+            "email": "a\x00@example.com",
+            "password": "long enough pw",
+            "csrf_token": csrf(client),
+        },
+    )
+    assert response.status_code == 422
+    assert "valid email" in response.text
+
+
+@pytest.mark.parametrize("body", ["NaN", "[Infinity]", '{"a": -Infinity}'])
+def test_nan_and_infinity_are_not_json(client, factory, body):
+    _, key = factory.key(factory.user())
+    response = client.post(
+        "/api/endpoint",
+        headers={"X-API-Key": key, "Content-Type": "application/json"},
+        data=body,
+    )
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "bad_request"
+
+
+@pytest.mark.parametrize("target", ["/\\evil.example", "/\\/evil.example", "//evil.example"])
+def test_sign_in_never_redirects_off_site(client, factory, target):
+    user = factory.user()
+    form = {"email": user.email, "password": user.password, "csrf_token": csrf(client)}
+    response = client.post("/login", query_string={"next": target}, data=form)
+    assert response.headers["Location"] == "/api-keys"
+
+
+def test_the_admin_role_form_needs_its_csrf_token(client, auth, admin, factory):
+    bob = factory.user("bob@example.com")
+    auth.login(admin[0])
+    response = client.post(f"/admin/users/{bob.id}/role", data={"role": "admin"})
+    assert response.status_code == 400
+    listed = client.get("/api/admin/users", headers={"X-API-Key": admin[1]}).json["users"]
+    assert {u["email"]: u["role"] for u in listed}["bob@example.com"] == "standard"
