@@ -42,7 +42,7 @@ def measure(
     rss_after = {server.name: server.worker_rss_kib() for server, _ in targets}
     revocation = {server.name: check_revocation(server, dataset) for server, dataset in targets}
 
-    from app.keys.verify import DEFAULT_CACHE_SIZE
+    from app.keys.caches import DEFAULT_CACHE_SIZE
 
     return {
         "variants": summarize(variants, turns),

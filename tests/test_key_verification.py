@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from sqlalchemy import event
 
 from app.extensions import db
+from app.keys.caches import VerifiedKeyCache
 from app.keys.format import checksum, generate_key
-from app.keys.verify import VerifiedKeyCache
 
 
 @pytest.fixture
@@ -215,3 +215,19 @@ def test_limiter_storage_holds_user_ids_and_addresses_never_keys(app, client, fa
     stored = " ".join([*storage.events, *storage.storage])
     assert "user:" in stored and "failed-key" in stored
     assert key[3:15] not in stored and key[16:-6] not in stored
+
+
+def test_an_unknown_key_id_costs_one_database_read_not_one_a_request(client, database_queries):
+    stranger = generate_key().value  # right checksum, no such key id
+    assert me(client, stranger).status_code == 401
+    reads = len(database_queries)
+    assert reads >= 1
+    for _ in range(5):
+        assert me(client, stranger).status_code == 401
+    assert len(database_queries) == reads
+
+
+def test_a_new_key_is_not_mistaken_for_an_unknown_one(client, factory, database_queries):
+    me(client, generate_key().value)  # some unknown key id is remembered
+    _, key = factory.key(factory.user())
+    assert me(client, key).status_code == 200

@@ -9,30 +9,29 @@ The order is the point:
    this exact hash. A success is remembered in a bounded in-process cache keyed by an HMAC
    of the key under a per-process random secret, so the cache never holds a key and a
    memory dump of it is useless elsewhere.
+
+A key id the database did not know is remembered too (bounded), so a client stuck on a key
+from another environment (checksum right, id unknown here) costs one read, not one a
+request. Key ids are random and made by the server, so none can become known later.
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
-import os
-import secrets
-import threading
 import time
-import weakref
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from app.hashing import check_secret
+from app.keys.caches import UnknownKeyIds, VerifiedEntry, VerifiedKeyCache
 from app.keys.format import parse_key
 from app.keys.lookup import KeyLookup, StoreUnavailable
 from app.models.columns import utcnow
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CACHE_SIZE = 10_000
 TOUCH_INTERVAL = timedelta(minutes=1)
 
 
@@ -63,68 +62,6 @@ class KeyCheckRefused(Exception):
     """A bcrypt check was needed but the caller's budget for failed checks is spent."""
 
 
-class _Entry:
-    __slots__ = ("key_hash", "touched_at")
-
-    def __init__(self, key_hash: str, touched_at: float) -> None:
-        self.key_hash = key_hash
-        self.touched_at = touched_at
-
-
-class VerifiedKeyCache:
-    """A bounded LRU of keys this process has verified, keyed by an HMAC of the key."""
-
-    def __init__(self, max_entries: int = DEFAULT_CACHE_SIZE) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict[bytes, _Entry] = OrderedDict()
-        self._lock = threading.Lock()
-        self.reset()
-        _caches.add(self)
-
-    def reset(self) -> None:
-        """Forget everything and pick a new secret (also done in every forked worker)."""
-        with self._lock:
-            self._secret = secrets.token_bytes(32)
-            self._entries.clear()
-
-    def digest(self, key: str) -> bytes:
-        """The cache key for ``key``: HMAC-SHA256 under this process's secret."""
-        return hmac.digest(self._secret, key.encode("ascii"), "sha256")
-
-    def get(self, digest: bytes) -> _Entry | None:
-        """The entry for ``digest``, marked as recently used, or None."""
-        with self._lock:
-            entry = self._entries.get(digest)
-            if entry is not None:
-                self._entries.move_to_end(digest)
-            return entry
-
-    def put(self, digest: bytes, key_hash: str, touched_at: float) -> _Entry:
-        """Remember that the key behind ``digest`` matched ``key_hash``."""
-        entry = _Entry(key_hash, touched_at)
-        with self._lock:
-            self._entries[digest] = entry
-            self._entries.move_to_end(digest)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
-        return entry
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-
-_caches: weakref.WeakSet[VerifiedKeyCache] = weakref.WeakSet()
-
-
-def _reset_caches_after_fork() -> None:
-    # A forked gunicorn worker (with preload_app) must not share its parent's secret.
-    for cache in list(_caches):
-        cache.reset()
-
-
-os.register_at_fork(after_in_child=_reset_caches_after_fork)
-
-
 class KeyVerifier:
     """Turn a presented key into an ``AuthenticatedKey`` or a refusal."""
 
@@ -136,6 +73,7 @@ class KeyVerifier:
     ) -> None:
         self.lookup = lookup
         self.cache = cache if cache is not None else VerifiedKeyCache()
+        self.unknown = UnknownKeyIds()
         self.clock = clock
 
     def verify(self, presented: str, may_check_hash: Callable[[], bool]) -> AuthenticatedKey:
@@ -147,8 +85,11 @@ class KeyVerifier:
         parsed = parse_key(presented)
         if parsed is None:
             raise KeyRejected("malformed")
+        if parsed.key_id in self.unknown:
+            raise KeyRejected("unknown")
         record = self.lookup.find(parsed.key_id)
         if record is None:
+            self.unknown.add(parsed.key_id)
             raise KeyRejected("unknown")
         if record.revoked:
             raise KeyRejected("revoked")
@@ -176,7 +117,7 @@ class KeyVerifier:
             role=record.role,
         )
 
-    def _touch(self, key_pk: int, entry: _Entry, now: float) -> None:
+    def _touch(self, key_pk: int, entry: VerifiedEntry, now: float) -> None:
         # At most one write a minute per key and process, so a busy key does not turn
         # every read into a write; "Last used" is accurate to a minute.
         entry.touched_at = now

@@ -1,0 +1,117 @@
+"""The verifier's two bounded, per-process memories: keys verified, and key ids unknown."""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+import threading
+import weakref
+from collections import OrderedDict
+
+DEFAULT_CACHE_SIZE = 10_000
+
+
+class VerifiedEntry:
+    """What the cache keeps of a verified key: the hash it matched, when its use was recorded."""
+
+    __slots__ = ("key_hash", "touched_at")
+
+    def __init__(self, key_hash: str, touched_at: float) -> None:
+        self.key_hash = key_hash
+        self.touched_at = touched_at
+
+
+class VerifiedKeyCache:
+    """A bounded LRU of keys this process has verified, keyed by an HMAC of the key."""
+
+    def __init__(self, max_entries: int = DEFAULT_CACHE_SIZE) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[bytes, VerifiedEntry] = OrderedDict()
+        self._lock = threading.Lock()
+        self.reset()
+        _forgotten_at_fork.add(self)
+
+    def reset(self) -> None:
+        """Forget everything and pick a new secret (also done in every forked worker)."""
+        with self._lock:
+            self._secret = secrets.token_bytes(32)
+            self._entries.clear()
+
+    def digest(self, key: str) -> bytes:
+        """The cache key for ``key``: HMAC-SHA256 under this process's secret."""
+        return hmac.digest(self._secret, key.encode("ascii"), "sha256")
+
+    def get(self, digest: bytes) -> VerifiedEntry | None:
+        """The entry for ``digest``, marked as recently used, or None."""
+        with self._lock:
+            entry = self._entries.get(digest)
+            if entry is not None:
+                self._entries.move_to_end(digest)
+            return entry
+
+    def put(self, digest: bytes, key_hash: str, touched_at: float) -> VerifiedEntry:
+        """Remember that the key behind ``digest`` matched ``key_hash``."""
+        entry = VerifiedEntry(key_hash, touched_at)
+        with self._lock:
+            self._entries[digest] = entry
+            self._entries.move_to_end(digest)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return entry
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_caches: weakref.WeakSet[VerifiedKeyCache] = weakref.WeakSet()
+
+
+def _reset_caches_after_fork() -> None:
+    # A forked gunicorn worker (with preload_app) must not share its parent's secret.
+    for cache in list(_caches):
+        cache.reset()
+
+
+os.register_at_fork(after_in_child=_reset_caches_after_fork)
+
+
+class UnknownKeyIds:
+    """A bounded LRU set of key ids the database said it does not have."""
+
+    def __init__(self, max_entries: int = DEFAULT_CACHE_SIZE) -> None:
+        self.max_entries = max_entries
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+        _forgotten_at_fork.add(self)
+
+    def __contains__(self, key_id: str) -> bool:
+        return key_id in self._ids
+
+    def add(self, key_id: str) -> None:
+        """Remember that ``key_id`` is unknown, forgetting the oldest past the bound."""
+        with self._lock:
+            self._ids[key_id] = None
+            self._ids.move_to_end(key_id)
+            while len(self._ids) > self.max_entries:
+                self._ids.popitem(last=False)
+
+    def reset(self) -> None:
+        """Forget everything."""
+        with self._lock:
+            self._ids.clear()
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+_forgotten_at_fork: weakref.WeakSet[VerifiedKeyCache | UnknownKeyIds] = weakref.WeakSet()
+
+
+def _reset_after_fork() -> None:
+    # A forked gunicorn worker (with preload_app) must not share its parent's secret.
+    for memory in list(_forgotten_at_fork):
+        memory.reset()
+
+
+os.register_at_fork(after_in_child=_reset_after_fork)
