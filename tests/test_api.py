@@ -269,3 +269,9 @@ def test_admin_lists_and_revokes_any_key(client, factory):
     assert response.json["status"] == "revoked"
     assert client.get("/api/me", headers=api_key_header(bob_secret)).status_code == 401
     assert client.post("/api/admin/keys/AAAAAAAAAAAA/revoke", headers=headers).status_code == 404
+
+
+def test_the_key_hook_runs_before_every_other_hook(app):
+    from app.api.auth import authenticate_api_request
+
+    assert app.before_request_funcs[None][0] is authenticate_api_request

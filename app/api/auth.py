@@ -45,7 +45,9 @@ def init_app(app: Flask) -> None:
         counter, app.config["FAILED_KEY_RATE_LIMIT"]
     )
     app.extensions["api_budget"] = ApiBudget(counter)
-    app.before_request(authenticate_api_request)
+    # First of all before_request hooks (CSRF's and Flask-Limiter's come earlier in
+    # create_app): an API request refused for its key then pays for nothing else.
+    app.before_request_funcs.setdefault(None, []).insert(0, authenticate_api_request)
     app.after_request(add_rate_limit_headers)
 
 
