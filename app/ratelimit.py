@@ -114,10 +114,24 @@ def _redis_moving_window_hit_and_window(
     key = storage.prefixed_key(item.key_for(*identifiers))
     expiry = item.get_expiry()
     now = time.time()
+    calls = [
+        (storage.lua_acquire_moving_window, [now, item.amount, expiry, 1]),
+        (storage.lua_moving_window, [now - expiry, item.amount]),
+    ]
+    # EVALSHA by hand: redis-py would ask SCRIPT EXISTS first (another round trip) when
+    # handed the Script objects. A Redis that lost its scripts (a restart, SCRIPT FLUSH)
+    # answers NOSCRIPT, and then the Script objects, which load them, run what failed.
     pipeline = storage.get_connection().pipeline(transaction=False)
-    storage.lua_acquire_moving_window([key], [now, item.amount, expiry, 1], client=pipeline)
-    storage.lua_moving_window([key], [now - expiry, item.amount], client=pipeline)
-    acquired, window = pipeline.execute()
+    for script, args in calls:
+        pipeline.evalsha(script.sha, 1, key, *args)
+    results = pipeline.execute(raise_on_error=False)
+    for index, result in enumerate(results):
+        if isinstance(result, Exception):
+            if type(result).__name__ != "NoScriptError":
+                raise result
+            script, args = calls[index]
+            results[index] = script([key], args)
+    acquired, window = results
     if not window:
         return bool(acquired), WindowStats(now + expiry, item.amount)
     return bool(acquired), WindowStats(float(window[0]) + expiry, item.amount - int(window[1]))

@@ -46,3 +46,14 @@ def test_api_budget_counts_down_and_refuses_in_redis(client, factory):
     refused = client.get("/api/me", headers={"X-API-Key": key})
     assert refused.status_code == 429
     assert int(refused.headers["Retry-After"]) >= 1
+
+
+def test_a_redis_that_lost_its_scripts_still_counts_once(redis_url):
+    strategy = MovingWindowRateLimiter(storage_from_string(redis_url))
+    counter = LimitCounter(lambda: strategy, "moving-window", "test")
+    item = parse("5 per minute")
+    counter.hit_and_window(item, "api", "user:2")
+    strategy.storage.get_connection().script_flush()  # as after a Redis restart
+    allowed, stats = counter.hit_and_window(item, "api", "user:2")
+    assert allowed
+    assert stats.remaining == 3  # the second hit counted exactly once
