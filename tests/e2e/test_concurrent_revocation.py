@@ -241,23 +241,34 @@ def check_nothing_lost(scenario: Scenario, people: list[Person], admin_key: str)
                 assert ledger.keys[key_id] not in response.text
 
 
-@POSTGRES_ONLY
-def test_revocation_under_load_on_postgresql(gunicorn, database_url, factory, redis_url):
+def run_scenario(gunicorn, database_url, factory, redis_url, *, people, revoke_ways, hammers):
+    """Four workers on Redis; people create and revoke keys in tabs while others hammer."""
     admin = factory.user(role="admin")
     _, admin_key = factory.key(admin, "Admin")
     server = gunicorn(
         database_url, workers=4, env={"FLASK_RATELIMIT_STORAGE_URI": redis_url, **UNLIMITED_ENV}
     )
-    people = sign_in_people(server.url, factory, 3)
-    scenario = Scenario(
-        server.url, admin_key, revoke_ways=("console", "api", "admin", "console-htmx", "keep")
-    )
-    tabs = tabs_for(people, tabs_per_person=2, keys_per_tab=5)
+    signed_in = sign_in_people(server.url, factory, people)
+    scenario = Scenario(server.url, admin_key, revoke_ways=revoke_ways)
+    tabs = tabs_for(signed_in, tabs_per_person=2, keys_per_tab=5)
     try:
-        scenario.run(tabs, hammers=4)
+        scenario.run(tabs, hammers=hammers)
     finally:
         close_tabs(tabs)
+    return server, signed_in, scenario, admin_key
 
+
+@POSTGRES_ONLY
+def test_revocation_under_load_on_postgresql(gunicorn, database_url, factory, redis_url):
+    server, people, scenario, admin_key = run_scenario(
+        gunicorn,
+        database_url,
+        factory,
+        redis_url,
+        people=3,
+        revoke_ways=("console", "api", "admin", "console-htmx", "keep"),
+        hammers=4,
+    )
     seen = scenario.check_timeline()
     assert len(scenario.ledger.keys) == 30
     assert len(scenario.ledger.revoke_done) == 24
@@ -271,19 +282,15 @@ def test_revocation_under_load_on_postgresql(gunicorn, database_url, factory, re
 
 @SQLITE_ONLY
 def test_fifty_concurrent_creates_and_revokes_on_sqlite(gunicorn, database_url, factory, redis_url):
-    admin = factory.user(role="admin")
-    _, admin_key = factory.key(admin, "Admin")
-    server = gunicorn(
-        database_url, workers=4, env={"FLASK_RATELIMIT_STORAGE_URI": redis_url, **UNLIMITED_ENV}
+    server, people, scenario, admin_key = run_scenario(
+        gunicorn,
+        database_url,
+        factory,
+        redis_url,
+        people=5,
+        revoke_ways=("console", "keep", "console-htmx"),
+        hammers=2,
     )
-    people = sign_in_people(server.url, factory, 5)
-    scenario = Scenario(server.url, admin_key, revoke_ways=("console", "keep", "console-htmx"))
-    tabs = tabs_for(people, tabs_per_person=2, keys_per_tab=5)
-    try:
-        scenario.run(tabs, hammers=2)
-    finally:
-        close_tabs(tabs)
-
     seen = scenario.check_timeline()
     assert len(scenario.ledger.keys) == 50
     assert len(scenario.ledger.revoke_done) == 30
