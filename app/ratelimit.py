@@ -73,10 +73,6 @@ class LimitCounter:
                 return result
         return _run(self._fallback, method, item, identifiers)
 
-    def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
-        """Count one request; False when that would go over the limit (nothing is counted)."""
-        return bool(self._call("hit", item, identifiers))
-
     def test(self, item: RateLimitItem, *identifiers: str) -> bool:
         """Whether one more request would be within the limit, without counting it."""
         return bool(self._call("test", item, identifiers))

@@ -70,15 +70,14 @@ def authenticate_api_request() -> None:
         # Never let a key through on a guess; the answer still carries its budget headers.
         raise database_unavailable(error, throttle.headers(address)) from None
     except KeyCheckRefused:
-        raise _too_many_failures(throttle, address) from None
+        raise _too_many_failures(throttle.headers(address)) from None
     except KeyRejected as rejected:
         # The reason and the address, never the key.
         log.info("API key refused (%s) from %s", rejected.reason, address)
-        if not throttle.record_failure(address):
-            raise _too_many_failures(throttle, address) from None
-        raise ApiError(
-            401, "invalid_api_key", "API key not found", throttle.headers(address)
-        ) from None
+        within_budget, headers = throttle.record_failure(address)
+        if not within_budget:
+            raise _too_many_failures(headers) from None
+        raise ApiError(401, "invalid_api_key", "API key not found", headers) from None
     g.api_key = api_key
     budget: ApiBudget = extensions["api_budget"]
     g.rate_limit_headers = budget.charge(api_key)
@@ -92,8 +91,7 @@ def add_rate_limit_headers(response: Response) -> Response:
     return response
 
 
-def _too_many_failures(throttle: FailedKeyThrottle, address: str) -> ApiError:
-    headers = throttle.headers(address)
+def _too_many_failures(headers: dict[str, str]) -> ApiError:
     headers.setdefault("Retry-After", "60")
     return ApiError(
         429,

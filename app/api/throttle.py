@@ -18,9 +18,13 @@ class FailedKeyThrottle:
         """Whether ``address`` may have one more key check (and its bcrypt) now."""
         return self.counter.test(self.item, SCOPE, address)
 
-    def record_failure(self, address: str) -> bool:
-        """Count a failed check; return False when the address is over its budget."""
-        return self.counter.hit(self.item, SCOPE, address)
+    def record_failure(self, address: str) -> tuple[bool, dict[str, str]]:
+        """Count a failed check; say whether the address is still within its budget.
+
+        Also returns the answer's rate-limit headers: one storage round trip for both.
+        """
+        allowed, stats = self.counter.hit_and_window(self.item, SCOPE, address)
+        return allowed, rate_limit_headers(self.item, stats, refused=not allowed)
 
     def headers(self, address: str) -> dict[str, str]:
         """The rate-limit headers of an answer to ``address`` that no key authenticated."""
