@@ -5,8 +5,9 @@ revocation, a deactivation or a role change is never stale, in any worker or on 
 This read is the hot path, so it skips the ORM: the SQL is compiled once from a Core
 ``select`` (so it is right for SQLite and PostgreSQL alike) and run on a plain DBAPI
 cursor, about a third of the cost of executing the ``select`` through SQLAlchemy. Each
-thread keeps one autocommit connection of its own for good, instead of checking one out
-of a pool per request; the rare ``last_used_at`` write goes through the same connection.
+thread keeps one autocommit connection and one cursor on it for good, instead of checking
+a connection out of a pool and opening a cursor per request; the rare ``last_used_at``
+write goes through the same connection.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import os
 import threading
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, bindparam, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -71,17 +72,21 @@ class KeyLookup:
         self._positional = engine.dialect.positional
         self._dbapi_error = engine.dialect.loaded_dbapi.Error
 
-    def _connection(self) -> Connection:
-        """The calling thread's connection, opened on first use."""
+    def _held(self) -> tuple[int, Connection, Any]:
+        """The calling thread's (pid, connection, DBAPI cursor), opened on first use."""
         held = getattr(self._local, "held", None)
         if held is not None:
-            pid, connection = held
-            if pid == os.getpid():
-                return connection
-            _inherited.append(connection)
+            if held[0] == os.getpid():
+                return held
+            _inherited.append(held[1])
         connection = self.engine.connect()
-        self._local.held = (os.getpid(), connection)
-        return connection
+        held = (os.getpid(), connection, connection.connection.cursor())
+        self._local.held = held
+        return held
+
+    def _connection(self) -> Connection:
+        """The calling thread's connection, opened on first use."""
+        return self._held()[1]
 
     def _discard(self) -> None:
         """Drop the calling thread's connection (after an error: the next one is fresh)."""
@@ -99,16 +104,17 @@ class KeyLookup:
         """The record for ``key_id``, or None when no key has that id."""
         params = (key_id,) if self._positional else {"key_id": key_id}
         try:
-            cursor = self._connection().connection.cursor()
+            cursor = self._held()[2]
             cursor.execute(self._sql, params)
-            row = cursor.fetchone()
-            cursor.close()
+            # fetchall, not fetchone: reading to the end resets SQLite's statement, so the
+            # cursor holds no read snapshot between requests (which would stall the WAL).
+            rows = cursor.fetchall()
         except (SQLAlchemyError, self._dbapi_error) as error:
             self._discard()
             raise StoreUnavailable(str(error)) from error
-        if row is None:
+        if not rows:
             return None
-        key_pk, key_id_, name, key_hash, revoked, user_id, email, role, active = row
+        key_pk, key_id_, name, key_hash, revoked, user_id, email, role, active = rows[0]
         return KeyRecord(
             key_pk, key_id_, name, key_hash, bool(revoked), user_id, email, role, bool(active)
         )
