@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from flask import current_app, request
 from limits import RateLimitItem, WindowStats, parse
-from limits.storage import MemoryStorage, RedisStorage
+from limits.storage import MemoryStorage, MovingWindowSupport, RedisStorage
 from limits.strategies import STRATEGIES, MovingWindowRateLimiter, RateLimiter
 
 log = logging.getLogger(__name__)
@@ -89,25 +89,45 @@ class LimitCounter:
 def _run(strategy: RateLimiter, method: str, item: RateLimitItem, identifiers: tuple[str, ...]):
     if method != "hit_and_window":
         return getattr(strategy, method)(item, *identifiers)
-    pipelined = _redis_moving_window_hit_and_window(strategy, item, identifiers)
-    if pipelined is not None:
-        return pipelined
-    return strategy.hit(item, *identifiers), strategy.get_window_stats(item, *identifiers)
+    if not isinstance(strategy, MovingWindowRateLimiter):
+        return strategy.hit(item, *identifiers), strategy.get_window_stats(item, *identifiers)
+    key = _storage_key(item, identifiers)
+    if isinstance(strategy.storage, RedisStorage):
+        return _redis_moving_window_hit_and_window(strategy.storage, item, key)
+    return _moving_window_hit_and_window(strategy.storage, item, key)
+
+
+@functools.lru_cache(maxsize=4096)
+def _storage_key(item: RateLimitItem, identifiers: tuple[str, ...]) -> str:
+    # What ``limits`` would build on every call (escaping each part): the same few users
+    # and addresses ask again and again, so it is built once each.
+    return item.key_for(*identifiers)
+
+
+def _moving_window_hit_and_window(
+    storage: MovingWindowSupport, item: RateLimitItem, key: str
+) -> tuple[bool, WindowStats]:
+    """The moving window's hit and window read, as ``MovingWindowRateLimiter`` makes them.
+
+    The same two storage calls that its ``hit`` and ``get_window_stats`` make, on a key
+    built once instead of twice.
+    """
+    expiry = item.get_expiry()
+    acquired = storage.acquire_entry(key, item.amount, expiry)
+    window_start, count = storage.get_moving_window(key, item.amount, expiry)
+    return acquired, WindowStats(window_start + expiry, item.amount - count)
 
 
 def _redis_moving_window_hit_and_window(
-    strategy: RateLimiter, item: RateLimitItem, identifiers: tuple[str, ...]
-) -> tuple[bool, WindowStats] | None:
-    """The moving window's hit and window read in one Redis pipeline, or None elsewhere.
+    storage: RedisStorage, item: RateLimitItem, key: str
+) -> tuple[bool, WindowStats]:
+    """The moving window's hit and window read in one Redis pipeline.
 
     The same keys and the same two Lua scripts that ``limits`` runs for ``hit`` and
     ``get_window_stats``, sent together: every API request would otherwise pay two network
     round trips to Redis. tests/test_redis_limits.py checks it against the two calls.
     """
-    storage = strategy.storage
-    if not (isinstance(strategy, MovingWindowRateLimiter) and isinstance(storage, RedisStorage)):
-        return None
-    key = storage.prefixed_key(item.key_for(*identifiers))
+    key = storage.prefixed_key(key)
     expiry = item.get_expiry()
     now = time.time()
     calls = [
