@@ -21,8 +21,8 @@ import hmac
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple
 
 from app.hashing import check_secret
 from app.keys.caches import UnknownKeyIds, VerifiedEntry, VerifiedKeyCache
@@ -35,9 +35,11 @@ log = logging.getLogger(__name__)
 TOUCH_INTERVAL = timedelta(minutes=1)
 
 
-@dataclass(frozen=True, slots=True)
-class AuthenticatedKey:
-    """Who a verified key speaks for; what the API views see as ``g.api_key``."""
+class AuthenticatedKey(NamedTuple):
+    """Who a verified key speaks for; what the API views see as ``g.api_key``.
+
+    Immutable, and a tuple rather than a frozen dataclass because one is made per request.
+    """
 
     key_id: str
     name: str
