@@ -125,6 +125,18 @@ def test_bad_json_is_400(client, standard, body):
     assert response.json["error"]["code"] == "bad_request"
 
 
+def test_body_shorter_than_its_content_length_is_400(client, standard):
+    # A client that announced more than it sent (and hung up): never a prefix taken as JSON.
+    response = client.post(
+        "/api/endpoint",
+        headers={**api_key_header(standard[2]), "Content-Type": "application/json"},
+        data=b'{"a": 1}',
+        environ_overrides={"CONTENT_LENGTH": "100"},
+    )
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "bad_request"
+
+
 def test_every_api_answer_carries_rate_limit_headers(client, standard):
     secret = standard[2]
     answers = [

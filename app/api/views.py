@@ -29,8 +29,7 @@ def json_body() -> Any:
     if length == 0 or (length is None and "HTTP_TRANSFER_ENCODING" not in request.environ):
         return None  # no body at all (a GET, say): nothing to read
     if length is not None:
-        # One read of the announced size (request.stream has refused more than the maximum).
-        raw = request.stream.read(length)
+        raw = _read_announced(length)
     else:
         raw = request.get_data()
         limit = current_app.config["MAX_CONTENT_LENGTH"]
@@ -45,6 +44,21 @@ def json_body() -> Any:
     except (ValueError, RecursionError):
         # RecursionError: "[[[[..." nested deeper than the parser goes is bad input too.
         raise ApiError(400, "bad_request", "The request body is not valid JSON.") from None
+
+
+def _read_announced(length: int) -> bytes:
+    """The body of a request that announced its Content-Length, read in one call.
+
+    Straight from ``wsgi.input``, reading exactly the announced size (which is all that
+    ``request.stream`` would add for such a body, through three layers of Python per read).
+    """
+    limit = request.max_content_length
+    if limit is not None and length > limit:
+        raise RequestEntityTooLarge
+    raw = request.environ["wsgi.input"].read(length)
+    if len(raw) != length:
+        raise ApiError(400, "bad_request", "The request body is shorter than its Content-Length.")
+    return raw
 
 
 @bp.route("/endpoint", methods=["GET", "POST"])
