@@ -11,6 +11,18 @@ from collections import OrderedDict
 
 DEFAULT_CACHE_SIZE = 10_000
 
+# Every memory made in this process, so a forked child (a gunicorn worker under
+# preload_app) can forget what its parent knew and pick its own HMAC secret.
+_forgotten_at_fork: weakref.WeakSet[VerifiedKeyCache | UnknownKeyIds] = weakref.WeakSet()
+
+
+def _reset_after_fork() -> None:
+    for memory in list(_forgotten_at_fork):
+        memory.reset()
+
+
+os.register_at_fork(after_in_child=_reset_after_fork)
+
 
 class VerifiedEntry:
     """What the cache keeps of a verified key: the hash it matched, when its use was recorded."""
@@ -64,18 +76,6 @@ class VerifiedKeyCache:
         return len(self._entries)
 
 
-_caches: weakref.WeakSet[VerifiedKeyCache] = weakref.WeakSet()
-
-
-def _reset_caches_after_fork() -> None:
-    # A forked gunicorn worker (with preload_app) must not share its parent's secret.
-    for cache in list(_caches):
-        cache.reset()
-
-
-os.register_at_fork(after_in_child=_reset_caches_after_fork)
-
-
 class UnknownKeyIds:
     """A bounded LRU set of key ids the database said it does not have."""
 
@@ -103,15 +103,3 @@ class UnknownKeyIds:
 
     def __len__(self) -> int:
         return len(self._ids)
-
-
-_forgotten_at_fork: weakref.WeakSet[VerifiedKeyCache | UnknownKeyIds] = weakref.WeakSet()
-
-
-def _reset_after_fork() -> None:
-    # A forked gunicorn worker (with preload_app) must not share its parent's secret.
-    for memory in list(_forgotten_at_fork):
-        memory.reset()
-
-
-os.register_at_fork(after_in_child=_reset_after_fork)
