@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -132,6 +133,24 @@ def test_body_shorter_than_its_content_length_is_400(client, standard):
         headers={**api_key_header(standard[2]), "Content-Type": "application/json"},
         data=b'{"a": 1}',
         environ_overrides={"CONTENT_LENGTH": "100"},
+    )
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "bad_request"
+
+
+class HangsUp(io.BytesIO):
+    """A request body whose client resets the connection halfway."""
+
+    def read(self, *_args):
+        raise ConnectionResetError("connection reset by peer")
+
+
+def test_client_hanging_up_mid_body_is_400_not_500(client, standard):
+    response = client.post(
+        "/api/endpoint",
+        headers={**api_key_header(standard[2]), "Content-Type": "application/json"},
+        input_stream=HangsUp(),
+        environ_overrides={"CONTENT_LENGTH": "16"},
     )
     assert response.status_code == 400
     assert response.json["error"]["code"] == "bad_request"

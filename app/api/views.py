@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from flask import current_app, g, jsonify, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 from app.api import bp
 from app.errors import ApiError
@@ -55,7 +55,11 @@ def _read_announced(length: int) -> bytes:
     limit = request.max_content_length
     if limit is not None and length > limit:
         raise RequestEntityTooLarge
-    raw = request.environ["wsgi.input"].read(length)
+    try:
+        raw = request.environ["wsgi.input"].read(length)
+    except (OSError, ValueError):
+        # The client hung up mid-body (what request.stream would also have made a 400).
+        raise ClientDisconnected from None
     if len(raw) != length:
         raise ApiError(400, "bad_request", "The request body is shorter than its Content-Length.")
     return raw
