@@ -80,7 +80,11 @@ class KeyLookup:
                 return held
             _inherited.append(held[1])
         connection = self.engine.connect()
-        held = (os.getpid(), connection, connection.connection.cursor())
+        try:
+            held = (os.getpid(), connection, connection.connection.cursor())
+        except BaseException:
+            connection.close()
+            raise
         self._local.held = held
         return held
 
