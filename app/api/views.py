@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import current_app, g, jsonify, request
+from flask import g, jsonify, request
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 from app.api import bp
@@ -32,7 +32,7 @@ def json_body() -> Any:
         raw = _read_announced(length)
     else:
         raw = request.get_data()
-        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        limit = request.max_content_length  # the limit request.stream cut it at
         # A chunked body is cut at the limit without a word: one more byte waiting behind it
         # means the body was too big.
         if limit and len(raw) >= limit and request.environ["wsgi.input"].read(1):
