@@ -5,7 +5,8 @@ window). The sign-in pages use its route decorators; the API's two budgets (per 
 role, and failed key checks per address) are counted by the key hook through
 ``LimitCounter``, with the same storage and strategy, because the hook is where the user
 is known and where a bcrypt check has to be allowed or refused. Nothing here ever puts a
-key into a storage key: only user ids and client addresses.
+key into a storage key: only user ids and client addresses. ``memory://`` is limits' memory
+storage with its expiry moved in line (app/ratelimit_memory.py).
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from collections.abc import Callable
 
 from flask import current_app, request
 from limits import RateLimitItem, WindowStats, parse
-from limits.storage import MemoryStorage, MovingWindowSupport, RedisStorage
+from limits.storage import MovingWindowSupport, RedisStorage
 from limits.strategies import STRATEGIES, MovingWindowRateLimiter, RateLimiter
+
+from app.ratelimit_memory import SweptMemoryStorage
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +56,7 @@ class LimitCounter:
         self, strategy: Callable[[], RateLimiter], strategy_name: str, key_prefix: str
     ) -> None:
         self._strategy = strategy
-        self._fallback = STRATEGIES[strategy_name](MemoryStorage())
+        self._fallback = STRATEGIES[strategy_name](SweptMemoryStorage())
         self._prefix = (key_prefix,) if key_prefix else ()
         self._storage_down_until = 0.0
 

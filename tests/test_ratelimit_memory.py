@@ -1,0 +1,66 @@
+"""``memory://``: limits' own storage, with old entries swept in line instead of by threads."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from limits import parse
+from limits.strategies import MovingWindowRateLimiter
+
+from app import ratelimit_memory
+from app.extensions import limiter
+from app.ratelimit_memory import SWEEP_INTERVAL, SweptMemoryStorage
+
+
+def fresh_storage() -> SweptMemoryStorage:
+    storage = SweptMemoryStorage()
+    storage.timer.join()  # the one Timer that limits' own __init__ starts
+    return storage
+
+
+def test_memory_uri_gives_the_swept_storage(app):
+    assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert type(limiter.storage) is SweptMemoryStorage
+
+
+def test_hits_start_no_thread():
+    # limits' MemoryStorage starts a Timer thread on a hit whenever none is alive; this
+    # also fails if limits renames the private hook that SweptMemoryStorage overrides.
+    storage = fresh_storage()
+    strategy = MovingWindowRateLimiter(storage)
+    item = parse("1000 per second")
+    before = threading.active_count()
+    for n in range(50):
+        assert strategy.hit(item, "user", str(n % 5))
+    assert threading.active_count() == before
+
+
+def test_old_entries_are_swept_by_a_hit_after_the_interval(clock, monkeypatch):
+    storage = fresh_storage()
+    strategy = MovingWindowRateLimiter(storage)
+    item = parse("10 per second")
+    for _ in range(3):
+        strategy.hit(item, "a")
+    key = item.key_for("a")
+    assert len(storage.events[key]) == 3
+
+    clock.advance(5)  # the entries are out of their window now
+    strategy.hit(item, "b")
+    assert len(storage.events[key]) == 3, "swept again within SWEEP_INTERVAL"
+
+    later = time.monotonic() + SWEEP_INTERVAL + 1
+    monkeypatch.setattr(ratelimit_memory, "monotonic", lambda: later)
+    strategy.hit(item, "b")
+    assert storage.events[key] == []
+    assert len(storage.events[item.key_for("b")]) == 2
+
+
+def test_the_window_is_counted_as_limits_counts_it(clock):
+    storage = fresh_storage()
+    strategy = MovingWindowRateLimiter(storage)
+    item = parse("3 per minute")
+    assert [strategy.hit(item, "u") for _ in range(4)] == [True, True, True, False]
+    clock.advance(61)
+    assert strategy.hit(item, "u")
+    assert strategy.get_window_stats(item, "u").remaining == 2
