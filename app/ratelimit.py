@@ -19,9 +19,10 @@ from collections.abc import Callable
 
 from flask import current_app, request
 from limits import RateLimitItem, WindowStats, parse
-from limits.storage import MovingWindowSupport, RedisStorage
+from limits.storage import MovingWindowSupport
 from limits.strategies import STRATEGIES, MovingWindowRateLimiter, RateLimiter
 
+from app import ratelimit_redis
 from app.ratelimit_memory import SweptMemoryStorage
 
 log = logging.getLogger(__name__)
@@ -95,8 +96,8 @@ def _run(strategy: RateLimiter, method: str, item: RateLimitItem, identifiers: t
     if not isinstance(strategy, MovingWindowRateLimiter):
         return strategy.hit(item, *identifiers), strategy.get_window_stats(item, *identifiers)
     key = _storage_key(item, identifiers)
-    if isinstance(strategy.storage, RedisStorage):
-        return _redis_moving_window_hit_and_window(strategy.storage, item, key)
+    if ratelimit_redis.supports(strategy.storage):
+        return ratelimit_redis.hit_and_window(strategy.storage, item, key)
     return _moving_window_hit_and_window(strategy.storage, item, key)
 
 
@@ -119,41 +120,6 @@ def _moving_window_hit_and_window(
     acquired = storage.acquire_entry(key, item.amount, expiry)
     window_start, count = storage.get_moving_window(key, item.amount, expiry)
     return acquired, WindowStats(window_start + expiry, item.amount - count)
-
-
-def _redis_moving_window_hit_and_window(
-    storage: RedisStorage, item: RateLimitItem, key: str
-) -> tuple[bool, WindowStats]:
-    """The moving window's hit and window read in one Redis pipeline.
-
-    The same keys and the same two Lua scripts that ``limits`` runs for ``hit`` and
-    ``get_window_stats``, sent together: every API request would otherwise pay two network
-    round trips to Redis. tests/test_redis_limits.py checks it against the two calls.
-    """
-    key = storage.prefixed_key(key)
-    expiry = item.get_expiry()
-    now = time.time()
-    calls = [
-        (storage.lua_acquire_moving_window, [now, item.amount, expiry, 1]),
-        (storage.lua_moving_window, [now - expiry, item.amount]),
-    ]
-    # EVALSHA by hand: redis-py would ask SCRIPT EXISTS first (another round trip) when
-    # handed the Script objects. A Redis that lost its scripts (a restart, SCRIPT FLUSH)
-    # answers NOSCRIPT, and then the Script objects, which load them, run what failed.
-    pipeline = storage.get_connection().pipeline(transaction=False)
-    for script, args in calls:
-        pipeline.evalsha(script.sha, 1, key, *args)
-    results = pipeline.execute(raise_on_error=False)
-    for index, result in enumerate(results):
-        if isinstance(result, Exception):
-            if type(result).__name__ != "NoScriptError":
-                raise result
-            script, args = calls[index]
-            results[index] = script([key], args)
-    acquired, window = results
-    if not window:
-        return bool(acquired), WindowStats(now + expiry, item.amount)
-    return bool(acquired), WindowStats(float(window[0]) + expiry, item.amount - int(window[1]))
 
 
 def seconds_until(moment: float) -> int:

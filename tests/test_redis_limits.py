@@ -20,7 +20,7 @@ def config_overrides(redis_url):
     return {"RATELIMIT_STORAGE_URI": redis_url}
 
 
-def test_pipelined_hit_and_window_match_the_two_separate_calls(redis_url):
+def test_the_joined_script_counts_and_reads_as_limits_two_calls_do(redis_url):
     strategy = MovingWindowRateLimiter(storage_from_string(redis_url))
     counter = LimitCounter(lambda: strategy, "moving-window", "test")
     item = parse("5 per minute")
@@ -46,6 +46,24 @@ def test_api_budget_counts_down_and_refuses_in_redis(client, factory):
     refused = client.get("/api/me", headers={"X-API-Key": key})
     assert refused.status_code == 429
     assert int(refused.headers["Retry-After"]) >= 1
+
+
+def test_a_hit_with_its_window_is_one_redis_command(redis_url):
+    strategy = MovingWindowRateLimiter(storage_from_string(redis_url))
+    counter = LimitCounter(lambda: strategy, "moving-window", "test")
+    item = parse("5 per minute")
+    counter.hit_and_window(item, "api", "user:3")  # the first use may load the script
+    client = strategy.storage.get_connection()
+    client.config_resetstat()
+    counter.hit_and_window(item, "api", "user:3")
+    # Redis also counts the commands a script runs (LINDEX, LPUSH...); what a client sends
+    # to run scripts is EVAL, EVALSHA or SCRIPT.
+    sent = {
+        name.removeprefix("cmdstat_"): stats["calls"]
+        for name, stats in client.info("commandstats").items()
+        if name.startswith(("cmdstat_eval", "cmdstat_script"))
+    }
+    assert sent == {"evalsha": 1}
 
 
 def test_a_redis_that_lost_its_scripts_still_counts_once(redis_url):

@@ -1,0 +1,92 @@
+"""The moving window's hit and window read in Redis: one script, one round trip.
+
+limits runs two Lua scripts for a hit and a window read (``acquire_moving_window`` and
+``moving_window``), and each API request needs both. Here the two are joined into one
+script, built from limits' own script texts, so it counts and reads exactly as limits
+does (tests/test_redis_limits.py checks it against limits' two calls), and it is sent as
+one EVALSHA on a pooled connection: no pipeline object, no SCRIPT EXISTS, one reply.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import time
+from typing import Any
+
+from limits import RateLimitItem, WindowStats
+from limits.storage import RedisStorage
+from redis import Redis
+from redis.exceptions import NoScriptError
+
+# limits' two scripts, each the body of a function taking its own KEYS and ARGV (the
+# arguments shadow Redis's globals), called one after the other on the same key.
+_JOINED = """\
+local function acquire(KEYS, ARGV)
+{acquire}
+end
+local function window(KEYS, ARGV)
+{window}
+end
+local acquired = acquire(KEYS, {{ARGV[1], ARGV[2], ARGV[3], ARGV[4]}}) and 1 or 0
+local found = window(KEYS, {{ARGV[5], ARGV[6]}})
+if found then
+    return {{acquired, found[1], found[2]}}
+end
+return {{acquired}}
+"""
+
+
+def supports(storage: object) -> bool:
+    """Whether ``storage`` is limits' Redis storage on a plain (non-cluster) client."""
+    return isinstance(storage, RedisStorage) and isinstance(storage.get_connection(), Redis)
+
+
+@functools.lru_cache(maxsize=4)
+def _joined_script(acquire: str | bytes, window: str | bytes) -> tuple[str, str]:
+    text = _JOINED.format(acquire=_text(acquire), window=_text(window))
+    return text, hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+
+
+def hit_and_window(
+    storage: RedisStorage, item: RateLimitItem, key: str
+) -> tuple[bool, WindowStats]:
+    """Count one hit of ``item`` on ``key`` and read its window, in one Redis call.
+
+    Errors are redis-py's (the caller falls back to memory on any); a connection that
+    fails is retried by the client's own retry policy, as redis-py's commands are.
+    """
+    text, sha = _joined_script(
+        storage.lua_acquire_moving_window.script, storage.lua_moving_window.script
+    )
+    expiry = item.get_expiry()
+    now = time.time()
+    args = (storage.prefixed_key(key), now, item.amount, expiry, 1, now - expiry, item.amount)
+    pool = storage.get_connection().connection_pool
+    connection = pool.get_connection()
+    try:
+        reply = connection.retry.call_with_retry(
+            lambda: _eval(connection, text, sha, args), lambda _error: connection.disconnect()
+        )
+    finally:
+        pool.release(connection)
+    if len(reply) == 1:  # an empty window
+        return bool(reply[0]), WindowStats(now + expiry, item.amount)
+    acquired, oldest, count = reply
+    return bool(acquired), WindowStats(float(oldest) + expiry, item.amount - int(count))
+
+
+def _text(script: str | bytes) -> str:
+    # redis-py keeps a registered script as it was given; limits gives it bytes.
+    return script.decode() if isinstance(script, bytes) else script
+
+
+def _eval(connection: Any, text: str, sha: str, args: tuple) -> list:
+    connection.send_command("EVALSHA", sha, 1, *args)
+    try:
+        return connection.read_response()
+    except NoScriptError:
+        # This Redis does not know the script yet (first use, a restart, SCRIPT FLUSH):
+        # EVAL runs it once and caches it, so the next request's EVALSHA finds it.
+        connection.send_command("EVAL", text, 1, *args)
+        return connection.read_response()
