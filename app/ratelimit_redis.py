@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
+import threading
 import time
-from typing import Any
+import weakref
 
 from limits import RateLimitItem, WindowStats
 from limits.storage import RedisStorage
-from redis import Redis
+from redis import ConnectionPool, Redis
+from redis.connection import AbstractConnection
 from redis.exceptions import NoScriptError
 
 # limits' two scripts, each the body of a function taking its own KEYS and ARGV (the
@@ -62,18 +65,38 @@ def hit_and_window(
     expiry = item.get_expiry()
     now = time.time()
     args = (storage.prefixed_key(key), now, item.amount, expiry, 1, now - expiry, item.amount)
-    pool = storage.get_connection().connection_pool
-    connection = pool.get_connection()
+    connection = _connection(storage.get_connection().connection_pool)
     try:
         reply = connection.retry.call_with_retry(
             lambda: _eval(connection, text, sha, args), lambda _error: connection.disconnect()
         )
-    finally:
-        pool.release(connection)
+    except BaseException:
+        # Whatever was half sent or half read must not meet the next request: it starts on
+        # a fresh connection (redis-py reconnects on the next send).
+        connection.disconnect()
+        raise
     if len(reply) == 1:  # an empty window
         return bool(reply[0]), WindowStats(now + expiry, item.amount)
     acquired, oldest, count = reply
     return bool(acquired), WindowStats(float(oldest) + expiry, item.amount - int(count))
+
+
+_held = threading.local()
+# Connections a forked child inherited from its parent: kept referenced and never used.
+_inherited: list[AbstractConnection] = []
+
+
+def _connection(pool: ConnectionPool) -> AbstractConnection:
+    """The calling thread's own connection to ``pool``'s Redis, made on first use."""
+    connections = getattr(_held, "connections", None)
+    if connections is None:
+        connections = _held.connections = weakref.WeakKeyDictionary()
+    held = connections.get(pool)
+    if held is None or held[0] != os.getpid():
+        if held is not None:
+            _inherited.append(held[1])
+        held = connections[pool] = (os.getpid(), pool.make_connection())
+    return held[1]
 
 
 def _text(script: str | bytes) -> str:
@@ -81,7 +104,7 @@ def _text(script: str | bytes) -> str:
     return script.decode() if isinstance(script, bytes) else script
 
 
-def _eval(connection: Any, text: str, sha: str, args: tuple) -> list:
+def _eval(connection: AbstractConnection, text: str, sha: str, args: tuple) -> list:
     connection.send_command("EVALSHA", sha, 1, *args)
     try:
         return connection.read_response()

@@ -9,6 +9,7 @@ from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from app import ratelimit
 from app.ratelimit import LimitCounter
 
 pytestmark = pytest.mark.redis
@@ -75,3 +76,26 @@ def test_a_redis_that_lost_its_scripts_still_counts_once(redis_url):
     allowed, stats = counter.hit_and_window(item, "api", "user:2")
     assert allowed
     assert stats.remaining == 3  # the second hit counted exactly once
+
+
+def test_a_killed_redis_falls_back_to_memory_and_is_used_again_once_back(
+    own_redis, monkeypatch, caplog
+):
+    monkeypatch.setattr(ratelimit, "RETRY_STORAGE_AFTER_SECONDS", 0.0)
+    strategy = MovingWindowRateLimiter(storage_from_string(own_redis.url))
+    counter = LimitCounter(lambda: strategy, "moving-window", "test")
+    item = parse("5 per minute")
+    assert counter.hit_and_window(item, "api", "user:4")[1].remaining == 4  # in Redis
+
+    own_redis.kill()  # the held connection is now dead
+    allowed, stats = counter.hit_and_window(item, "api", "user:4")
+    assert allowed
+    assert stats.remaining == 4  # counted in memory, which starts its own window
+    assert "unreachable" in caplog.text
+
+    own_redis.start()  # empty: it kept nothing
+    allowed, stats = counter.hit_and_window(item, "api", "user:4")
+    assert allowed
+    assert stats.remaining == 4  # counted in the new Redis again, on a new connection
+    assert "reachable again" in caplog.text
+    assert strategy.get_window_stats(item, "test", "api", "user:4").remaining == 4
