@@ -17,6 +17,7 @@ from sqlalchemy import event
 from app.extensions import db
 from app.keys.caches import VerifiedKeyCache
 from app.keys.format import checksum, generate_key
+from app.keys.reads import LibpqRead
 
 
 @pytest.fixture
@@ -34,13 +35,22 @@ def bcrypt_calls(monkeypatch):
 
 
 @pytest.fixture
-def database_queries(app):
-    """Every SQL statement the app's connections run, the key lookup's raw cursor included.
+def database_queries(app, monkeypatch):
+    """Every SQL statement the app's connections run, the key lookup's own reads included.
 
     Installed on each new DBAPI connection, so it must be requested before the first one:
-    SQLite reports statements through its trace callback, psycopg through a cursor class.
+    SQLite reports statements through its trace callback, psycopg through a cursor class,
+    and the key read on psycopg, which runs a prepared statement through libpq without a
+    cursor, through its reader.
     """
     statements: list[str] = []
+    libpq_run = LibpqRead.run
+
+    def counting_run(reader, pgconn, key_id):
+        statements.append(reader._sql.decode())
+        return libpq_run(reader, pgconn, key_id)
+
+    monkeypatch.setattr(LibpqRead, "run", counting_run)
 
     class CountingCursor(psycopg.Cursor):
         def execute(self, query, params=None, **kwargs):

@@ -3,11 +3,12 @@
 The row of the presented key id, joined to its owner, is read on every request so that a
 revocation, a deactivation or a role change is never stale, in any worker or on any host.
 This read is the hot path, so it skips the ORM: the SQL is compiled once from a Core
-``select`` (so it is right for SQLite and PostgreSQL alike) and run on a plain DBAPI
-cursor, about a third of the cost of executing the ``select`` through SQLAlchemy. Each
-thread keeps one autocommit connection and one cursor on it for good, instead of checking
-a connection out of a pool and opening a cursor per request; the rare ``last_used_at``
-write goes through the same connection.
+``select`` (so it is right for SQLite and PostgreSQL alike) and run by the driver directly
+(app/keys/reads.py: a plain DBAPI cursor, or libpq's prepared statement with psycopg),
+about a third of the cost of executing the ``select`` through SQLAlchemy. Each thread keeps
+one autocommit connection for good, with what the read needs on it, instead of checking a
+connection out of a pool per request; the rare ``last_used_at`` write goes through the same
+connection.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Engine, bindparam, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.keys.reads import postgres_bool, reader_for
 from app.models import ApiKey, User
 
 # Connections a forked child inherited from its parent: kept referenced and never closed,
@@ -60,6 +62,8 @@ _FIND = (
     .join(User, User.id == ApiKey.user_id)
     .where(ApiKey.key_id == bindparam("key_id"))
 )
+# _FIND's columns from text (for a driver that hands over text; see app/keys/reads.py).
+_FIND_COLUMNS = (int, str, str, str, postgres_bool, int, str, str, postgres_bool)
 
 
 class KeyLookup:
@@ -68,12 +72,11 @@ class KeyLookup:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._local = threading.local()
-        self._sql = str(_FIND.compile(dialect=engine.dialect))
-        self._positional = engine.dialect.positional
+        self._read = reader_for(engine, _FIND, _FIND_COLUMNS)
         self._dbapi_error = engine.dialect.loaded_dbapi.Error
 
     def _held(self) -> tuple[int, Connection, Any]:
-        """The calling thread's (pid, connection, DBAPI cursor), opened on first use."""
+        """The calling thread's (pid, connection, what the reader runs on), opened on first use."""
         held = getattr(self._local, "held", None)
         if held is not None:
             if held[0] == os.getpid():
@@ -81,7 +84,8 @@ class KeyLookup:
             _inherited.append(held[1])
         connection = self.engine.connect()
         try:
-            held = (os.getpid(), connection, connection.connection.cursor())
+            handle = self._read.open(connection.connection.dbapi_connection)
+            held = (os.getpid(), connection, handle)
         except BaseException:
             connection.close()
             raise
@@ -106,19 +110,14 @@ class KeyLookup:
 
     def find(self, key_id: str) -> KeyRecord | None:
         """The record for ``key_id``, or None when no key has that id."""
-        params = (key_id,) if self._positional else {"key_id": key_id}
         try:
-            cursor = self._held()[2]
-            cursor.execute(self._sql, params)
-            # fetchall, not fetchone: reading to the end resets SQLite's statement, so the
-            # cursor holds no read snapshot between requests (which would stall the WAL).
-            rows = cursor.fetchall()
+            row = self._read.run(self._held()[2], key_id)
         except (SQLAlchemyError, self._dbapi_error) as error:
             self._discard()
             raise StoreUnavailable(str(error)) from error
-        if not rows:
+        if row is None:
             return None
-        key_pk, key_id_, name, key_hash, revoked, user_id, email, role, active = rows[0]
+        key_pk, key_id_, name, key_hash, revoked, user_id, email, role, active = row
         return KeyRecord(
             key_pk, key_id_, name, key_hash, bool(revoked), user_id, email, role, bool(active)
         )
