@@ -19,10 +19,9 @@ from collections.abc import Callable
 
 from flask import current_app, request
 from limits import RateLimitItem, WindowStats, parse
-from limits.storage import MovingWindowSupport
+from limits.storage import MovingWindowSupport, RedisStorage
 from limits.strategies import STRATEGIES, MovingWindowRateLimiter, RateLimiter
 
-from app import ratelimit_redis
 from app.ratelimit_memory import SweptMemoryStorage
 
 log = logging.getLogger(__name__)
@@ -96,8 +95,13 @@ def _run(strategy: RateLimiter, method: str, item: RateLimitItem, identifiers: t
     if not isinstance(strategy, MovingWindowRateLimiter):
         return strategy.hit(item, *identifiers), strategy.get_window_stats(item, *identifiers)
     key = _storage_key(item, identifiers)
-    if ratelimit_redis.supports(strategy.storage):
-        return ratelimit_redis.hit_and_window(strategy.storage, item, key)
+    if isinstance(strategy.storage, RedisStorage):
+        # Imported only here: redis-py would add about 7 MB to a worker that never uses it.
+        from app import ratelimit_redis
+
+        if ratelimit_redis.supports(strategy.storage):
+            return ratelimit_redis.hit_and_window(strategy.storage, item, key)
+        return strategy.hit(item, *identifiers), strategy.get_window_stats(item, *identifiers)
     return _moving_window_hit_and_window(strategy.storage, item, key)
 
 

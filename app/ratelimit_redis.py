@@ -40,9 +40,9 @@ return {{acquired}}
 """
 
 
-def supports(storage: object) -> bool:
-    """Whether ``storage`` is limits' Redis storage on a plain (non-cluster) client."""
-    return isinstance(storage, RedisStorage) and isinstance(storage.get_connection(), Redis)
+def supports(storage: RedisStorage) -> bool:
+    """Whether limits' Redis ``storage`` is on a plain client (not a cluster's)."""
+    return isinstance(storage.get_connection(), Redis)
 
 
 @functools.lru_cache(maxsize=4)
