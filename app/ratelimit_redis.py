@@ -4,7 +4,13 @@ limits runs two Lua scripts for a hit and a window read (``acquire_moving_window
 ``moving_window``), and each API request needs both. Here the two are joined into one
 script, built from limits' own script texts, so it counts and reads exactly as limits
 does (tests/test_redis_limits.py checks it against limits' two calls), and it is sent as
-one EVALSHA on a pooled connection: no pipeline object, no SCRIPT EXISTS, one reply.
+one EVALSHA: no pipeline object, no SCRIPT EXISTS, one reply.
+
+Each thread keeps one connection of its own for it, as the key read keeps its database
+connection (app/keys/lookup.py): checking one out of redis-py's pool costs a pid check, a
+lock and its metrics on every request, and the pool would only hand back the same one. The
+one check that matters is kept: a connection the server closed (a restart, an idle
+timeout) or that holds stray data is reconnected before use, as the pool would.
 """
 
 from __future__ import annotations
@@ -20,7 +26,9 @@ from limits import RateLimitItem, WindowStats
 from limits.storage import RedisStorage
 from redis import ConnectionPool, Redis
 from redis.connection import AbstractConnection
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 # limits' two scripts, each the body of a function taking its own KEYS and ARGV (the
 # arguments shadow Redis's globals), called one after the other on the same key.
@@ -56,8 +64,8 @@ def hit_and_window(
 ) -> tuple[bool, WindowStats]:
     """Count one hit of ``item`` on ``key`` and read its window, in one Redis call.
 
-    Errors are redis-py's (the caller falls back to memory on any); a connection that
-    fails is retried by the client's own retry policy, as redis-py's commands are.
+    Errors are redis-py's (the caller falls back to memory on any), after the retries the
+    client is configured with, if any (limits' clients have none).
     """
     text, sha = _joined_script(
         storage.lua_acquire_moving_window.script, storage.lua_moving_window.script
@@ -67,6 +75,7 @@ def hit_and_window(
     args = (storage.prefixed_key(key), now, item.amount, expiry, 1, now - expiry, item.amount)
     connection = _connection(storage.get_connection().connection_pool)
     try:
+        _make_ready(connection)
         reply = connection.retry.call_with_retry(
             lambda: _eval(connection, text, sha, args), lambda _error: connection.disconnect()
         )
@@ -95,8 +104,25 @@ def _connection(pool: ConnectionPool) -> AbstractConnection:
     if held is None or held[0] != os.getpid():
         if held is not None:
             _inherited.append(held[1])
-        held = connections[pool] = (os.getpid(), pool.make_connection())
+        # Made from the pool's settings but not counted by it: the pool never gets it
+        # back, and it must not use up the pool's max_connections.
+        connection = pool.connection_class(**pool.connection_kwargs)
+        held = connections[pool] = (os.getpid(), connection)
     return held[1]
+
+
+def _make_ready(connection: AbstractConnection) -> None:
+    """Reconnect a connection the server closed or that holds unread data.
+
+    What redis-py's pool checks before handing out a connection: a readable socket before
+    anything was sent means end-of-file or a stray reply. Sending the script again after a
+    failure could count a hit twice; checking first cannot.
+    """
+    try:
+        if connection.can_read():  # connects first when not connected
+            connection.disconnect()
+    except (RedisConnectionError, RedisTimeoutError, OSError):
+        connection.disconnect()  # the send that follows connects again, or fails
 
 
 def _text(script: str | bytes) -> str:

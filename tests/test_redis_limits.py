@@ -99,3 +99,19 @@ def test_a_killed_redis_falls_back_to_memory_and_is_used_again_once_back(
     assert stats.remaining == 4  # counted in the new Redis again, on a new connection
     assert "reachable again" in caplog.text
     assert strategy.get_window_stats(item, "test", "api", "user:4").remaining == 4
+
+
+def test_a_redis_restarted_between_two_requests_is_used_at_once(own_redis, caplog):
+    # The held connection is closed by the restart; the next hit must notice before sending,
+    # reconnect, and count in Redis (not fall back to memory for a while).
+    strategy = MovingWindowRateLimiter(storage_from_string(own_redis.url))
+    counter = LimitCounter(lambda: strategy, "moving-window", "test")
+    item = parse("5 per minute")
+    counter.hit_and_window(item, "api", "user:5")
+    own_redis.kill()
+    own_redis.start()
+    allowed, stats = counter.hit_and_window(item, "api", "user:5")
+    assert allowed
+    assert stats.remaining == 4  # the restarted Redis kept nothing: one hit, in Redis
+    assert strategy.get_window_stats(item, "test", "api", "user:5").remaining == 4
+    assert "unreachable" not in caplog.text
