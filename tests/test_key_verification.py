@@ -46,9 +46,9 @@ def database_queries(app, monkeypatch):
     statements: list[str] = []
     libpq_run = LibpqRead.run
 
-    def counting_run(reader, pgconn, key_id):
+    def counting_run(reader, handle, key_id):
         statements.append(reader._sql.decode())
-        return libpq_run(reader, pgconn, key_id)
+        return libpq_run(reader, handle, key_id)
 
     monkeypatch.setattr(LibpqRead, "run", counting_run)
 

@@ -42,7 +42,9 @@ class LibpqRead:
     """Run the statement prepared on the connection, with libpq's ``PQexecPrepared``.
 
     ``columns`` turns each text-format value into its Python value, in the statement's
-    column order (a NULL stays None).
+    column order (a NULL stays None), decoded in the connection's client encoding. With
+    psycopg's ``prepare_threshold`` set to None (what PgBouncer in transaction mode needs),
+    nothing is prepared and each read is one ``PQexecParams`` instead.
     """
 
     NAME = b"chameleon_key_read"
@@ -61,20 +63,32 @@ class LibpqRead:
         self._prepared = ExecStatus.COMMAND_OK
         self._tuples = ExecStatus.TUPLES_OK
 
-    def open(self, dbapi_connection: Any) -> Any:
-        """Prepare the statement on a new connection; ``run`` then needs its ``pgconn``."""
-        pgconn = dbapi_connection.pgconn
-        self._check(pgconn.prepare(self.NAME, self._sql), self._prepared)
-        return pgconn
+    def open(self, dbapi_connection: Any) -> tuple[Any, str, bool]:
+        """Prepare the statement on a new connection, unless psycopg is told not to.
 
-    def run(self, pgconn: Any, key_id: str) -> Row | None:
+        ``run`` then needs the connection's ``pgconn``, its encoding, and whether it holds
+        the prepared statement.
+        """
+        pgconn = dbapi_connection.pgconn
+        prepared = dbapi_connection.prepare_threshold is not None
+        if prepared:
+            self._check(pgconn.prepare(self.NAME, self._sql), self._prepared)
+        return pgconn, dbapi_connection.info.encoding, prepared
+
+    def run(self, handle: tuple[Any, str, bool], key_id: str) -> Row | None:
         """The first row for ``key_id``, or None."""
-        result = self._check(pgconn.exec_prepared(self.NAME, [key_id.encode()]), self._tuples)
+        pgconn, encoding, prepared = handle
+        params = [key_id.encode(encoding)]
+        if prepared:
+            result = pgconn.exec_prepared(self.NAME, params)
+        else:
+            result = pgconn.exec_params(self._sql, params)
+        self._check(result, self._tuples)
         if result.ntuples == 0:
             return None
         values = (result.get_value(0, column) for column in range(result.nfields))
         return tuple(
-            None if value is None else convert(value.decode())
+            None if value is None else convert(value.decode(encoding))
             for convert, value in zip(self._columns, values, strict=True)
         )
 
