@@ -92,17 +92,18 @@ class LimitCounter:
 def _run(strategy: RateLimiter, method: str, item: RateLimitItem, identifiers: tuple[str, ...]):
     if method != "hit_and_window":
         return getattr(strategy, method)(item, *identifiers)
-    if not isinstance(strategy, MovingWindowRateLimiter):
-        return strategy.hit(item, *identifiers), strategy.get_window_stats(item, *identifiers)
-    key = _storage_key(item, identifiers)
-    if isinstance(strategy.storage, RedisStorage):
+    storage = strategy.storage
+    if isinstance(strategy, MovingWindowRateLimiter):
+        key = _storage_key(item, identifiers)
+        if not isinstance(storage, RedisStorage):
+            return _moving_window_hit_and_window(storage, item, key)
         # Imported only here: redis-py would add about 7 MB to a worker that never uses it.
         from app import ratelimit_redis
 
-        if ratelimit_redis.supports(strategy.storage):
-            return ratelimit_redis.hit_and_window(strategy.storage, item, key)
-        return strategy.hit(item, *identifiers), strategy.get_window_stats(item, *identifiers)
-    return _moving_window_hit_and_window(strategy.storage, item, key)
+        if ratelimit_redis.supports(storage):
+            return ratelimit_redis.hit_and_window(storage, item, key)
+    # Any other strategy, or a Redis cluster: limits' own two calls.
+    return strategy.hit(item, *identifiers), strategy.get_window_stats(item, *identifiers)
 
 
 @functools.lru_cache(maxsize=4096)

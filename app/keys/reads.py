@@ -92,11 +92,10 @@ class LibpqRead:
             for convert, value in zip(self._columns, values, strict=True)
         )
 
-    def _check(self, result: Any, expected: Any) -> Any:
+    def _check(self, result: Any, expected: Any) -> None:
         if result.status != expected:
             message = (result.error_message or b"unexpected result").decode(errors="replace")
             raise self._error(message.strip())
-        return result
 
 
 def postgres_bool(text: str) -> bool:
