@@ -11,6 +11,7 @@ storage with its expiry moved in line (app/ratelimit_memory.py).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import math
@@ -60,22 +61,6 @@ class LimitCounter:
         self._prefix = (key_prefix,) if key_prefix else ()
         self._storage_down_until = 0.0
 
-    def _call(self, method: str, item: RateLimitItem, identifiers: tuple[str, ...]):
-        identifiers = self._prefix + identifiers
-        if self._storage_down_until == 0.0 or time.monotonic() >= self._storage_down_until:
-            try:
-                result = _run(self._strategy(), method, item, identifiers)
-            except Exception:  # any storage client error: the answer must not be a 500
-                if self._storage_down_until == 0.0:
-                    log.warning("rate limit storage unreachable; counting in memory for now")
-                self._storage_down_until = time.monotonic() + RETRY_STORAGE_AFTER_SECONDS
-            else:
-                if self._storage_down_until:
-                    log.warning("rate limit storage reachable again")
-                    self._storage_down_until = 0.0
-                return result
-        return _run(self._fallback, method, item, identifiers)
-
     def test(self, item: RateLimitItem, *identifiers: str) -> bool:
         """Whether one more request would be within the limit, without counting it."""
         return bool(self._call("test", item, identifiers))
@@ -86,23 +71,117 @@ class LimitCounter:
 
     def hit_and_window(self, item: RateLimitItem, *identifiers: str) -> tuple[bool, WindowStats]:
         """Count one request and read the window after it (one Redis round trip, not two)."""
-        return self._call("hit_and_window", item, identifiers)
+        return self.start_hit_and_window(item, *identifiers).finish()
+
+    def start_hit_and_window(self, item: RateLimitItem, *identifiers: str) -> PendingHit:
+        """``hit_and_window`` in two steps: send the hit now, read its answer on ``finish``.
+
+        Only a moving window in Redis is sent ahead (app/ratelimit_redis.py); with any other
+        storage or strategy the whole hit is made by ``finish``, and ``cancel`` makes none.
+        """
+        receive = None
+        if self._storage_up():
+            strategy = self._strategy()
+            storage = strategy.storage
+            if isinstance(strategy, MovingWindowRateLimiter) and isinstance(storage, RedisStorage):
+                # Imported only here: redis-py would add about 7 MB to a worker that never
+                # uses it.
+                from app import ratelimit_redis
+
+                if ratelimit_redis.supports(storage):
+                    key = _storage_key(item, self._prefix + identifiers)
+                    try:
+                        receive = ratelimit_redis.send_hit_and_window(storage, item, key)
+                    except Exception:  # any storage client error: counted in memory instead
+                        self._storage_failed()
+        return PendingHit(self, item, identifiers, receive)
+
+    def _finish(
+        self,
+        item: RateLimitItem,
+        identifiers: tuple[str, ...],
+        receive: Callable[[], tuple[bool, WindowStats]] | None,
+    ) -> tuple[bool, WindowStats]:
+        if receive is None:  # nothing was sent ahead: the whole hit, now
+            return self._call("hit_and_window", item, identifiers)
+        try:
+            result = receive()
+        except Exception:  # the storage failed once the hit was sent: count it in memory
+            self._storage_failed()
+            return _run(self._fallback, "hit_and_window", item, self._prefix + identifiers)
+        self._storage_answered()
+        return result
+
+    def _call(self, method: str, item: RateLimitItem, identifiers: tuple[str, ...]):
+        prefixed = self._prefix + identifiers
+        if self._storage_up():
+            try:
+                result = _run(self._strategy(), method, item, prefixed)
+            except Exception:  # any storage client error: the answer must not be a 500
+                self._storage_failed()
+            else:
+                self._storage_answered()
+                return result
+        return _run(self._fallback, method, item, prefixed)
+
+    def _storage_up(self) -> bool:
+        down_until = self._storage_down_until
+        return down_until == 0.0 or time.monotonic() >= down_until
+
+    def _storage_failed(self) -> None:
+        if self._storage_down_until == 0.0:
+            log.warning("rate limit storage unreachable; counting in memory for now")
+        self._storage_down_until = time.monotonic() + RETRY_STORAGE_AFTER_SECONDS
+
+    def _storage_answered(self) -> None:
+        if self._storage_down_until:
+            log.warning("rate limit storage reachable again")
+            self._storage_down_until = 0.0
+
+
+class PendingHit:
+    """A hit started by ``LimitCounter.start_hit_and_window``: ``finish`` or ``cancel`` it.
+
+    Exactly one of the two must be called, and before anything else counts in Redis on this
+    thread: until then its connection holds an answer nobody has read.
+    """
+
+    __slots__ = ("_counter", "_identifiers", "_item", "_receive")
+
+    def __init__(
+        self,
+        counter: LimitCounter,
+        item: RateLimitItem,
+        identifiers: tuple[str, ...],
+        receive: Callable[[], tuple[bool, WindowStats]] | None,
+    ) -> None:
+        self._counter = counter
+        self._item = item
+        self._identifiers = identifiers
+        self._receive = receive
+
+    def finish(self) -> tuple[bool, WindowStats]:
+        """Whether the hit was within the limit, and the window after it."""
+        receive, self._receive = self._receive, None
+        return self._counter._finish(self._item, self._identifiers, receive)
+
+    def cancel(self) -> None:
+        """Drop the hit; one already sent to the storage stays counted."""
+        receive, self._receive = self._receive, None
+        if receive is not None:
+            with contextlib.suppress(Exception):  # the next hit reconnects and says so
+                receive()
 
 
 def _run(strategy: RateLimiter, method: str, item: RateLimitItem, identifiers: tuple[str, ...]):
     if method != "hit_and_window":
         return getattr(strategy, method)(item, *identifiers)
-    storage = strategy.storage
-    if isinstance(strategy, MovingWindowRateLimiter):
+    if isinstance(strategy, MovingWindowRateLimiter) and not isinstance(
+        strategy.storage, RedisStorage
+    ):
         key = _storage_key(item, identifiers)
-        if not isinstance(storage, RedisStorage):
-            return _moving_window_hit_and_window(storage, item, key)
-        # Imported only here: redis-py would add about 7 MB to a worker that never uses it.
-        from app import ratelimit_redis
-
-        if ratelimit_redis.supports(storage):
-            return ratelimit_redis.hit_and_window(storage, item, key)
-    # Any other strategy, or a Redis cluster: limits' own two calls.
+        return _moving_window_hit_and_window(strategy.storage, item, key)
+    # Any other strategy, or Redis when it could not be sent ahead: limits' own two calls.
     return strategy.hit(item, *identifiers), strategy.get_window_stats(item, *identifiers)
 
 

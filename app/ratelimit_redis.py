@@ -4,7 +4,9 @@ limits runs two Lua scripts for a hit and a window read (``acquire_moving_window
 ``moving_window``), and each API request needs both. Here the two are joined into one
 script, built from limits' own script texts, so it counts and reads exactly as limits
 does (tests/test_redis_limits.py checks it against limits' two calls), and it is sent as
-one EVALSHA: no pipeline object, no SCRIPT EXISTS, one reply.
+one EVALSHA: no pipeline object, no SCRIPT EXISTS, one reply. Sending and reading the
+reply are two steps, so that an API request can send its hit, read its key's row while
+Redis works, and only then read the reply: two round trips at once, not one after the other.
 
 Each thread keeps one connection of its own for it, as the key read keeps its database
 connection (app/keys/lookup.py): checking one out of redis-py's pool costs a pid check, a
@@ -21,6 +23,7 @@ import os
 import threading
 import time
 import weakref
+from collections.abc import Callable
 
 from limits import RateLimitItem, WindowStats
 from limits.storage import RedisStorage
@@ -59,13 +62,16 @@ def _joined_script(acquire: str | bytes, window: str | bytes) -> tuple[str, str]
     return text, hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
 
-def hit_and_window(
+def send_hit_and_window(
     storage: RedisStorage, item: RateLimitItem, key: str
-) -> tuple[bool, WindowStats]:
-    """Count one hit of ``item`` on ``key`` and read its window, in one Redis call.
+) -> Callable[[], tuple[bool, WindowStats]]:
+    """Send one hit of ``item`` on ``key`` with its window read; return what reads the answer.
 
-    Errors are redis-py's (the caller falls back to memory on any), after the retries the
-    client is configured with, if any (limits' clients have none).
+    The answer must be read (the returned function called) before this thread sends
+    anything else to this Redis: the caller can wait for something else in the meantime
+    (app/api/auth.py reads the key's row). Errors are redis-py's (the caller falls back to
+    memory on any); only sending is retried, as the client is configured to (limits'
+    clients are not), since a hit sent again after its answer was lost could count twice.
     """
     text, sha = _joined_script(
         storage.lua_acquire_moving_window.script, storage.lua_moving_window.script
@@ -76,18 +82,35 @@ def hit_and_window(
     connection = _connection(storage.get_connection().connection_pool)
     try:
         _make_ready(connection)
-        reply = connection.retry.call_with_retry(
-            lambda: _eval(connection, text, sha, args), lambda _error: connection.disconnect()
+        connection.retry.call_with_retry(
+            lambda: connection.send_command("EVALSHA", sha, 1, *args),
+            lambda _error: connection.disconnect(),
         )
     except BaseException:
-        # Whatever was half sent or half read must not meet the next request: it starts on
-        # a fresh connection (redis-py reconnects on the next send).
         connection.disconnect()
         raise
-    if len(reply) == 1:  # an empty window
-        return bool(reply[0]), WindowStats(now + expiry, item.amount)
-    acquired, oldest, count = reply
-    return bool(acquired), WindowStats(float(oldest) + expiry, item.amount - int(count))
+
+    def receive() -> tuple[bool, WindowStats]:
+        try:
+            reply = _read_reply(connection, text, args)
+        except BaseException:
+            # Whatever was half read must not meet the next request: it starts on a fresh
+            # connection (redis-py reconnects on the next send).
+            connection.disconnect()
+            raise
+        if len(reply) == 1:  # an empty window
+            return bool(reply[0]), WindowStats(now + expiry, item.amount)
+        acquired, oldest, count = reply
+        return bool(acquired), WindowStats(float(oldest) + expiry, item.amount - int(count))
+
+    return receive
+
+
+def hit_and_window(
+    storage: RedisStorage, item: RateLimitItem, key: str
+) -> tuple[bool, WindowStats]:
+    """Count one hit of ``item`` on ``key`` and read its window, in one Redis call."""
+    return send_hit_and_window(storage, item, key)()
 
 
 _held = threading.local()
@@ -130,8 +153,7 @@ def _text(script: str | bytes) -> str:
     return script.decode() if isinstance(script, bytes) else script
 
 
-def _eval(connection: AbstractConnection, text: str, sha: str, args: tuple) -> list:
-    connection.send_command("EVALSHA", sha, 1, *args)
+def _read_reply(connection: AbstractConnection, text: str, args: tuple) -> list:
     try:
         return connection.read_response()
     except NoScriptError:

@@ -140,7 +140,7 @@ def test_cache_is_bounded_and_never_holds_the_key():
     cache = VerifiedKeyCache(max_entries=2)
     keys = [generate_key().value for _ in range(3)]
     for number, key in enumerate(keys):
-        cache.put(cache.digest(key), f"hash{number}", touched_at=0.0)
+        cache.put(cache.digest(key), f"hash{number}", number, "standard", touched_at=0.0)
     assert len(cache) == 2
     assert cache.get(cache.digest(keys[0])) is None  # the least recently used went first
     assert cache.get(cache.digest(keys[2])).key_hash == "hash2"

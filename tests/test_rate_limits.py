@@ -79,6 +79,17 @@ def test_promoting_a_user_raises_the_limit_on_the_next_request(client, factory, 
     assert response.headers["X-RateLimit-Limit"] == "500"
 
 
+def test_a_revoked_key_costs_its_owner_nothing(client, factory):
+    user = factory.user()
+    revoked_id, revoked = factory.key(user, "revoked")
+    _, kept = factory.key(user, "kept")
+    spend(client, revoked, 2)  # verified and remembered by now
+    factory.revoke(revoked_id)
+    assert me(client, revoked).status_code == 401
+    assert me(client, revoked).status_code == 401
+    assert int(me(client, kept).headers["X-RateLimit-Remaining"]) == 97
+
+
 @pytest.fixture
 def bcrypt_calls(monkeypatch):
     calls = []

@@ -9,7 +9,7 @@ from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from app import ratelimit
+from app import ratelimit, ratelimit_redis
 from app.ratelimit import LimitCounter
 
 pytestmark = pytest.mark.redis
@@ -115,3 +115,89 @@ def test_a_redis_restarted_between_two_requests_is_used_at_once(own_redis, caplo
     assert stats.remaining == 4  # the restarted Redis kept nothing: one hit, in Redis
     assert strategy.get_window_stats(item, "test", "api", "user:5").remaining == 4
     assert "unreachable" not in caplog.text
+
+
+def me(client, key):
+    return client.get("/api/me", headers={"X-API-Key": key})
+
+
+def remaining(response) -> int:
+    return int(response.headers["X-RateLimit-Remaining"])
+
+
+def test_a_known_key_is_charged_while_its_row_is_read(app, client, factory, monkeypatch):
+    events = []
+    send = ratelimit_redis.send_hit_and_window
+
+    def recording_send(*args):
+        events.append("hit sent")
+        receive = send(*args)
+
+        def recording_receive():
+            events.append("hit answered")
+            return receive()
+
+        return recording_receive
+
+    lookup = app.extensions["key_verifier"].lookup
+    find = lookup.find
+    monkeypatch.setattr(ratelimit_redis, "send_hit_and_window", recording_send)
+    monkeypatch.setattr(lookup, "find", lambda key_id: events.append("row read") or find(key_id))
+    _, key = factory.key(factory.user())
+
+    assert remaining(me(client, key)) == 99  # first use: read, bcrypt, then the charge
+    assert events == ["row read", "hit sent", "hit answered"]
+    events.clear()
+    assert remaining(me(client, key)) == 98  # known: the hit travels during the read
+    assert events == ["hit sent", "row read", "hit answered"]
+
+
+def test_a_revoked_key_costs_its_owner_one_hit_at_most(client, factory):
+    user = factory.user()
+    revoked_id, revoked = factory.key(user, "revoked")
+    _, kept = factory.key(user, "kept")
+    assert remaining(me(client, revoked)) == 99
+    factory.revoke(revoked_id)
+    for _ in range(5):
+        assert me(client, revoked).status_code == 401
+    # The first refused request's hit was sent before its read told of the revocation;
+    # after that the key is forgotten and nothing more is charged.
+    assert remaining(me(client, kept)) == 97
+
+
+def test_a_promotion_applies_on_the_next_request_in_redis_too(client, factory):
+    user = factory.user()
+    _, key = factory.key(user)
+    assert remaining(me(client, key)) == 99
+    assert remaining(me(client, key)) == 98  # known, with its role
+    factory.set_role(user, "premium")
+    promoted = me(client, key)
+    assert promoted.headers["X-RateLimit-Limit"] == "500"
+    assert remaining(promoted) == 499  # the new size starts its own window
+    assert remaining(me(client, key)) == 498  # and the new role is remembered
+
+
+def test_a_cancelled_hit_stays_counted_and_leaves_the_connection_in_step(redis_url):
+    strategy = MovingWindowRateLimiter(storage_from_string(redis_url))
+    counter = LimitCounter(lambda: strategy, "moving-window", "test")
+    item = parse("5 per minute")
+    counter.start_hit_and_window(item, "api", "user:7").cancel()
+    allowed, stats = counter.hit_and_window(item, "api", "user:7")
+    assert allowed
+    assert stats.remaining == 3  # this hit's own answer, not the cancelled one's
+
+
+def test_a_redis_lost_after_the_hit_was_sent_counts_it_in_memory(own_redis, caplog):
+    strategy = MovingWindowRateLimiter(storage_from_string(own_redis.url))
+    counter = LimitCounter(lambda: strategy, "moving-window", "test")
+    item = parse("5 per minute")
+    counter.hit_and_window(item, "api", "user:6")
+    # Paused, Redis holds the hit unanswered; killed, it never answers.
+    with own_redis.client() as admin:
+        admin.client_pause(10_000)
+    pending = counter.start_hit_and_window(item, "api", "user:6")
+    own_redis.kill()
+    allowed, stats = pending.finish()
+    assert allowed
+    assert stats.remaining == 4  # counted in memory, which starts its own window
+    assert "unreachable" in caplog.text

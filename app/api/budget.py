@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+from limits import RateLimitItem
+
 from app.errors import ApiError
-from app.keys.verify import AuthenticatedKey
-from app.ratelimit import LimitCounter, parse_limit, rate_limit_for, rate_limit_headers
+from app.ratelimit import (
+    LimitCounter,
+    PendingHit,
+    parse_limit,
+    rate_limit_for,
+    rate_limit_headers,
+)
 
 SCOPE = "api"
 
@@ -15,23 +24,52 @@ class ApiBudget:
     def __init__(self, counter: LimitCounter) -> None:
         self.counter = counter
 
-    def charge(self, api_key: AuthenticatedKey) -> dict[str, str]:
+    def start(self, user_id: int, role: str) -> PendingCharge:
+        """Start charging a request to ``user_id``'s budget for ``role``; see ``charge``."""
+        limit = rate_limit_for(role)
+        item = parse_limit(limit)
+        hit = self.counter.start_hit_and_window(item, SCOPE, f"user:{user_id}")
+        return PendingCharge((user_id, role), limit, item, hit)
+
+    def charge(
+        self, user_id: int, role: str, started: PendingCharge | None = None
+    ) -> dict[str, str]:
         """Count the request; return its rate-limit headers, or raise a 429 ``ApiError``.
 
         The role comes from the key's row read on this very request, so a promotion
         applies at once; the limit is part of the storage key, so a new size starts a
-        fresh window.
+        fresh window. ``started``, a charge begun before that read for the owner this
+        process remembered, is kept when it was for this user and role, and dropped
+        otherwise (one hit stays counted in the old window).
         """
-        limit = rate_limit_for(api_key.role)
-        item = parse_limit(limit)
-        user = f"user:{api_key.user_id}"
-        allowed, stats = self.counter.hit_and_window(item, SCOPE, user)
-        headers = rate_limit_headers(item, stats, refused=not allowed)
+        if started is not None:
+            if started.owner == (user_id, role):
+                return started.finish()
+            started.cancel()
+        return self.start(user_id, role).finish()
+
+
+class PendingCharge(NamedTuple):
+    """A charge whose answer is still to come: ``finish`` or ``cancel`` it, once."""
+
+    owner: tuple[int, str]
+    limit: str
+    item: RateLimitItem
+    hit: PendingHit
+
+    def finish(self) -> dict[str, str]:
+        """The request's rate-limit headers, or a 429 ``ApiError`` past the budget."""
+        allowed, stats = self.hit.finish()
+        headers = rate_limit_headers(self.item, stats, refused=not allowed)
         if not allowed:
             raise ApiError(
                 429,
                 "rate_limited",
-                f"Rate limit of {limit} exceeded. Retry in {headers['Retry-After']} seconds.",
+                f"Rate limit of {self.limit} exceeded. Retry in {headers['Retry-After']} seconds.",
                 headers,
             )
         return headers
+
+    def cancel(self) -> None:
+        """Drop the charge (a hit already sent to Redis stays counted)."""
+        self.hit.cancel()

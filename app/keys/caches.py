@@ -25,12 +25,19 @@ os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 class VerifiedEntry:
-    """What the cache keeps of a verified key: the hash it matched, when its use was recorded."""
+    """What the cache keeps of a verified key.
 
-    __slots__ = ("key_hash", "touched_at")
+    The hash it matched, its owner's id and role as last read (so the owner's budget can be
+    charged while the row is read again; see ``KeyVerifier.remembered_owner``), and when its
+    use was last recorded.
+    """
 
-    def __init__(self, key_hash: str, touched_at: float) -> None:
+    __slots__ = ("key_hash", "role", "touched_at", "user_id")
+
+    def __init__(self, key_hash: str, user_id: int, role: str, touched_at: float) -> None:
         self.key_hash = key_hash
+        self.user_id = user_id
+        self.role = role
         self.touched_at = touched_at
 
 
@@ -62,15 +69,26 @@ class VerifiedKeyCache:
                 self._entries.move_to_end(digest)
             return entry
 
-    def put(self, digest: bytes, key_hash: str, touched_at: float) -> VerifiedEntry:
-        """Remember that the key behind ``digest`` matched ``key_hash``."""
-        entry = VerifiedEntry(key_hash, touched_at)
+    def put(
+        self, digest: bytes, key_hash: str, user_id: int, role: str, touched_at: float
+    ) -> VerifiedEntry:
+        """Remember that the key behind ``digest`` matched ``key_hash``, and whose it is."""
+        entry = VerifiedEntry(key_hash, user_id, role, touched_at)
         with self._lock:
             self._entries[digest] = entry
             self._entries.move_to_end(digest)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
         return entry
+
+    def peek(self, digest: bytes) -> VerifiedEntry | None:
+        """The entry for ``digest``, or None, leaving the LRU order alone (no lock needed)."""
+        return self._entries.get(digest)
+
+    def forget(self, digest: bytes) -> None:
+        """Drop the entry for ``digest``, if any (its key was revoked or its owner disabled)."""
+        with self._lock:
+            self._entries.pop(digest, None)
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 from app.hashing import check_secret
 from app.keys.caches import UnknownKeyIds, VerifiedEntry, VerifiedKeyCache
-from app.keys.format import parse_key
+from app.keys.format import KEY_LENGTH, parse_key
 from app.keys.lookup import KeyLookup, StoreUnavailable
 from app.models.columns import utcnow
 
@@ -93,12 +93,12 @@ class KeyVerifier:
         if record is None:
             self.unknown.add(parsed.key_id)
             raise KeyRejected("unknown")
-        if record.revoked:
-            raise KeyRejected("revoked")
-        if not record.user_active:
-            raise KeyRejected("inactive_user")
-
         digest = self.cache.digest(parsed.value)
+        if record.revoked or not record.user_active:
+            # Nothing more is started ahead of this key's read (``remembered_owner``).
+            self.cache.forget(digest)
+            raise KeyRejected("revoked" if record.revoked else "inactive_user")
+
         entry = self.cache.get(digest)
         now = self.clock()
         if entry is None or not hmac.compare_digest(entry.key_hash, record.key_hash):
@@ -106,10 +106,14 @@ class KeyVerifier:
                 raise KeyCheckRefused
             if not check_secret(parsed.value.encode("ascii"), record.key_hash):
                 raise KeyRejected("wrong_secret")
-            entry = self.cache.put(digest, record.key_hash, touched_at=now)
+            entry = self.cache.put(
+                digest, record.key_hash, record.user_id, record.role, touched_at=now
+            )
             self._touch(record.id, entry, now)
-        elif now - entry.touched_at >= TOUCH_INTERVAL.total_seconds():
-            self._touch(record.id, entry, now)
+        else:
+            entry.role = record.role  # a role change is remembered from this request on
+            if now - entry.touched_at >= TOUCH_INTERVAL.total_seconds():
+                self._touch(record.id, entry, now)
 
         return AuthenticatedKey(
             key_id=record.key_id,
@@ -118,6 +122,19 @@ class KeyVerifier:
             email=record.email,
             role=record.role,
         )
+
+    def remembered_owner(self, presented: str) -> tuple[int, str] | None:
+        """The (user id, role) this process last verified behind exactly ``presented``, or None.
+
+        From memory alone (no read, no bcrypt), so it decides nothing: it lets work for the
+        owner start while ``verify`` reads the key's row, work to be kept only if ``verify``
+        then names the same owner and role. A key found revoked, or whose owner was found
+        disabled, is forgotten, so it is remembered for at most one request after that.
+        """
+        if len(presented) != KEY_LENGTH or not presented.isascii():
+            return None  # not a key (and not safe to digest)
+        entry = self.cache.peek(self.cache.digest(presented))
+        return None if entry is None else (entry.user_id, entry.role)
 
     def _touch(self, key_pk: int, entry: VerifiedEntry, now: float) -> None:
         # At most one write a minute per key and process, so a busy key does not turn

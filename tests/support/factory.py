@@ -61,3 +61,10 @@ class Factory:
 
         with self.app.app_context():
             accounts.update_user(accounts.get_user(user.id), active=False)
+
+    def revoke(self, key_id: str) -> None:
+        """Revoke a key, as its owner would in the console."""
+        from app.keys import service
+
+        with self.app.app_context():
+            assert service.revoke_key(key_id, owner_id=None) is not None
