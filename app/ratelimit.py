@@ -11,12 +11,12 @@ storage with its expiry moved in line (app/ratelimit_memory.py).
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import math
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from flask import current_app, request
 from limits import RateLimitItem, WindowStats, parse
@@ -24,6 +24,9 @@ from limits.storage import MovingWindowSupport, RedisStorage
 from limits.strategies import STRATEGIES, MovingWindowRateLimiter, RateLimiter
 
 from app.ratelimit_memory import SweptMemoryStorage
+
+if TYPE_CHECKING:
+    from app.ratelimit_redis import SentHit
 
 log = logging.getLogger(__name__)
 
@@ -79,33 +82,35 @@ class LimitCounter:
         Only a moving window in Redis is sent ahead (app/ratelimit_redis.py); with any other
         storage or strategy the whole hit is made by ``finish``, and ``cancel`` makes none.
         """
-        receive = None
+        sent = None
         if self._storage_up():
-            strategy = self._strategy()
-            storage = strategy.storage
-            if isinstance(strategy, MovingWindowRateLimiter) and isinstance(storage, RedisStorage):
-                # Imported only here: redis-py would add about 7 MB to a worker that never
-                # uses it.
-                from app import ratelimit_redis
+            try:
+                sent = self._send_ahead(item, self._prefix + identifiers)
+            except Exception:  # any storage client error: counted in memory instead
+                self._storage_failed()
+        return PendingHit(self, item, identifiers, sent)
 
-                if ratelimit_redis.supports(storage):
-                    key = _storage_key(item, self._prefix + identifiers)
-                    try:
-                        receive = ratelimit_redis.send_hit_and_window(storage, item, key)
-                    except Exception:  # any storage client error: counted in memory instead
-                        self._storage_failed()
-        return PendingHit(self, item, identifiers, receive)
+    def _send_ahead(self, item: RateLimitItem, identifiers: tuple[str, ...]) -> SentHit | None:
+        strategy = self._strategy()
+        storage = strategy.storage
+        if not isinstance(strategy, MovingWindowRateLimiter) or not isinstance(
+            storage, RedisStorage
+        ):
+            return None
+        # Imported only here: redis-py would add about 7 MB to a worker that never uses it.
+        from app import ratelimit_redis
+
+        if not ratelimit_redis.supports(storage):
+            return None
+        return ratelimit_redis.send_hit_and_window(storage, item, _storage_key(item, identifiers))
 
     def _finish(
-        self,
-        item: RateLimitItem,
-        identifiers: tuple[str, ...],
-        receive: Callable[[], tuple[bool, WindowStats]] | None,
+        self, item: RateLimitItem, identifiers: tuple[str, ...], sent: SentHit | None
     ) -> tuple[bool, WindowStats]:
-        if receive is None:  # nothing was sent ahead: the whole hit, now
+        if sent is None:  # nothing was sent ahead: the whole hit, now
             return self._call("hit_and_window", item, identifiers)
         try:
-            result = receive()
+            result = sent.answer()
         except Exception:  # the storage failed once the hit was sent: count it in memory
             self._storage_failed()
             return _run(self._fallback, "hit_and_window", item, self._prefix + identifiers)
@@ -146,31 +151,33 @@ class PendingHit:
     thread: until then its connection holds an answer nobody has read.
     """
 
-    __slots__ = ("_counter", "_identifiers", "_item", "_receive")
+    __slots__ = ("_counter", "_identifiers", "_item", "_sent")
 
     def __init__(
         self,
         counter: LimitCounter,
         item: RateLimitItem,
         identifiers: tuple[str, ...],
-        receive: Callable[[], tuple[bool, WindowStats]] | None,
+        sent: SentHit | None,
     ) -> None:
         self._counter = counter
         self._item = item
         self._identifiers = identifiers
-        self._receive = receive
+        self._sent = sent
 
     def finish(self) -> tuple[bool, WindowStats]:
         """Whether the hit was within the limit, and the window after it."""
-        receive, self._receive = self._receive, None
-        return self._counter._finish(self._item, self._identifiers, receive)
+        sent, self._sent = self._sent, None
+        return self._counter._finish(self._item, self._identifiers, sent)
 
     def cancel(self) -> None:
-        """Drop the hit; one already sent to the storage stays counted."""
-        receive, self._receive = self._receive, None
-        if receive is not None:
-            with contextlib.suppress(Exception):  # the next hit reconnects and says so
-                receive()
+        """Drop the hit: one already sent is taken back out of its window."""
+        sent, self._sent = self._sent, None
+        if sent is not None:
+            try:
+                sent.withdraw()
+            except Exception:  # it stays counted; the next hit reconnects, or says Redis is down
+                log.debug("could not withdraw a rate limit hit", exc_info=True)
 
 
 def _run(strategy: RateLimiter, method: str, item: RateLimitItem, identifiers: tuple[str, ...]):

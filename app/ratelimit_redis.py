@@ -6,7 +6,8 @@ script, built from limits' own script texts, so it counts and reads exactly as l
 does (tests/test_redis_limits.py checks it against limits' two calls), and it is sent as
 one EVALSHA: no pipeline object, no SCRIPT EXISTS, one reply. Sending and reading the
 reply are two steps, so that an API request can send its hit, read its key's row while
-Redis works, and only then read the reply: two round trips at once, not one after the other.
+Redis works, and only then read the reply: two round trips at once, not one after the
+other. A hit the row then refuses is withdrawn: the entry it added is removed again.
 
 Each thread keeps one connection of its own for it, as the key read keeps its database
 connection (app/keys/lookup.py): checking one out of redis-py's pool costs a pid check, a
@@ -24,6 +25,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
+from typing import Any
 
 from limits import RateLimitItem, WindowStats
 from limits.storage import RedisStorage
@@ -62,16 +64,17 @@ def _joined_script(acquire: str | bytes, window: str | bytes) -> tuple[str, str]
     return text, hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
 
-def send_hit_and_window(
-    storage: RedisStorage, item: RateLimitItem, key: str
-) -> Callable[[], tuple[bool, WindowStats]]:
-    """Send one hit of ``item`` on ``key`` with its window read; return what reads the answer.
+# Takes one hit back out of a moving window: the entry the acquire script pushed, which is
+# its timestamp argument turned into a Lua number, so it is turned the same way here.
+_WITHDRAW = "return redis.call('lrem', KEYS[1], 1, tonumber(ARGV[1]))"
 
-    The answer must be read (the returned function called) before this thread sends
-    anything else to this Redis: the caller can wait for something else in the meantime
-    (app/api/auth.py reads the key's row). Errors are redis-py's (the caller falls back to
-    memory on any); only sending is retried, as the client is configured to (limits'
-    clients are not), since a hit sent again after its answer was lost could count twice.
+
+def send_hit_and_window(storage: RedisStorage, item: RateLimitItem, key: str) -> SentHit:
+    """Send one hit of ``item`` on ``key`` with its window read, without waiting for it.
+
+    Errors are redis-py's (the caller falls back to memory on any). Only sending is
+    retried, as the client is configured to (limits' clients are not): a hit sent again
+    after its answer was lost could count twice.
     """
     text, sha = _joined_script(
         storage.lua_acquire_moving_window.script, storage.lua_moving_window.script
@@ -89,28 +92,63 @@ def send_hit_and_window(
     except BaseException:
         connection.disconnect()
         raise
-
-    def receive() -> tuple[bool, WindowStats]:
-        try:
-            reply = _read_reply(connection, text, args)
-        except BaseException:
-            # Whatever was half read must not meet the next request: it starts on a fresh
-            # connection (redis-py reconnects on the next send).
-            connection.disconnect()
-            raise
-        if len(reply) == 1:  # an empty window
-            return bool(reply[0]), WindowStats(now + expiry, item.amount)
-        acquired, oldest, count = reply
-        return bool(acquired), WindowStats(float(oldest) + expiry, item.amount - int(count))
-
-    return receive
+    return SentHit(connection, text, args, item.amount, expiry)
 
 
 def hit_and_window(
     storage: RedisStorage, item: RateLimitItem, key: str
 ) -> tuple[bool, WindowStats]:
     """Count one hit of ``item`` on ``key`` and read its window, in one Redis call."""
-    return send_hit_and_window(storage, item, key)()
+    return send_hit_and_window(storage, item, key).answer()
+
+
+class SentHit:
+    """A hit sent on this thread's connection: read its ``answer``, or ``withdraw`` it.
+
+    One of the two must be called before this thread sends anything else to this Redis:
+    the caller can wait for something else in the meantime (app/api/auth.py reads the
+    key's row), but the connection holds an answer nobody has read until then.
+    """
+
+    __slots__ = ("_amount", "_args", "_connection", "_expiry", "_text")
+
+    def __init__(
+        self, connection: AbstractConnection, text: str, args: tuple, amount: int, expiry: int
+    ) -> None:
+        self._connection = connection
+        self._text = text
+        self._args = args
+        self._amount = amount
+        self._expiry = expiry
+
+    def answer(self) -> tuple[bool, WindowStats]:
+        """Whether the hit was within the limit, and the window after it."""
+        reply = self._guarded(lambda: _read_reply(self._connection, self._text, self._args))
+        if len(reply) == 1:  # an empty window
+            now = self._args[1]
+            return bool(reply[0]), WindowStats(now + self._expiry, self._amount)
+        acquired, oldest, count = reply
+        return bool(acquired), WindowStats(float(oldest) + self._expiry, self._amount - int(count))
+
+    def withdraw(self) -> None:
+        """Read the answer and, if the hit was counted, take it back out of the window."""
+        acquired, _ = self.answer()
+        if acquired:
+            self._guarded(self._take_back)
+
+    def _take_back(self) -> None:
+        key, now = self._args[:2]
+        self._connection.send_command("EVAL", _WITHDRAW, 1, key, now)
+        self._connection.read_response()
+
+    def _guarded(self, call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except BaseException:
+            # Whatever was half read must not meet the next request: it starts on a fresh
+            # connection (redis-py reconnects on the next send).
+            self._connection.disconnect()
+            raise
 
 
 _held = threading.local()

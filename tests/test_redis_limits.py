@@ -8,8 +8,12 @@ import pytest
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from sqlalchemy import delete
 
 from app import ratelimit, ratelimit_redis
+from app.extensions import db
+from app.keys.lookup import StoreUnavailable
+from app.models import ApiKey
 from app.ratelimit import LimitCounter
 
 pytestmark = pytest.mark.redis
@@ -125,26 +129,43 @@ def remaining(response) -> int:
     return int(response.headers["X-RateLimit-Remaining"])
 
 
-def test_a_known_key_is_charged_while_its_row_is_read(app, client, factory, monkeypatch):
-    events = []
+@pytest.fixture
+def events(app, monkeypatch) -> list[str]:
+    """What the key hook does, in order: rows read, and hits sent, answered or withdrawn."""
+    events: list[str] = []
     send = ratelimit_redis.send_hit_and_window
+
+    class RecordedHit:
+        def __init__(self, sent):
+            self.sent = sent
+
+        def answer(self):
+            events.append("hit answered")
+            return self.sent.answer()
+
+        def withdraw(self):
+            events.append("hit withdrawn")
+            self.sent.withdraw()
 
     def recording_send(*args):
         events.append("hit sent")
-        receive = send(*args)
-
-        def recording_receive():
-            events.append("hit answered")
-            return receive()
-
-        return recording_receive
+        return RecordedHit(send(*args))
 
     lookup = app.extensions["key_verifier"].lookup
     find = lookup.find
     monkeypatch.setattr(ratelimit_redis, "send_hit_and_window", recording_send)
     monkeypatch.setattr(lookup, "find", lambda key_id: events.append("row read") or find(key_id))
-    _, key = factory.key(factory.user())
+    return events
 
+
+def user_window(app, user, limit="100 per minute"):
+    """What is left of ``user``'s budget window of size ``limit``, read from Redis."""
+    counter = app.extensions["api_budget"].counter
+    return counter.window(parse(limit), "api", f"user:{user.id}").remaining
+
+
+def test_a_known_key_is_charged_while_its_row_is_read(client, factory, events):
+    _, key = factory.key(factory.user())
     assert remaining(me(client, key)) == 99  # first use: read, bcrypt, then the charge
     assert events == ["row read", "hit sent", "hit answered"]
     events.clear()
@@ -152,39 +173,84 @@ def test_a_known_key_is_charged_while_its_row_is_read(app, client, factory, monk
     assert events == ["hit sent", "row read", "hit answered"]
 
 
-def test_a_revoked_key_costs_its_owner_one_hit_at_most(client, factory):
+def test_a_revoked_key_charges_its_owner_nothing(app, client, factory, events):
     user = factory.user()
     revoked_id, revoked = factory.key(user, "revoked")
-    _, kept = factory.key(user, "kept")
     assert remaining(me(client, revoked)) == 99
     factory.revoke(revoked_id)
-    for _ in range(5):
-        assert me(client, revoked).status_code == 401
-    # The first refused request's hit was sent before its read told of the revocation;
-    # after that the key is forgotten and nothing more is charged.
-    assert remaining(me(client, kept)) == 97
+    events.clear()
+    assert me(client, revoked).status_code == 401
+    # Sent before the read told of the revocation, and taken back before the failed check
+    # was counted against the address (the last hit); then the key is forgotten.
+    failure_counted = ["hit sent", "hit answered"]
+    assert events == ["hit sent", "row read", "hit withdrawn", *failure_counted]
+    events.clear()
+    assert me(client, revoked).status_code == 401
+    assert events == ["row read", *failure_counted]
+    assert user_window(app, user) == 99
 
 
-def test_a_promotion_applies_on_the_next_request_in_redis_too(client, factory):
+def test_a_database_outage_charges_nothing(app, client, factory, events, monkeypatch):
+    user = factory.user()
+    _, key = factory.key(user)
+    assert remaining(me(client, key)) == 99
+    lookup = app.extensions["key_verifier"].lookup
+
+    def unavailable(key_id):
+        raise StoreUnavailable("connection refused")
+
+    monkeypatch.setattr(lookup, "find", unavailable)
+    for _ in range(3):
+        assert me(client, key).status_code == 503  # clients retry these
+    assert user_window(app, user) == 99
+    monkeypatch.undo()
+    assert remaining(me(client, key)) == 98
+
+
+def test_a_deleted_key_row_charges_nothing_and_is_forgotten(app, client, factory, events):
+    user = factory.user()
+    key_id, key = factory.key(user)
+    assert remaining(me(client, key)) == 99
+    with app.app_context():
+        db.session.execute(delete(ApiKey).where(ApiKey.key_id == key_id))
+        db.session.commit()
+    events.clear()
+    assert me(client, key).status_code == 401
+    failure_counted = ["hit sent", "hit answered"]
+    assert events == ["hit sent", "row read", "hit withdrawn", *failure_counted]
+    events.clear()
+    assert me(client, key).status_code == 401
+    assert events == failure_counted  # an unknown key id: neither read nor charged again
+    assert user_window(app, user) == 99
+
+
+def test_a_promotion_applies_on_the_next_request_in_redis_too(app, client, factory, events):
     user = factory.user()
     _, key = factory.key(user)
     assert remaining(me(client, key)) == 99
     assert remaining(me(client, key)) == 98  # known, with its role
     factory.set_role(user, "premium")
+    events.clear()
     promoted = me(client, key)
     assert promoted.headers["X-RateLimit-Limit"] == "500"
     assert remaining(promoted) == 499  # the new size starts its own window
-    assert remaining(me(client, key)) == 498  # and the new role is remembered
+    # Sent for the remembered role, withdrawn when the row said otherwise, sent again.
+    assert events == ["hit sent", "row read", "hit withdrawn", "hit sent", "hit answered"]
+    assert user_window(app, user) == 98  # the old window kept nothing of it
+    events.clear()
+    assert remaining(me(client, key)) == 498
+    assert events == ["hit sent", "row read", "hit answered"]  # the new role is remembered
 
 
-def test_a_cancelled_hit_stays_counted_and_leaves_the_connection_in_step(redis_url):
+def test_a_cancelled_hit_is_taken_back_and_the_connection_stays_in_step(redis_url):
     strategy = MovingWindowRateLimiter(storage_from_string(redis_url))
     counter = LimitCounter(lambda: strategy, "moving-window", "test")
     item = parse("5 per minute")
+    counter.hit_and_window(item, "api", "user:7")
     counter.start_hit_and_window(item, "api", "user:7").cancel()
     allowed, stats = counter.hit_and_window(item, "api", "user:7")
     assert allowed
-    assert stats.remaining == 3  # this hit's own answer, not the cancelled one's
+    assert stats.remaining == 3  # this hit's own answer; the cancelled one left no trace
 
 
 def test_a_redis_lost_after_the_hit_was_sent_counts_it_in_memory(own_redis, caplog):

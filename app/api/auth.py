@@ -12,8 +12,7 @@ Flask-Limiter's route machinery is the difference between about 0.7 and 0.8 or m
 the requests per second of an unauthenticated answer (see README, Performance). For a key
 this process has verified before, the charge is sent before the key's row is read, so
 that with Redis the two round trips overlap; it is kept only if the read confirms the
-same owner and role. The price, in Redis only: the first request of a key after it was
-revoked (or its owner disabled or re-roled) counts one hit against the owner's budget.
+same owner and role, and taken back otherwise: a refused request charges nobody.
 """
 
 from __future__ import annotations

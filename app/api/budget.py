@@ -39,8 +39,8 @@ class ApiBudget:
         The role comes from the key's row read on this very request, so a promotion
         applies at once; the limit is part of the storage key, so a new size starts a
         fresh window. ``started``, a charge begun before that read for the owner this
-        process remembered, is kept when it was for this user and role, and dropped
-        otherwise (one hit stays counted in the old window).
+        process remembered, is kept when it was for this user and role, and taken back
+        otherwise.
         """
         if started is not None:
             if started.owner == (user_id, role):
@@ -71,5 +71,5 @@ class PendingCharge(NamedTuple):
         return headers
 
     def cancel(self) -> None:
-        """Drop the charge (a hit already sent to Redis stays counted)."""
+        """Drop the charge (a hit already sent to Redis is taken back)."""
         self.hit.cancel()

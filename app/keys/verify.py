@@ -90,13 +90,13 @@ class KeyVerifier:
         if parsed.key_id in self.unknown:
             raise KeyRejected("unknown")
         record = self.lookup.find(parsed.key_id)
-        if record is None:
-            self.unknown.add(parsed.key_id)
-            raise KeyRejected("unknown")
         digest = self.cache.digest(parsed.value)
-        if record.revoked or not record.user_active:
-            # Nothing more is started ahead of this key's read (``remembered_owner``).
+        if record is None or record.revoked or not record.user_active:
+            # Nothing is started ahead of this key's read any more (``remembered_owner``).
             self.cache.forget(digest)
+            if record is None:  # never made here, or its row deleted by hand
+                self.unknown.add(parsed.key_id)
+                raise KeyRejected("unknown")
             raise KeyRejected("revoked" if record.revoked else "inactive_user")
 
         entry = self.cache.get(digest)
@@ -128,8 +128,8 @@ class KeyVerifier:
 
         From memory alone (no read, no bcrypt), so it decides nothing: it lets work for the
         owner start while ``verify`` reads the key's row, work to be kept only if ``verify``
-        then names the same owner and role. A key found revoked, or whose owner was found
-        disabled, is forgotten, so it is remembered for at most one request after that.
+        then names the same owner and role. A key found revoked or gone, or whose owner was
+        found disabled, is forgotten.
         """
         if len(presented) != KEY_LENGTH or not presented.isascii():
             return None  # not a key (and not safe to digest)
