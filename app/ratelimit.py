@@ -117,6 +117,12 @@ class LimitCounter:
         self._storage_answered()
         return result
 
+    def _withdraw(self, sent: SentHit) -> None:
+        try:
+            sent.withdraw()
+        except Exception:  # it stays counted; what else this request counts goes to memory
+            self._storage_failed()
+
     def _call(self, method: str, item: RateLimitItem, identifiers: tuple[str, ...]):
         prefixed = self._prefix + identifiers
         if self._storage_up():
@@ -174,10 +180,7 @@ class PendingHit:
         """Drop the hit: one already sent is taken back out of its window."""
         sent, self._sent = self._sent, None
         if sent is not None:
-            try:
-                sent.withdraw()
-            except Exception:  # it stays counted; the next hit reconnects, or says Redis is down
-                log.debug("could not withdraw a rate limit hit", exc_info=True)
+            self._counter._withdraw(sent)
 
 
 def _run(strategy: RateLimiter, method: str, item: RateLimitItem, identifiers: tuple[str, ...]):

@@ -12,6 +12,7 @@ from sqlalchemy import delete
 
 from app import ratelimit, ratelimit_redis
 from app.extensions import db
+from app.keys.format import checksum
 from app.keys.lookup import StoreUnavailable
 from app.models import ApiKey
 from app.ratelimit import LimitCounter
@@ -224,6 +225,25 @@ def test_a_deleted_key_row_charges_nothing_and_is_forgotten(app, client, factory
     assert user_window(app, user) == 99
 
 
+def test_a_deleted_key_is_forgotten_even_when_another_key_found_its_id_gone_first(
+    app, client, factory, events
+):
+    key_id, key = factory.key(factory.user())
+    assert remaining(me(client, key)) == 99
+    with app.app_context():
+        db.session.execute(delete(ApiKey).where(ApiKey.key_id == key_id))
+        db.session.commit()
+    body = f"ck_{key_id}_{'a' * 32}"
+    assert me(client, body + checksum(body)).status_code == 401  # same id, another secret
+    events.clear()
+    failure_counted = ["hit sent", "hit answered"]
+    assert me(client, key).status_code == 401
+    assert events == ["hit sent", "hit withdrawn", *failure_counted]
+    events.clear()
+    assert me(client, key).status_code == 401
+    assert events == failure_counted
+
+
 def test_a_promotion_applies_on_the_next_request_in_redis_too(app, client, factory, events):
     user = factory.user()
     _, key = factory.key(user)
@@ -267,3 +287,19 @@ def test_a_redis_lost_after_the_hit_was_sent_counts_it_in_memory(own_redis, capl
     assert allowed
     assert stats.remaining == 4  # counted in memory, which starts its own window
     assert "unreachable" in caplog.text
+
+
+def test_a_redis_lost_before_a_withdrawal_counts_in_memory_from_then_on(own_redis, caplog):
+    strategy = MovingWindowRateLimiter(storage_from_string(own_redis.url))
+    counter = LimitCounter(lambda: strategy, "moving-window", "test")
+    item = parse("5 per minute")
+    counter.hit_and_window(item, "api", "user:8")  # connected: the pause holds only the hit
+    with own_redis.client() as admin:
+        admin.client_pause(10_000)
+    pending = counter.start_hit_and_window(item, "api", "user:8")
+    own_redis.kill()
+    pending.cancel()  # no answer, nothing taken back: Redis is down for a while
+    assert "unreachable" in caplog.text
+    allowed, stats = counter.hit_and_window(item, "api", "user:8")
+    assert allowed
+    assert stats.remaining == 4  # counted in memory, which starts its own window

@@ -102,9 +102,10 @@ def _verify(
     """``verifier.verify``, dropping the early charge when the key does not pass."""
     try:
         return verifier.verify(presented, may_check_hash)
-    except BaseException:
+    except Exception:
         if started is not None:
             # Before anything else counts on this thread's Redis connection (the failure).
+            # Not on a BaseException (a worker timing out, a shutdown): no more I/O then.
             started.cancel()
         raise
 

@@ -87,8 +87,9 @@ class VerifiedKeyCache:
 
     def forget(self, digest: bytes) -> None:
         """Drop the entry for ``digest``, if any (its key was revoked or its owner disabled)."""
-        with self._lock:
-            self._entries.pop(digest, None)
+        if digest in self._entries:  # nearly always not: no lock for the common case
+            with self._lock:
+                self._entries.pop(digest, None)
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -87,10 +87,11 @@ class KeyVerifier:
         parsed = parse_key(presented)
         if parsed is None:
             raise KeyRejected("malformed")
+        digest = self.cache.digest(parsed.value)
         if parsed.key_id in self.unknown:
+            self.cache.forget(digest)  # its row deleted, and another key told us first
             raise KeyRejected("unknown")
         record = self.lookup.find(parsed.key_id)
-        digest = self.cache.digest(parsed.value)
         if record is None or record.revoked or not record.user_active:
             # Nothing is started ahead of this key's read any more (``remembered_owner``).
             self.cache.forget(digest)
