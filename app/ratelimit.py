@@ -16,6 +16,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from flask import current_app, request
@@ -74,7 +75,7 @@ class LimitCounter:
 
     def hit_and_window(self, item: RateLimitItem, *identifiers: str) -> tuple[bool, WindowStats]:
         """Count one request and read the window after it (one Redis round trip, not two)."""
-        return self.start_hit_and_window(item, *identifiers).finish()
+        return self._call("hit_and_window", item, identifiers)
 
     def start_hit_and_window(self, item: RateLimitItem, *identifiers: str) -> PendingHit:
         """``hit_and_window`` in two steps: send the hit now, read its answer on ``finish``.
@@ -85,24 +86,34 @@ class LimitCounter:
         sent = None
         if self._storage_up():
             try:
-                sent = self._send_ahead(item, self._prefix + identifiers)
+                storage = self._redis_storage()
+                if storage is not None:
+                    key = _storage_key(item, self._prefix + identifiers)
+                    sent = _ratelimit_redis().send_hit_and_window(storage, item, key)
             except Exception:  # any storage client error: counted in memory instead
                 self._storage_failed()
         return PendingHit(self, item, identifiers, sent)
 
-    def _send_ahead(self, item: RateLimitItem, identifiers: tuple[str, ...]) -> SentHit | None:
+    def sends_ahead(self) -> bool:
+        """Whether ``start_hit_and_window`` sends a hit at once (Redis, answering).
+
+        Only then does starting a hit early let it travel while the caller waits for
+        something else; in memory it would only be made later, at ``finish``.
+        """
+        try:
+            return self._storage_up() and self._redis_storage() is not None
+        except Exception:  # a storage that cannot even say what it is: nothing to gain
+            return False
+
+    def _redis_storage(self) -> RedisStorage | None:
+        """The storage, when the hits go to a moving window in (non-cluster) Redis."""
         strategy = self._strategy()
         storage = strategy.storage
         if not isinstance(strategy, MovingWindowRateLimiter) or not isinstance(
             storage, RedisStorage
         ):
             return None
-        # Imported only here: redis-py would add about 7 MB to a worker that never uses it.
-        from app import ratelimit_redis
-
-        if not ratelimit_redis.supports(storage):
-            return None
-        return ratelimit_redis.send_hit_and_window(storage, item, _storage_key(item, identifiers))
+        return storage if _ratelimit_redis().supports(storage) else None
 
     def _finish(
         self, item: RateLimitItem, identifiers: tuple[str, ...], sent: SentHit | None
@@ -183,15 +194,26 @@ class PendingHit:
             self._counter._withdraw(sent)
 
 
+def _ratelimit_redis() -> ModuleType:
+    # Imported only when Redis storage is in use: redis-py would add about 7 MB to a worker
+    # that never uses it.
+    from app import ratelimit_redis
+
+    return ratelimit_redis
+
+
 def _run(strategy: RateLimiter, method: str, item: RateLimitItem, identifiers: tuple[str, ...]):
     if method != "hit_and_window":
         return getattr(strategy, method)(item, *identifiers)
-    if isinstance(strategy, MovingWindowRateLimiter) and not isinstance(
-        strategy.storage, RedisStorage
-    ):
+    storage = strategy.storage
+    if isinstance(strategy, MovingWindowRateLimiter):
         key = _storage_key(item, identifiers)
-        return _moving_window_hit_and_window(strategy.storage, item, key)
-    # Any other strategy, or Redis when it could not be sent ahead: limits' own two calls.
+        if not isinstance(storage, RedisStorage):
+            return _moving_window_hit_and_window(storage, item, key)
+        ratelimit_redis = _ratelimit_redis()
+        if ratelimit_redis.supports(storage):
+            return ratelimit_redis.hit_and_window(storage, item, key)
+    # Any other strategy, or a Redis cluster: limits' own two calls.
     return strategy.hit(item, *identifiers), strategy.get_window_stats(item, *identifiers)
 
 

@@ -303,3 +303,16 @@ def test_a_redis_lost_before_a_withdrawal_counts_in_memory_from_then_on(own_redi
     allowed, stats = counter.hit_and_window(item, "api", "user:8")
     assert allowed
     assert stats.remaining == 4  # counted in memory, which starts its own window
+
+
+def test_only_a_redis_that_answers_is_charged_ahead(redis_url, own_redis):
+    def counter_on(uri: str) -> LimitCounter:
+        strategy = MovingWindowRateLimiter(storage_from_string(uri))
+        return LimitCounter(lambda: strategy, "moving-window", "test")
+
+    assert not counter_on("memory://").sends_ahead()  # nothing to overlap in memory
+    assert counter_on(redis_url).sends_ahead()
+    down = counter_on(own_redis.url)
+    own_redis.kill()
+    down.hit_and_window(parse("5 per minute"), "api", "user:9")  # finds Redis gone
+    assert not down.sends_ahead()

@@ -69,11 +69,12 @@ def authenticate_api_request() -> None:
         )
     verifier: KeyVerifier = extensions["key_verifier"]
     budget: ApiBudget = extensions["api_budget"]
-    # A key this process has verified before names its owner from memory, so the owner's
-    # budget is charged while the key's row is read: with Redis and a database server, the
-    # two round trips overlap instead of following each other. The read still decides:
-    # ``charge`` keeps that early charge only for the owner and role the row confirms.
-    owner = verifier.remembered_owner(presented)
+    # A key this process has verified before names its owner from memory, so with Redis
+    # the owner's budget is charged while the key's row is read: the two round trips
+    # overlap instead of following each other. The read still decides: ``charge`` keeps
+    # that early charge only for the owner and role the row confirms. In memory there is
+    # nothing to overlap, and the charge is simply made after the read.
+    owner = verifier.remembered_owner(presented) if budget.sends_ahead() else None
     started = budget.start(*owner) if owner is not None else None
     try:
         api_key = _verify(verifier, presented, lambda: throttle.allows(address), started)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from limits import RateLimitItem
+from limits import RateLimitItem, WindowStats
 
 from app.errors import ApiError
 from app.ratelimit import (
@@ -23,6 +23,10 @@ class ApiBudget:
 
     def __init__(self, counter: LimitCounter) -> None:
         self.counter = counter
+
+    def sends_ahead(self) -> bool:
+        """Whether a charge started early travels to the storage at once (see ``start``)."""
+        return self.counter.sends_ahead()
 
     def start(self, user_id: int, role: str) -> PendingCharge:
         """Start charging a request to ``user_id``'s budget for ``role``; see ``charge``."""
@@ -46,7 +50,10 @@ class ApiBudget:
             if started.owner == (user_id, role):
                 return started.finish()
             started.cancel()
-        return self.start(user_id, role).finish()
+        limit = rate_limit_for(role)
+        item = parse_limit(limit)
+        allowed, stats = self.counter.hit_and_window(item, SCOPE, f"user:{user_id}")
+        return _headers_or_refusal(limit, item, allowed, stats)
 
 
 class PendingCharge(NamedTuple):
@@ -60,16 +67,22 @@ class PendingCharge(NamedTuple):
     def finish(self) -> dict[str, str]:
         """The request's rate-limit headers, or a 429 ``ApiError`` past the budget."""
         allowed, stats = self.hit.finish()
-        headers = rate_limit_headers(self.item, stats, refused=not allowed)
-        if not allowed:
-            raise ApiError(
-                429,
-                "rate_limited",
-                f"Rate limit of {self.limit} exceeded. Retry in {headers['Retry-After']} seconds.",
-                headers,
-            )
-        return headers
+        return _headers_or_refusal(self.limit, self.item, allowed, stats)
 
     def cancel(self) -> None:
         """Drop the charge (a hit already sent to Redis is taken back)."""
         self.hit.cancel()
+
+
+def _headers_or_refusal(
+    limit: str, item: RateLimitItem, allowed: bool, stats: WindowStats
+) -> dict[str, str]:
+    headers = rate_limit_headers(item, stats, refused=not allowed)
+    if not allowed:
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"Rate limit of {limit} exceeded. Retry in {headers['Retry-After']} seconds.",
+            headers,
+        )
+    return headers
