@@ -68,3 +68,14 @@ class Factory:
 
         with self.app.app_context():
             assert service.revoke_key(key_id, owner_id=None) is not None
+
+    def delete_row(self, key_id: str) -> None:
+        """Delete a key's row outright, as an operator might by hand (the app never does)."""
+        from sqlalchemy import delete
+
+        from app.extensions import db
+        from app.models import ApiKey
+
+        with self.app.app_context():
+            db.session.execute(delete(ApiKey).where(ApiKey.key_id == key_id))
+            db.session.commit()
