@@ -86,7 +86,7 @@ class LimitCounter:
         sent = None
         if self._storage_up():
             try:
-                storage = self._redis_storage()
+                storage = _joined_script_storage(self._strategy())
                 if storage is not None:
                     key = _storage_key(item, self._prefix + identifiers)
                     sent = _ratelimit_redis().send_hit_and_window(storage, item, key)
@@ -101,19 +101,9 @@ class LimitCounter:
         something else; in memory it would only be made later, at ``finish``.
         """
         try:
-            return self._storage_up() and self._redis_storage() is not None
+            return self._storage_up() and _joined_script_storage(self._strategy()) is not None
         except Exception:  # a storage that cannot even say what it is: nothing to gain
             return False
-
-    def _redis_storage(self) -> RedisStorage | None:
-        """The storage, when the hits go to a moving window in (non-cluster) Redis."""
-        strategy = self._strategy()
-        storage = strategy.storage
-        if not isinstance(strategy, MovingWindowRateLimiter) or not isinstance(
-            storage, RedisStorage
-        ):
-            return None
-        return storage if _ratelimit_redis().supports(storage) else None
 
     def _finish(
         self, item: RateLimitItem, identifiers: tuple[str, ...], sent: SentHit | None
@@ -205,16 +195,28 @@ def _ratelimit_redis() -> ModuleType:
 def _run(strategy: RateLimiter, method: str, item: RateLimitItem, identifiers: tuple[str, ...]):
     if method != "hit_and_window":
         return getattr(strategy, method)(item, *identifiers)
-    storage = strategy.storage
-    if isinstance(strategy, MovingWindowRateLimiter):
+    redis_storage = _joined_script_storage(strategy)
+    if redis_storage is not None:
         key = _storage_key(item, identifiers)
-        if not isinstance(storage, RedisStorage):
-            return _moving_window_hit_and_window(storage, item, key)
-        ratelimit_redis = _ratelimit_redis()
-        if ratelimit_redis.supports(storage):
-            return ratelimit_redis.hit_and_window(storage, item, key)
+        return _ratelimit_redis().hit_and_window(redis_storage, item, key)
+    if isinstance(strategy, MovingWindowRateLimiter) and not isinstance(
+        strategy.storage, RedisStorage
+    ):
+        key = _storage_key(item, identifiers)
+        return _moving_window_hit_and_window(strategy.storage, item, key)
     # Any other strategy, or a Redis cluster: limits' own two calls.
     return strategy.hit(item, *identifiers), strategy.get_window_stats(item, *identifiers)
+
+
+def _joined_script_storage(strategy: RateLimiter) -> RedisStorage | None:
+    """The storage, when ``strategy`` is a moving window in (non-cluster) Redis.
+
+    Those hits go through app/ratelimit_redis.py's one script, and can be sent ahead.
+    """
+    storage = strategy.storage
+    if not isinstance(strategy, MovingWindowRateLimiter) or not isinstance(storage, RedisStorage):
+        return None
+    return storage if _ratelimit_redis().supports(storage) else None
 
 
 @functools.lru_cache(maxsize=4096)
