@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import event
 
 from app.extensions import db
+from app.keys import verify
 from app.keys.caches import VerifiedKeyCache
 from app.keys.format import checksum, generate_key
 from app.keys.reads import LibpqRead
@@ -106,6 +107,23 @@ def test_a_mistyped_real_key_never_reaches_the_database(
     assert me(client, typo).status_code == 401
     assert bcrypt_calls == []
     assert database_queries == []
+
+
+def test_a_verified_key_skips_the_checks_it_passed_but_its_typos_do_not(
+    client, key, database_queries, monkeypatch
+):
+    parsed = []
+    real_parse = verify.parse_key
+    monkeypatch.setattr(verify, "parse_key", lambda text: parsed.append(text) or real_parse(text))
+    assert me(client, key).status_code == 200
+    assert me(client, key).status_code == 200
+    assert parsed == [key]  # parsed when new to the process only
+
+    reads = len(database_queries)
+    typo = key[:20] + ("A" if key[20] != "A" else "B") + key[21:]
+    assert me(client, typo).status_code == 401
+    assert parsed == [key, typo]
+    assert len(database_queries) == reads  # its checksum stopped it before any read
 
 
 def test_second_request_with_the_same_key_does_not_call_bcrypt(client, key, bcrypt_calls):

@@ -90,6 +90,11 @@ def parse_key(presented: str) -> ParsedKey | None:
     return ParsedKey(value=presented, key_id=match["key_id"])
 
 
+def key_id_of(key: str) -> str:
+    """The key id inside ``key``, a key that ``parse_key`` accepted (no check is repeated)."""
+    return key[len(KEY_PREFIX) : len(KEY_PREFIX) + KEY_ID_LENGTH]
+
+
 def is_key_id(candidate: str) -> bool:
     """Whether ``candidate`` could be a key id (so it is safe to look up)."""
     return _KEY_ID_PATTERN.fullmatch(candidate) is not None

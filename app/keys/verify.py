@@ -2,7 +2,9 @@
 
 The order is the point:
 
-1. shape and checksum: a typo or an invented key never reaches the database or bcrypt;
+1. shape and checksum: a typo or an invented key never reaches the database or bcrypt
+   (a key this process has verified before passed them then, as this very text, so it
+   skips them);
 2. one indexed read of the key id, with the owner's role and active flag and the key's
    revoked state, on every request, so revocation is effective on the very next request;
 3. ``bcrypt.checkpw`` only when this process has not yet verified this exact key against
@@ -26,7 +28,7 @@ from typing import NamedTuple
 
 from app.hashing import check_secret
 from app.keys.caches import UnknownKeyIds, VerifiedEntry, VerifiedKeyCache
-from app.keys.format import KEY_LENGTH, parse_key
+from app.keys.format import KEY_LENGTH, key_id_of, parse_key
 from app.keys.lookup import KeyLookup, StoreUnavailable
 from app.models.columns import utcnow
 
@@ -84,28 +86,32 @@ class KeyVerifier:
         Raises ``KeyRejected`` for a key that does not authenticate and ``KeyCheckRefused``
         when bcrypt would be needed but ``may_check_hash()`` says no.
         """
-        parsed = parse_key(presented)
-        if parsed is None:
+        if not _may_be_key(presented):
             raise KeyRejected("malformed")
-        digest = self.cache.digest(parsed.value)
-        if parsed.key_id in self.unknown:
+        digest = self.cache.digest(presented)
+        entry = self.cache.get(digest)
+        # A key verified before passed its shape and checksum checks then, as this exact
+        # text (the digest says so), so only a key new to this process is parsed.
+        if entry is None and parse_key(presented) is None:
+            raise KeyRejected("malformed")
+        key_id = key_id_of(presented)
+        if key_id in self.unknown:
             self.cache.forget(digest)  # its row deleted, and another key told us first
             raise KeyRejected("unknown")
-        record = self.lookup.find(parsed.key_id)
+        record = self.lookup.find(key_id)
         if record is None or record.revoked or not record.user_active:
             # Nothing is started ahead of this key's read any more (``remembered_owner``).
             self.cache.forget(digest)
             if record is None:  # never made here, or its row deleted by hand
-                self.unknown.add(parsed.key_id)
+                self.unknown.add(key_id)
                 raise KeyRejected("unknown")
             raise KeyRejected("revoked" if record.revoked else "inactive_user")
 
-        entry = self.cache.get(digest)
         now = self.clock()
         if entry is None or not hmac.compare_digest(entry.key_hash, record.key_hash):
             if not may_check_hash():
                 raise KeyCheckRefused
-            if not check_secret(parsed.value.encode("ascii"), record.key_hash):
+            if not check_secret(presented.encode("ascii"), record.key_hash):
                 raise KeyRejected("wrong_secret")
             entry = self.cache.put(
                 digest, record.key_hash, record.user_id, record.role, touched_at=now
@@ -132,8 +138,8 @@ class KeyVerifier:
         then names the same owner and role. A key found revoked or gone, or whose owner was
         found disabled, is forgotten.
         """
-        if len(presented) != KEY_LENGTH or not presented.isascii():
-            return None  # not a key (and not safe to digest)
+        if not _may_be_key(presented):
+            return None
         entry = self.cache.peek(self.cache.digest(presented))
         return None if entry is None else (entry.user_id, entry.role)
 
@@ -147,3 +153,8 @@ class KeyVerifier:
             # Bookkeeping, not a decision: the key was verified against a fresh read, so
             # the request goes on and the next minute tries again.
             log.warning("could not record the use of a key", exc_info=True)
+
+
+def _may_be_key(presented: str) -> bool:
+    """Whether ``presented`` has a key's length and is ASCII (so it is safe to digest)."""
+    return len(presented) == KEY_LENGTH and presented.isascii()
