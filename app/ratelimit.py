@@ -232,11 +232,14 @@ def _moving_window_hit_and_window(
     """The moving window's hit and window read, as ``MovingWindowRateLimiter`` makes them.
 
     The same two storage calls that its ``hit`` and ``get_window_stats`` make, on a key
-    built once instead of twice.
+    built once instead of twice (in memory, one call that makes both).
     """
     expiry = item.get_expiry()
-    acquired = storage.acquire_entry(key, item.amount, expiry)
-    window_start, count = storage.get_moving_window(key, item.amount, expiry)
+    if isinstance(storage, SweptMemoryStorage):  # memory://: the two in one pass
+        acquired, window_start, count = storage.hit_and_window(key, item.amount, expiry)
+    else:
+        acquired = storage.acquire_entry(key, item.amount, expiry)
+        window_start, count = storage.get_moving_window(key, item.amount, expiry)
     return acquired, WindowStats(window_start + expiry, item.amount - count)
 
 

@@ -13,6 +13,9 @@ Expiry only bounds memory: limits reads every window by timestamp, so an entry p
 window never counts, swept or not. The bound is one window plus ``SWEEP_INTERVAL`` of
 entries per key.
 
+``hit_and_window`` is limits' moving-window hit followed by its window read, made under one
+lock with one clock reading: the key hook asks for both on every API request.
+
 Declaring the ``memory`` scheme registers this class for ``memory://`` URIs in limits'
 storage registry (its documented way to add storages), so Flask-Limiter builds this one
 from ``RATELIMIT_STORAGE_URI = "memory://"``.
@@ -20,12 +23,15 @@ from ``RATELIMIT_STORAGE_URI = "memory://"``.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import threading
+import time
 from time import monotonic
 from typing import Any, ClassVar
 
 from limits.storage import MemoryStorage
+from limits.storage.memory import Entry
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +68,27 @@ class SweptMemoryStorage(MemoryStorage):
         finally:
             self._sweeping.release()
 
+    def hit_and_window(self, key: str, limit: int, expiry: int) -> tuple[bool, float, int]:
+        """``acquire_entry(key, limit, expiry)``, then ``get_moving_window(key, limit, expiry)``.
+
+        Returns whether the entry was acquired, then the window's start and how many entries
+        it holds, exactly as those two calls would (tests/test_ratelimit_memory.py compares
+        them), but in one pass under the key's lock.
+        """
+        if limit < 1:  # as acquire_entry: nothing can be acquired
+            return False, *self.get_moving_window(key, limit, expiry)
+        self._MemoryStorage__schedule_expiry()
+        with self.locks[key]:
+            events = self.events.setdefault(key, [])
+            now = time.time()
+            acquired = len(events) < limit or events[limit - 1].atime < now - expiry
+            if acquired:
+                events.insert(0, Entry(expiry))  # newest first, as limits keeps them
+            if not events:
+                return acquired, now, 0
+            count = bisect.bisect_left(events, -(now - expiry), key=_negative_atime)
+            return acquired, events[count - 1].atime, count
+
     def __getstate__(self) -> dict[str, Any]:
         """Pickle as limits does (it supports it), without the lock."""
         state = super().__getstate__()
@@ -72,3 +99,7 @@ class SweptMemoryStorage(MemoryStorage):
         """Unpickle with a sweep lock of its own."""
         super().__setstate__(state)
         self._sweeping = threading.Lock()
+
+
+def _negative_atime(entry: Entry) -> float:
+    return -entry.atime

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 from limits import parse
 from limits.strategies import MovingWindowRateLimiter
 
@@ -65,3 +66,23 @@ def test_the_window_is_counted_as_limits_counts_it(clock):
     clock.advance(61)
     assert strategy.hit(item, "u")
     assert strategy.get_window_stats(item, "u").remaining == 2
+
+
+@pytest.mark.parametrize("limit", [0, 1, 3, 10])
+def test_hit_and_window_answers_as_limits_two_calls(clock, limit):
+    # The one-pass version against limits' own acquire_entry and get_moving_window, on two
+    # storages fed the same hits at the same (frozen) times: hits within the limit, past it,
+    # with the window full, sliding and empty.
+    ours, theirs = fresh_storage(), fresh_storage()
+    expiry = 10
+    steps = [0, 0, 1, 0, 2, 3, 0, 9, 1, 0, 11, 0, 0, 10, 0, 5, 5, 10, 25, 4, 4, 4]
+    for step in steps:
+        clock.advance(step)
+        expected = (
+            theirs.acquire_entry("k", limit, expiry),
+            *theirs.get_moving_window("k", limit, expiry),
+        )
+        assert ours.hit_and_window("k", limit, expiry) == expected
+        assert [e.atime for e in ours.events.get("k", [])] == [
+            e.atime for e in theirs.events.get("k", [])
+        ]
