@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, BinaryIO
 
 from flask import g, jsonify, request
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
+from werkzeug.wsgi import get_content_length
 
 from app.api import bp
 from app.errors import ApiError
@@ -25,17 +26,19 @@ _DECODER = json.JSONDecoder(parse_constant=_not_json)
 
 def json_body() -> Any:
     """The request's JSON body, or None when it has none; 400 when it is not valid JSON."""
-    length = request.content_length
-    if length == 0 or (length is None and "HTTP_TRANSFER_ENCODING" not in request.environ):
+    environ = request.environ
+    # What request.content_length says, read from the environ without building headers.
+    length = get_content_length(environ)
+    if length == 0 or (length is None and "HTTP_TRANSFER_ENCODING" not in environ):
         return None  # no body at all (a GET, say): nothing to read
     if length is not None:
-        raw = _read_announced(length)
+        raw = _read_announced(environ["wsgi.input"], length)
     else:
         raw = request.get_data()
         limit = request.max_content_length  # the limit request.stream cut it at
         # A chunked body is cut at the limit without a word: one more byte waiting behind it
         # means the body was too big.
-        if limit and len(raw) >= limit and request.environ["wsgi.input"].read(1):
+        if limit and len(raw) >= limit and environ["wsgi.input"].read(1):
             raise RequestEntityTooLarge
     if not raw.strip():
         return None
@@ -46,7 +49,7 @@ def json_body() -> Any:
         raise ApiError(400, "bad_request", "The request body is not valid JSON.") from None
 
 
-def _read_announced(length: int) -> bytes:
+def _read_announced(stream: BinaryIO, length: int) -> bytes:
     """The body of a request that announced its Content-Length, read in one call.
 
     Straight from ``wsgi.input``, reading exactly the announced size (which is all that
@@ -56,7 +59,7 @@ def _read_announced(length: int) -> bytes:
     if limit is not None and length > limit:
         raise RequestEntityTooLarge
     try:
-        raw = request.environ["wsgi.input"].read(length)
+        raw = stream.read(length)
     except (OSError, ValueError):
         # The client hung up mid-body (what request.stream would also have made a 400).
         raise ClientDisconnected from None
