@@ -13,8 +13,8 @@ Expiry only bounds memory: limits reads every window by timestamp, so an entry p
 window never counts, swept or not. The bound is one window plus ``SWEEP_INTERVAL`` of
 entries per key.
 
-``hit_and_window`` is limits' moving-window hit followed by its window read, made under one
-lock with one clock reading: the key hook asks for both on every API request.
+``hit_and_window`` is limits' moving-window hit followed by its window read, made in one
+pass under the key's lock: the key hook asks for both on every API request.
 
 Declaring the ``memory`` scheme registers this class for ``memory://`` URIs in limits'
 storage registry (its documented way to add storages), so Flask-Limiter builds this one
@@ -72,8 +72,10 @@ class SweptMemoryStorage(MemoryStorage):
         """``acquire_entry(key, limit, expiry)``, then ``get_moving_window(key, limit, expiry)``.
 
         Returns whether the entry was acquired, then the window's start and how many entries
-        it holds, exactly as those two calls would (tests/test_ratelimit_memory.py compares
-        them), but in one pass under the key's lock.
+        it holds, as those two calls would (tests/test_ratelimit_memory.py compares them hit
+        for hit on a stopped clock), but in one pass: one lock, and one reading of the
+        clock for both the check and the count where limits reads it for each. limits'
+        window read takes no lock; here it is made under the hit's.
         """
         if limit < 1:  # as acquire_entry: nothing can be acquired
             return False, *self.get_moving_window(key, limit, expiry)

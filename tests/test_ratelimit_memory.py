@@ -25,35 +25,51 @@ def test_memory_uri_gives_the_swept_storage(app):
     assert type(limiter.storage) is SweptMemoryStorage
 
 
-def test_hits_start_no_thread(monkeypatch):
+def limits_hit(storage: SweptMemoryStorage, item, *identifiers: str) -> None:
+    MovingWindowRateLimiter(storage).hit(item, *identifiers)
+
+
+def one_pass_hit(storage: SweptMemoryStorage, item, *identifiers: str) -> None:
+    # How the API's budgets hit memory (app/ratelimit.py).
+    storage.hit_and_window(item.key_for(*identifiers), item.amount, item.get_expiry())
+
+
+# Both ways a hit reaches the storage must sweep in line, and never by a thread.
+BOTH_HITS = pytest.mark.parametrize(
+    "hit", [limits_hit, one_pass_hit], ids=["limits hit", "hit_and_window"]
+)
+
+
+@BOTH_HITS
+def test_hits_start_no_thread(monkeypatch, hit):
     # limits' MemoryStorage starts a Timer thread on a hit whenever none is alive; this
     # also fails if limits renames the private hook that SweptMemoryStorage overrides.
     storage = fresh_storage()
-    strategy = MovingWindowRateLimiter(storage)
     item = parse("1000 per second")
     started: list[threading.Thread] = []
     monkeypatch.setattr(threading.Thread, "start", started.append)
     for n in range(50):
-        assert strategy.hit(item, "user", str(n % 5))
+        hit(storage, item, "user", str(n % 5))
+    assert sum(len(events) for events in storage.events.values()) == 50
     assert started == []
 
 
-def test_old_entries_are_swept_by_a_hit_after_the_interval(clock, monkeypatch):
+@BOTH_HITS
+def test_old_entries_are_swept_by_a_hit_after_the_interval(clock, monkeypatch, hit):
     storage = fresh_storage()
-    strategy = MovingWindowRateLimiter(storage)
     item = parse("10 per second")
     for _ in range(3):
-        strategy.hit(item, "a")
+        hit(storage, item, "a")
     key = item.key_for("a")
     assert len(storage.events[key]) == 3
 
     clock.advance(5)  # the entries are out of their window now
-    strategy.hit(item, "b")
+    hit(storage, item, "b")
     assert len(storage.events[key]) == 3, "swept again within SWEEP_INTERVAL"
 
     later = time.monotonic() + SWEEP_INTERVAL + 1
     monkeypatch.setattr(ratelimit_memory, "monotonic", lambda: later)
-    strategy.hit(item, "b")
+    hit(storage, item, "b")
     assert storage.events[key] == []
     assert len(storage.events[item.key_for("b")]) == 2
 
