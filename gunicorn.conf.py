@@ -56,6 +56,11 @@ def _refuse_unshared_limits(workers_count: int) -> None:
         )
 
 
+def post_fork(server, worker):
+    """Tell the app how many workers share this host (their share of a budget in fallback)."""
+    os.environ["CHAMELEON_WORKERS"] = str(server.cfg.workers)
+
+
 def on_starting(server):
     """Refuse several workers that would each count rate limits on their own."""
     _refuse_unshared_limits(server.cfg.workers)

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from app import api, auth, console, database, errors, health, http
+from app import api, auth, console, database, errors, health, http, keys
 from app.api import auth as api_auth
 from app.cli import keys_cli, users_cli
 from app.config import load_config
@@ -42,6 +42,7 @@ def register_extensions(app: Flask) -> None:
     """Bind the extensions to the app."""
     db.init_app(app)
     database.init_app(app)
+    keys.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from app.database import write_transaction
 from app.extensions import db
 from app.hashing import BCRYPT_MAX_BYTES, check_secret, dummy_hash, hash_secret
+from app.keys import signals
 from app.models import ROLES, ApiKey, User
 from app.models.user import normalize_email
 
@@ -154,4 +155,5 @@ def update_user(
             user.role = role
         if active is not None:
             user.active = active
+    signals.send_user_changed(user.id)
     return user

@@ -17,11 +17,17 @@ from typing import Any
 from flask import Flask
 from limits import parse_many
 
+from app.keys.verifier import derive_secret
 from app.models.user import ROLES
 
 log = logging.getLogger(__name__)
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105  (a file name, not a secret)
+# Set by gunicorn.conf.py in each worker: how many workers serve on this host.
+WORKERS_ENV = "CHAMELEON_WORKERS"
+# Redis waits, well under a second: a Redis that accepts and never answers costs a request
+# at most this (twice: one retry on a fresh connection), once per circuit window.
+REDIS_TIMEOUT_SECONDS = 0.25
 
 DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,
@@ -44,6 +50,14 @@ DEFAULTS: dict[str, Any] = {
     "MAX_ACTIVE_KEYS_PER_USER": 100,
     "TRUSTED_PROXY_COUNT": 0,
     "FAILED_KEY_RATE_LIMIT": "30 per minute",
+    # Wrong secrets for one key id, from any address: spreading guesses buys nothing.
+    "FAILED_KEY_RATE_LIMIT_PER_KEY": "10 per minute",
+    # None: derived from SECRET_KEY (app/keys/verifier.py). Never stored in the database.
+    "KEY_VERIFIER_SECRET": None,
+    # While Redis is away each process counts 1/N of every budget, so a host of N
+    # processes never grants more than the budget. None: gunicorn's worker count (set
+    # for each worker by gunicorn.conf.py), else 1.
+    "RATELIMIT_FALLBACK_DIVISOR": None,
     "LOGIN_RATE_LIMIT_PER_ADDRESS": "20 per minute",
     "LOGIN_RATE_LIMIT_PER_EMAIL": "5 per minute",
     "SESSION_COOKIE_HTTPONLY": True,
@@ -79,6 +93,12 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None = None) -> Non
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
     app.config["SECRET_KEY"] = str(app.config["SECRET_KEY"])
+    if not app.config["KEY_VERIFIER_SECRET"]:
+        app.config["KEY_VERIFIER_SECRET"] = derive_secret(app.config["SECRET_KEY"])
+    app.config["RATELIMIT_FALLBACK_DIVISOR"] = int(
+        app.config["RATELIMIT_FALLBACK_DIVISOR"] or os.environ.get(WORKERS_ENV) or 1
+    )
+    bound_storage_waits(app.config)
     check_rate_limits(app.config)
 
 
@@ -122,6 +142,19 @@ def instance_secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
+def bound_storage_waits(config: dict[str, Any]) -> None:
+    """Short timeouts and one retry for a Redis limiter storage (redis-py waits 5 s, 3 times)."""
+    if not str(config["RATELIMIT_STORAGE_URI"]).startswith(("redis://", "rediss://")):
+        return
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    options = config.setdefault("RATELIMIT_STORAGE_OPTIONS", {})
+    options.setdefault("socket_timeout", REDIS_TIMEOUT_SECONDS)
+    options.setdefault("socket_connect_timeout", REDIS_TIMEOUT_SECONDS)
+    options.setdefault("retry", Retry(NoBackoff(), 1))
+
+
 def check_rate_limits(config: Mapping[str, Any]) -> None:
     """Fail at start, not on the first request, when a rate limit setting cannot be parsed."""
     role_limits = config["ROLE_RATE_LIMITS"]
@@ -130,6 +163,7 @@ def check_rate_limits(config: Mapping[str, Any]) -> None:
     named = {f"ROLE_RATE_LIMITS[{role}]": limit for role, limit in role_limits.items()}
     for key in (
         "FAILED_KEY_RATE_LIMIT",
+        "FAILED_KEY_RATE_LIMIT_PER_KEY",
         "LOGIN_RATE_LIMIT_PER_ADDRESS",
         "LOGIN_RATE_LIMIT_PER_EMAIL",
     ):

@@ -93,20 +93,18 @@ def write_transaction() -> Iterator[Session]:
 
 
 def autocommit_engine(app: Flask) -> Engine:
-    """An engine for the per-request key read and ``last_used_at`` writes.
+    """An engine for the per-request key read and the writes that go with a key's use.
 
-    Autocommit: a read opens no transaction. No pool: each thread keeps one connection of
-    its own for good (app/keys/lookup.py), so a pool would only cap the threads.
+    Autocommit (SQLAlchemy's isolation level): a read is one statement, with no BEGIN and
+    COMMIT around it. No pool: each thread keeps one connection of its own for good
+    (app/keys/lookup.py), so a pool would only cap the threads. Otherwise the same
+    options as the app's own engine.
     """
     with app.app_context():
         url = db.engine.url
-    options: dict[str, Any] = {
-        "isolation_level": "AUTOCOMMIT",
-        "poolclass": NullPool,
-        "hide_parameters": True,
-    }
-    if url.get_backend_name() == "postgresql":
-        options["connect_args"] = app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("connect_args", {})
+    options: dict[str, Any] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
+    options.pop("pool_pre_ping", None)  # a pool option; a failed read reconnects instead
+    options.update(isolation_level="AUTOCOMMIT", poolclass=NullPool)
     return configure_engine(create_engine(url, **options), autocommit=True)
 
 

@@ -35,10 +35,14 @@ class Dataset:
     unknown_keys: list[str]
 
 
-def prepare_dataset(name: str, url: str) -> Dataset:
-    """Migrate a fresh database and fill it with users and keys."""
+def prepare_dataset(name: str, url: str, storage_uri: str = "memory://") -> Dataset:
+    """Migrate a fresh database and fill it with users and keys.
+
+    The app that writes them has the servers' settings (``storage_uri``), as every ``flask``
+    command must: a revocation made here must reach the servers' cached records.
+    """
     started = time.monotonic()
-    app = make_app(url)
+    app = make_app(url, storage_uri)
     migrate(app)
     keys, fresh = create_keys(app)
     print(
@@ -55,7 +59,7 @@ def prepare_dataset(name: str, url: str) -> Dataset:
     )
 
 
-def make_app(database_url: str) -> Flask:
+def make_app(database_url: str, storage_uri: str) -> Flask:
     """The application on ``database_url``, for migrating, creating keys and revoking."""
     from app import create_app
 
@@ -63,7 +67,7 @@ def make_app(database_url: str) -> Flask:
         {
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SECRET_KEY": SECRET_KEY,
-            "RATELIMIT_STORAGE_URI": "memory://",
+            "RATELIMIT_STORAGE_URI": storage_uri,
         }
     )
 
@@ -125,7 +129,7 @@ def dispose(app: Flask) -> None:
     with app.app_context():
         for engine in db.engines.values():
             engine.dispose()
-    app.extensions["key_verifier"].lookup.engine.dispose()
+    app.extensions["api_gate"].verifier.lookup.close()
 
 
 def services_unavailable(postgres_url: str, redis_url: str) -> str | None:

@@ -42,14 +42,11 @@ def measure(
     rss_after = {server.name: server.worker_rss_kib() for server, _ in targets}
     revocation = {server.name: check_revocation(server, dataset) for server, dataset in targets}
 
-    from app.keys.caches import DEFAULT_CACHE_SIZE
-
     return {
         "variants": summarize(variants, turns),
         "first_use": first_use,
         "revocation": revocation,
         "memory": {
-            "verification_cache_max_entries": DEFAULT_CACHE_SIZE,
             "worker_rss_kib_after_warmup": rss_warm,
             "worker_rss_kib_after_run": rss_after,
         },

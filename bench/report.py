@@ -77,10 +77,6 @@ def print_report(report: dict[str, Any]) -> None:
         warm = memory["worker_rss_kib_after_warmup"][name]
         print(f"Worker RSS ({name}): {mib(warm)} after warm-up, {mib(after)} after the run")
     print(
-        f"Verification cache bound: {memory['verification_cache_max_entries']:,} keys per "
-        f"worker (LRU)"
-    )
-    print(
         f"Goals: valid key >= {GOALS['valid']}, invalid key >= {GOALS['invalid']}, "
         f"PostgreSQL+Redis >= {GOALS['postgres']} of the baseline's req/s "
         f"(a MISS is reported, never a failure)."

@@ -112,7 +112,7 @@ def run_benchmark(
 
         def serve(name: str, database_url: str, storage_uri: str) -> Target:
             """Fill a fresh database and serve it; both are undone when the run ends."""
-            dataset = prepare_dataset(name, database_url)
+            dataset = prepare_dataset(name, database_url, storage_uri)
             cleanup.callback(dispose, dataset.app)
             server = start_server(name, database_url, storage_uri, workdir, server_cpu)
             cleanup.callback(server.stop)

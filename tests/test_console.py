@@ -187,7 +187,8 @@ def test_expired_session_on_htmx_sends_the_browser_to_sign_in(client):
 def test_rows_show_prefix_dates_last_used_and_status(client, signed_in, factory):
     _, secret = factory.key(signed_in, "Used")
     factory.key(signed_in, "Unused")
-    client.get("/api/me", headers={"X-API-Key": secret})
+    # Read to the end and closed, as a server does: the key's use is recorded after that.
+    client.get("/api/me", headers={"X-API-Key": secret}, buffered=True)
     page = client.get("/api-keys").get_data(as_text=True)
     assert page.index(">Unused<") < page.index(">Used<")  # newest first
     assert "Never" in page

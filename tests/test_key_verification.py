@@ -1,11 +1,11 @@
-"""Verification cost and safety: cheap checks first, bcrypt once per key per process."""
+"""Verification cost and safety: cheap checks first, bcrypt once per key per fleet."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import sqlite3
 import string
+import time
 
 import bcrypt
 import psycopg
@@ -14,11 +14,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event
 
+from app import create_app
 from app.extensions import db
-from app.keys import verify
-from app.keys.caches import VerifiedKeyCache
 from app.keys.format import checksum, generate_key
-from app.keys.reads import LibpqRead
+from app.keys.verifier import Verdict
+from app.keys.verify import UNKNOWN_FOR_SECONDS
+from app.models import ApiKey
+
+from support.apps import BASE_CONFIG, dispose_engines
 
 
 @pytest.fixture
@@ -40,18 +43,9 @@ def database_queries(app, monkeypatch):
     """Every SQL statement the app's connections run, the key lookup's own reads included.
 
     Installed on each new DBAPI connection, so it must be requested before the first one:
-    SQLite reports statements through its trace callback, psycopg through a cursor class,
-    and the key read on psycopg, which runs a prepared statement through libpq without a
-    cursor, through its reader.
+    SQLite reports statements through its trace callback, psycopg through a cursor class.
     """
     statements: list[str] = []
-    libpq_run = LibpqRead.run
-
-    def counting_run(reader, handle, key_id):
-        statements.append(reader._sql.decode())
-        return libpq_run(reader, handle, key_id)
-
-    monkeypatch.setattr(LibpqRead, "run", counting_run)
 
     class CountingCursor(psycopg.Cursor):
         def execute(self, query, params=None, **kwargs):
@@ -65,7 +59,7 @@ def database_queries(app, monkeypatch):
             dbapi_connection.cursor_factory = CountingCursor
 
     with app.app_context():
-        engines = [*db.engines.values(), app.extensions["key_verifier"].lookup.engine]
+        engines = [*db.engines.values(), app.extensions["api_gate"].verifier.lookup.engine]
     for engine in engines:
         event.listen(engine, "connect", on_connect)
     return statements
@@ -77,8 +71,25 @@ def key(factory):
     return factory.key(user)[1]
 
 
+@pytest.fixture
+def factory_key(factory):
+    return factory.key(factory.user())
+
+
+def second_app(database_url, **settings):
+    """Another process's app on the same database (a second worker or host)."""
+    return create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **settings})
+
+
+def stored_verifier(app, key_id):
+    with app.app_context():
+        return db.session.scalar(db.select(ApiKey.verifier).where(ApiKey.key_id == key_id))
+
+
 def me(client, presented):
-    return client.get("/api/me", headers={"X-API-Key": presented})
+    # buffered: the whole answer is read and closed, as a server does before work that
+    # waits for the answer to be sent (recording a key's use).
+    return client.get("/api/me", headers={"X-API-Key": presented}, buffered=True)
 
 
 @pytest.mark.parametrize(
@@ -109,76 +120,130 @@ def test_a_mistyped_real_key_never_reaches_the_database(
     assert database_queries == []
 
 
-def test_a_verified_key_skips_the_checks_it_passed_but_its_typos_do_not(
-    client, key, database_queries, monkeypatch
-):
-    parsed = []
-    real_parse = verify.parse_key
-    monkeypatch.setattr(verify, "parse_key", lambda text: parsed.append(text) or real_parse(text))
-    assert me(client, key).status_code == 200
-    assert me(client, key).status_code == 200
-    assert parsed == [key]  # parsed when new to the process only
-
-    reads = len(database_queries)
-    typo = key[:20] + ("A" if key[20] != "A" else "B") + key[21:]
-    assert me(client, typo).status_code == 401
-    assert parsed == [key, typo]
-    assert len(database_queries) == reads  # its checksum stopped it before any read
-
-
-def test_second_request_with_the_same_key_does_not_call_bcrypt(client, key, bcrypt_calls):
-    assert me(client, key).status_code == 200
-    assert len(bcrypt_calls) == 1
-    for _ in range(5):
+def test_a_new_key_needs_no_bcrypt_even_on_its_first_request(client, key, bcrypt_calls):
+    for _ in range(3):
         assert me(client, key).status_code == 200
+    assert bcrypt_calls == []  # its verifier was written when it was made
+
+
+def test_a_key_verified_by_one_process_is_accepted_by_another_without_bcrypt(
+    app, database_url, factory, bcrypt_calls
+):
+    _, key = factory.key(factory.user())
+    assert me(app.test_client(), key).status_code == 200
+    other = second_app(database_url)  # another worker, another host: same database
+    try:
+        for _ in range(3):
+            assert me(other.test_client(), key).status_code == 200
+    finally:
+        dispose_engines(other)
+    assert bcrypt_calls == []
+
+
+def test_a_key_without_a_verifier_pays_bcrypt_once_for_the_whole_fleet(
+    app, database_url, factory, bcrypt_calls
+):
+    key_id, key = factory.key(factory.user())
+    factory.drop_verifier(key_id)  # as a key made before verifiers existed
+    assert me(app.test_client(), key).status_code == 200
     assert len(bcrypt_calls) == 1
+    other = second_app(database_url)
+    try:
+        assert me(other.test_client(), key).status_code == 200
+        assert me(app.test_client(), key).status_code == 200
+    finally:
+        dispose_engines(other)
+    assert len(bcrypt_calls) == 1
+
+
+def test_a_new_verifier_secret_costs_each_key_one_bcrypt_check(
+    app, database_url, factory, bcrypt_calls
+):
+    _, key = factory.key(factory.user())
+    rotated = second_app(database_url, KEY_VERIFIER_SECRET="a new verifier secret, rotated")
+    try:
+        client = rotated.test_client()
+        for _ in range(3):
+            assert me(client, key).status_code == 200
+    finally:
+        dispose_engines(rotated)
+    assert len(bcrypt_calls) == 1
+
+
+def test_a_wrong_secret_for_a_real_key_id_is_refused_without_bcrypt(client, factory, bcrypt_calls):
+    user = factory.user()
+    key_id, key = factory.key(user)
+    for _ in range(5):
+        body = f"ck_{key_id}_{generate_key().value[16:-6]}"
+        assert me(client, body + checksum(body)).json["error"]["message"] == "API key not found"
+    assert bcrypt_calls == []
+    assert me(client, key).status_code == 200
+
+
+def test_a_wrong_secret_for_a_key_without_a_verifier_runs_bcrypt_and_fails(
+    client, factory, bcrypt_calls
+):
+    key_id, key = factory.key(factory.user())
+    factory.drop_verifier(key_id)
+    body = f"ck_{key_id}_{generate_key().value[16:-6]}"
+    assert me(client, body + checksum(body)).status_code == 401
+    assert len(bcrypt_calls) == 1
+    assert me(client, key).status_code == 200  # and the genuine key still gets its verifier
+    assert me(client, key).status_code == 200
+    assert len(bcrypt_calls) == 2
+
+
+SECRETS = st.text(alphabet=string.ascii_letters + string.digits, min_size=32, max_size=32)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(secret=SECRETS)
+def test_no_other_secret_passes_the_verifier(app, factory_key, secret):
+    key_id, key = factory_key
+    body = f"ck_{key_id}_{secret}"
+    forged = body + checksum(body)
+    verdict = app.extensions["verifier_secret"].judge(forged, stored_verifier(app, key_id))
+    assert verdict is (Verdict.MATCH if forged == key else Verdict.MISMATCH)
 
 
 def test_every_request_reads_the_key_row_once(client, key, database_queries):
     me(client, key)
     before = len(database_queries)
     me(client, key)
-    new = database_queries[before:]
+    new = [query for query in database_queries[before:] if not query.startswith("UPDATE")]
     assert len(new) == 1, new  # one read per request: revocations are never stale
     assert "FROM api_keys JOIN users" in new[0]
 
 
-def test_a_wrong_secret_for_a_verified_key_id_still_runs_bcrypt_and_fails(
-    client, factory, bcrypt_calls
-):
-    user = factory.user()
-    key_id, secret = factory.key(user)
-    assert me(client, secret).status_code == 200
-    body = f"ck_{key_id}_{generate_key().value[16:-6]}"
-    assert me(client, body + checksum(body)).status_code == 401
-    assert len(bcrypt_calls) == 2
-
-
-def test_cache_is_bounded_and_never_holds_the_key():
-    cache = VerifiedKeyCache(max_entries=2)
-    keys = [generate_key().value for _ in range(3)]
-    for number, key in enumerate(keys):
-        cache.put(cache.digest(key), f"hash{number}", number, "standard", touched_at=0.0)
-    assert len(cache) == 2
-    assert cache.get(cache.digest(keys[0])) is None  # the least recently used went first
-    assert cache.get(cache.digest(keys[2])).key_hash == "hash2"
-    # Cache keys are HMACs under a per-process secret: not the key, not a plain hash of it.
-    held = repr(vars(cache))
-    for key in keys:
-        assert key not in held and key[16:-6] not in held
-        assert cache.digest(key) != hashlib.sha256(key.encode()).digest()
-    assert VerifiedKeyCache().digest(keys[0]) != cache.digest(keys[0])
+def test_the_verifier_never_appears_in_answers_pages_or_logs(app, client, auth, factory, caplog):
+    caplog.set_level(logging.DEBUG)
+    admin = factory.user("root@example.com", role="admin")
+    key_id, key = factory.key(admin)
+    verifier = stored_verifier(app, key_id)
+    digest = verifier.split(":")[1]
+    seen = [
+        me(client, key).get_data(as_text=True),
+        client.get("/api/keys", headers={"X-API-Key": key}).get_data(as_text=True),
+        client.get("/api/admin/keys", headers={"X-API-Key": key}).get_data(as_text=True),
+    ]
+    auth.login(admin)
+    seen.append(client.get("/api-keys").get_data(as_text=True))
+    seen.append(caplog.text)
+    for text in seen:
+        assert digest not in text and verifier not in text
 
 
 def test_last_used_is_written_at_most_once_a_minute(app, client, factory):
     user = factory.user()
     _, secret = factory.key(user)
-    verifier = app.extensions["key_verifier"]
+    touches = app.extensions["api_gate"].touches
     now = [1000.0]
-    verifier.clock = lambda: now[0]
+    touches.clock = lambda: now[0]
     updates = []
     event.listen(
-        verifier.lookup.engine,
+        app.extensions["api_gate"].verifier.lookup.engine,
         "before_cursor_execute",
         lambda conn, cursor, statement, *rest: (
             updates.append(statement) if statement.startswith("UPDATE") else None
@@ -233,16 +298,17 @@ def test_the_full_key_never_appears_in_logs(app, client, runner, factory, caplog
     assert key[16:-6] not in caplog.text  # not even the secret part alone
 
 
-def test_limiter_storage_holds_user_ids_and_addresses_never_keys(app, client, factory):
+def test_limiter_storage_holds_ids_and_addresses_never_secrets(app, client, factory):
     from app.extensions import limiter
 
-    _, key = factory.key(factory.user())
-    for presented in (key, key[:-1] + ("A" if key[-1] != "A" else "B"), "garbage"):
+    key_id, key = factory.key(factory.user())
+    body = f"ck_{key_id}_{generate_key().value[16:-6]}"
+    for presented in (key, body + checksum(body), "garbage"):
         me(client, presented)
     storage = limiter.storage
     stored = " ".join([*storage.events, *storage.storage])
     assert "user:" in stored and "failed-key" in stored
-    assert key[3:15] not in stored and key[16:-6] not in stored
+    assert key[16:-6] not in stored and body[16:] not in stored
 
 
 def test_an_unknown_key_id_costs_one_database_read_not_one_a_request(client, database_queries):
@@ -259,3 +325,15 @@ def test_a_new_key_is_not_mistaken_for_an_unknown_one(client, factory, database_
     me(client, generate_key().value)  # some unknown key id is remembered
     _, key = factory.key(factory.user())
     assert me(client, key).status_code == 200
+
+
+def test_a_restored_row_works_again_within_a_minute(app, client, factory):
+    key_id, key = factory.key(factory.user())
+    backup = factory.delete_row(key_id)
+    assert me(client, key).status_code == 401  # its id is now remembered as unknown
+    factory.restore_row(backup)
+    assert me(client, key).status_code == 401  # still remembered...
+    unknown = app.extensions["api_gate"].verifier.unknown
+    later = time.monotonic() + UNKNOWN_FOR_SECONDS + 1
+    unknown.clock = lambda: later
+    assert me(client, key).status_code == 200  # ...for a minute, not for good

@@ -103,62 +103,107 @@ def wrong_secret_for(key_id: str) -> str:
     return body + checksum(body)
 
 
-def test_failed_key_checks_hit_429_before_bcrypt_runs(client, factory, clock, bcrypt_calls):
-    key_id, _ = factory.key(factory.user())
-    statuses = [me(client, wrong_secret_for(key_id)).status_code for _ in range(30)]
-    assert statuses == [401] * 30
-    assert len(bcrypt_calls) == 30
-    for _ in range(20):
-        refused = me(client, wrong_secret_for(key_id))
-        assert refused.status_code == 429
-        assert refused.json["error"]["code"] == "rate_limited"
-        assert int(refused.headers["Retry-After"]) >= 1
-    assert len(bcrypt_calls) == 30  # the flood never reached bcrypt
+def guesses(client, factory, headers):
+    """31 wrong secrets, spread over four real key ids."""
+    ids = [factory.key(factory.user())[0] for _ in range(4)]
+    for n in range(31):
+        client.get("/api/me", headers={"X-API-Key": wrong_secret_for(ids[n % 4]), **headers(n)})
 
+
+def test_wrong_secrets_from_an_address_hit_429_and_never_reach_bcrypt(
+    client, factory, clock, bcrypt_calls
+):
+    key_id, _ = factory.key(factory.user())
+    statuses = [me(client, wrong_secret_for(key_id)).status_code for _ in range(10)]
+    other_id, _ = factory.key(factory.user())
+    statuses += [me(client, wrong_secret_for(other_id)).status_code for _ in range(10)]
+    third_id, _ = factory.key(factory.user())
+    statuses += [me(client, wrong_secret_for(third_id)).status_code for _ in range(10)]
+    assert statuses == [401] * 30
+    refused = me(client, wrong_secret_for(third_id))
+    assert refused.status_code == 429
+    assert refused.json["error"]["code"] == "rate_limited"
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert bcrypt_calls == []  # a verifier tells a wrong secret from the key, no bcrypt
     clock.advance(61)
     assert me(client, wrong_secret_for(key_id)).status_code == 401
 
 
-def test_malformed_keys_count_as_failures_too(client, clock):
-    statuses = [me(client, f"guess-{n}").status_code for n in range(31)]
-    assert statuses == [401] * 30 + [429]
+def test_malformed_unknown_and_revoked_keys_count_toward_no_budget(client, factory, clock):
+    owner = factory.user()
+    revoked_id, revoked = factory.key(owner, "old")
+    factory.revoke(revoked_id)
+    junk = ["x", "guess", generate_key().value, revoked]
+    statuses = {me(client, junk[n % len(junk)]).status_code for n in range(100)}
+    assert statuses == {401}
+    # Another user's genuine keys, never used before, from the same address.
+    other = factory.user()
+    fresh = [factory.key(other, f"fresh {n}")[1] for n in range(5)]
+    assert [me(client, key).status_code for key in fresh] == [200] * 5
 
 
-def test_a_throttled_address_keeps_using_keys_it_already_proved(client, factory, clock):
-    _, good = factory.key(factory.user())
-    assert me(client, good).status_code == 200  # verified once in this process
-    for n in range(31):
-        me(client, f"guess-{n}")
-    assert me(client, "guess").status_code == 429
-    assert me(client, good).status_code == 200
-    # A valid key this process has not verified yet would need bcrypt: it waits.
-    _, fresh = factory.key(factory.user())
-    assert me(client, fresh).status_code == 429
+def test_a_genuine_key_is_never_refused_for_its_addresses_failures(client, factory, clock):
+    guesses(client, factory, lambda n: {})
+    key_id, _ = factory.key(factory.user())
+    assert me(client, wrong_secret_for(key_id)).status_code == 429  # guessing is throttled
+    _, genuine = factory.key(factory.user())
+    assert me(client, genuine).status_code == 200  # never used before, and no wait
+    assert me(client, genuine).status_code == 200
+
+
+def test_wrong_secrets_for_one_key_id_are_budgeted_across_addresses(
+    client, factory, clock, bcrypt_calls
+):
+    key_id, key = factory.key(factory.user())
+    factory.drop_verifier(key_id)  # a key from before verifiers: bcrypt would decide
+    statuses = [
+        me(client, wrong_secret_for(key_id), environ_base={"REMOTE_ADDR": f"127.0.0.{n}"})
+        for n in range(10, 50)
+    ]
+    codes = [response.status_code for response in statuses]
+    assert codes == [401] * 10 + [429] * 30  # FAILED_KEY_RATE_LIMIT_PER_KEY: 10 a minute
+    assert len(bcrypt_calls) == 10  # 40 addresses bought no more than the key's budget
+    # Its owner waits too, while the key has no verifier (once it has one, never again).
+    assert me(client, key, environ_base={"REMOTE_ADDR": "10.1.1.1"}).status_code == 429
     clock.advance(61)
-    assert me(client, fresh).status_code == 200
+    assert me(client, key, environ_base={"REMOTE_ADDR": "10.1.1.1"}).status_code == 200
+    assert len(bcrypt_calls) == 11
 
 
-def test_failures_are_counted_per_address(client, clock):
+def test_failures_are_counted_per_address(client, factory, clock):
+    ids = [factory.key(factory.user())[0] for _ in range(4)]
     for n in range(31):
-        me(client, f"guess-{n}", environ_base={"REMOTE_ADDR": "10.0.0.1"})
-    assert me(client, "guess", environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code == 429
-    assert me(client, "guess", environ_base={"REMOTE_ADDR": "10.0.0.2"}).status_code == 401
+        me(client, wrong_secret_for(ids[n % 4]), environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    guess = wrong_secret_for(ids[0])
+    assert me(client, guess, environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code == 429
+    fresh_id = factory.key(factory.user())[0]
+    other = me(client, wrong_secret_for(fresh_id), environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    assert other.status_code == 401
 
 
-def test_x_forwarded_for_is_ignored_unless_proxies_are_trusted(client, clock):
-    for n in range(31):
-        client.get("/api/me", headers={"X-API-Key": f"g{n}", "X-Forwarded-For": f"192.0.2.{n}"})
-    spoofed = client.get("/api/me", headers={"X-API-Key": "g", "X-Forwarded-For": "198.51.100.7"})
+def test_x_forwarded_for_is_ignored_unless_proxies_are_trusted(client, factory, clock):
+    guesses(client, factory, lambda n: {"X-Forwarded-For": f"192.0.2.{n}"})
+    fresh_id = factory.key(factory.user())[0]
+    spoofed = client.get(
+        "/api/me",
+        headers={"X-API-Key": wrong_secret_for(fresh_id), "X-Forwarded-For": "198.51.100.7"},
+    )
     assert spoofed.status_code == 429  # every spoofed address was the same socket address
 
 
 @pytest.mark.parametrize("config_overrides", [{"TRUSTED_PROXY_COUNT": 1}])
-def test_x_forwarded_for_is_believed_from_a_trusted_proxy(client, clock, config_overrides):
-    for n in range(31):
-        client.get("/api/me", headers={"X-API-Key": f"g{n}", "X-Forwarded-For": "192.0.2.1"})
-    limited = client.get("/api/me", headers={"X-API-Key": "g", "X-Forwarded-For": "192.0.2.1"})
+def test_x_forwarded_for_is_believed_from_a_trusted_proxy(client, factory, clock, config_overrides):
+    guesses(client, factory, lambda n: {"X-Forwarded-For": "192.0.2.1"})
+    fresh_id = factory.key(factory.user())[0]
+    limited = client.get(
+        "/api/me",
+        headers={"X-API-Key": wrong_secret_for(fresh_id), "X-Forwarded-For": "192.0.2.1"},
+    )
     assert limited.status_code == 429
-    other = client.get("/api/me", headers={"X-API-Key": "g", "X-Forwarded-For": "192.0.2.2"})
+    other = client.get(
+        "/api/me",
+        headers={"X-API-Key": wrong_secret_for(fresh_id), "X-Forwarded-For": "192.0.2.2"},
+    )
     assert other.status_code == 401
 
 

@@ -9,9 +9,9 @@ import pytest
 from limits import parse
 from limits.strategies import MovingWindowRateLimiter
 
-from app import ratelimit_memory
 from app.extensions import limiter
-from app.ratelimit_memory import SWEEP_INTERVAL, SweptMemoryStorage
+from app.ratelimit import memory as ratelimit_memory
+from app.ratelimit.memory import SWEEP_INTERVAL, SweptMemoryStorage
 
 
 def fresh_storage() -> SweptMemoryStorage:

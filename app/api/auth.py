@@ -1,36 +1,40 @@
 """The one ``before_request`` hook that authenticates ``X-API-Key`` under /api.
 
-A verified key answers as its user through ``g.api_key`` (an ``AuthenticatedKey``: key id,
-key name, user id, email and role). Flask-Login's ``current_user`` is for the console's
-cookie sessions only and is never consulted under /api.
+A verified key answers as its user through ``g.api_key`` (an ``AuthenticatedKey``: key row,
+key id, key name, user id, email and role). Flask-Login's ``current_user`` is for the
+console's cookie sessions only and is never consulted under /api.
 
-The hook also charges the request to the user's budget. Both budgets (per user, and failed
-checks per address) are counted here rather than by Flask-Limiter's own hook: this is
-where the user is known, and a bcrypt check must be allowed or refused in the middle of
-verification. Measured on one gunicorn worker, doing it here instead of through
-Flask-Limiter's route machinery is the difference between about 0.7 and 0.8 or more of
-the requests per second of an unauthenticated answer (see README, Performance). For a key
-this process has verified before, the charge is sent before the key's row is read, so
-that with Redis the two round trips overlap; it is kept only if the read confirms the
-same owner and role, and taken back otherwise: a refused request charges nobody.
+The gate (app/api/gate/) verifies the key and charges its owner's budget; this module
+turns its answer into HTTP: 401 for a key that does not authenticate, 429 for a spent
+budget, 503 when the database cannot say. Only a wrong secret for a real key id counts
+toward the failed-check budgets (app/api/throttle.py).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from datetime import timedelta
+from functools import partial
 
 from flask import Flask, Response, current_app, g, request
+from limits.storage import RedisStorage
+from limits.strategies import STRATEGIES
 
 from app import database
-from app.api.budget import ApiBudget, PendingCharge
+from app.api.budget import ApiBudget, over_budget
+from app.api.gate import Admission
+from app.api.gate.local import TOUCH_SECONDS, LocalGate
 from app.api.throttle import FailedKeyThrottle
 from app.errors import ApiError, database_unavailable
 from app.extensions import limiter
 from app.http import is_api_request
+from app.keys import signals
 from app.keys.lookup import KeyLookup, StoreUnavailable
-from app.keys.verify import AuthenticatedKey, KeyCheckRefused, KeyRejected, KeyVerifier
-from app.ratelimit import LimitCounter, client_address
+from app.keys.verifier import VerifierSecret
+from app.keys.verify import KeyCheckRefused, KeyRejected, KeyVerifier
+from app.models.columns import utcnow
+from app.ratelimit import client_address
+from app.ratelimit.counter import LimitCounter
 
 log = logging.getLogger(__name__)
 
@@ -38,85 +42,124 @@ HEADER = "X-API-Key"
 
 
 def init_app(app: Flask) -> None:
-    """Build this app's verifier, throttle and budget, and register the hooks."""
+    """Build this app's gate and register the hooks."""
+    config = app.config
     counter = LimitCounter(
-        strategy=lambda: limiter.limiter,
-        strategy_name=app.config["RATELIMIT_STRATEGY"],
-        key_prefix=app.config["RATELIMIT_KEY_PREFIX"],
+        storage=lambda: limiter.storage,
+        strategy_name=config["RATELIMIT_STRATEGY"],
+        key_prefix=config["RATELIMIT_KEY_PREFIX"],
+        fallback_divisor=config["RATELIMIT_FALLBACK_DIVISOR"],
     )
-    app.extensions["key_verifier"] = KeyVerifier(KeyLookup(database.autocommit_engine(app)))
-    app.extensions["failed_key_throttle"] = FailedKeyThrottle(
-        counter, app.config["FAILED_KEY_RATE_LIMIT"]
+    verifier = KeyVerifier(
+        KeyLookup(database.autocommit_engine(app)), VerifierSecret(config["KEY_VERIFIER_SECRET"])
     )
-    app.extensions["api_budget"] = ApiBudget(counter)
-    # First of all before_request hooks (CSRF's and Flask-Limiter's come earlier in
-    # create_app): an API request refused for its key then pays for nothing else.
+    throttle = FailedKeyThrottle(
+        counter, config["FAILED_KEY_RATE_LIMIT"], config["FAILED_KEY_RATE_LIMIT_PER_KEY"]
+    )
+    gate = LocalGate(verifier, throttle, ApiBudget(counter))
+    with app.app_context():
+        shared = _one_trip_storage(limiter.storage, config["RATELIMIT_STRATEGY"])
+    if shared:
+        gate = _redis_gate(app, gate, counter)
+    app.extensions["limit_counter"] = counter
+    app.extensions["api_gate"] = gate
+    # First of all before_request hooks: an API request refused for its key then pays for
+    # nothing else.
     app.before_request_funcs.setdefault(None, []).insert(0, authenticate_api_request)
-    app.after_request(add_rate_limit_headers)
+    app.after_request(after_api_request)
+
+
+def _one_trip_storage(storage, strategy: str) -> bool:
+    """Whether the storage is a plain Redis with the moving window (admit.lua's case)."""
+    from redis import Redis  # the redis extra is installed whenever Redis storage is used
+
+    if (
+        not isinstance(storage, RedisStorage)
+        or STRATEGIES[strategy] is not STRATEGIES["moving-window"]
+    ):
+        return False
+    return isinstance(storage.get_connection(), Redis)
+
+
+def _redis_gate(app: Flask, local: LocalGate, counter: LimitCounter):
+    from app.api.gate.records import RecordCache
+    from app.api.gate.redis_gate import RedisGate
+
+    config = app.config
+    records = RecordCache(lambda: counter.storage.get_connection(), config["RATELIMIT_KEY_PREFIX"])
+    # Every change that must reach the API replaces the cached record (records.py).
+    local.verifier.on_verifier_written = records.forget_key
+    signals.key_changed.connect(lambda _app, key_id: records.forget_key(key_id), app, weak=False)
+    signals.user_changed.connect(
+        lambda _app, user_id: records.forget_user(user_id), app, weak=False
+    )
+    return RedisGate(
+        local, counter, records, config["ROLE_RATE_LIMITS"], config["RATELIMIT_KEY_PREFIX"]
+    )
 
 
 def authenticate_api_request() -> None:
     """Set ``g.api_key`` for a valid key within budget, or answer 401 or 429 before any view."""
     if not is_api_request():
         return
-    extensions = current_app.extensions
-    throttle: FailedKeyThrottle = extensions["failed_key_throttle"]
+    gate = current_app.extensions["api_gate"]
     address = client_address()
     presented = request.headers.get(HEADER, "")
     if not presented:
         raise ApiError(
-            401, "missing_api_key", f"Missing {HEADER} header", throttle.headers(address)
+            401, "missing_api_key", f"Missing {HEADER} header", gate.throttle.headers(address)
         )
-    verifier: KeyVerifier = extensions["key_verifier"]
-    budget: ApiBudget = extensions["api_budget"]
-    # A key this process has verified before names its owner from memory, so with Redis
-    # the owner's budget is charged while the key's row is read: the two round trips
-    # overlap instead of following each other. The read still decides: ``charge`` keeps
-    # that early charge only for the owner and role the row confirms. In memory there is
-    # nothing to overlap, and the charge is simply made after the read.
-    owner = verifier.remembered_owner(presented) if budget.sends_ahead() else None
-    started = budget.start(*owner) if owner is not None else None
     try:
-        api_key = _verify(verifier, presented, lambda: throttle.allows(address), started)
+        admission: Admission = gate.admit(presented, address)
     except StoreUnavailable as error:
-        # Never let a key through on a guess; the answer still carries its budget headers.
-        raise database_unavailable(error, throttle.headers(address)) from None
-    except KeyCheckRefused:
-        raise _too_many_failures(throttle.headers(address)) from None
+        # Never let a key through on a guess.
+        raise database_unavailable(error, gate.throttle.headers(address)) from None
+    except KeyCheckRefused as refused:
+        g.usage_key = refused.key_pk
+        raise _too_many_failures(gate.throttle.headers(address)) from None
     except KeyRejected as rejected:
-        # The reason and the address, never the key.
-        log.info("API key refused (%s) from %s", rejected.reason, address)
-        within_budget, headers = throttle.record_failure(address)
+        g.usage_key = rejected.key_pk
+        raise _rejection(gate.throttle, rejected, address) from None
+    key = admission.key
+    g.usage_key = key.key_pk
+    if not admission.allowed:
+        raise over_budget(key.role, admission.headers)
+    g.api_key = key
+    g.rate_limit_headers = admission.headers
+    if admission.touch:
+        g.record_use = key.key_pk
+
+
+def _rejection(throttle: FailedKeyThrottle, rejected: KeyRejected, address: str) -> ApiError:
+    # The reason and the address, never the key.
+    log.info("API key refused (%s) from %s", rejected.reason, address)
+    if rejected.reason == "wrong_secret":
+        within_budget, headers = throttle.record_failure(address, rejected.key_id)
         if not within_budget:
-            raise _too_many_failures(headers) from None
-        raise ApiError(401, "invalid_api_key", "API key not found", headers) from None
-    g.api_key = api_key
-    g.rate_limit_headers = budget.charge(api_key.user_id, api_key.role, started)
+            return _too_many_failures(headers)
+    else:
+        headers = throttle.headers(address)
+    return ApiError(401, "invalid_api_key", "API key not found", headers)
 
 
-def _verify(
-    verifier: KeyVerifier,
-    presented: str,
-    may_check_hash: Callable[[], bool],
-    started: PendingCharge | None,
-) -> AuthenticatedKey:
-    """``verifier.verify``, dropping the early charge when the key does not pass."""
-    try:
-        return verifier.verify(presented, may_check_hash)
-    except Exception:
-        if started is not None:
-            # Before anything else counts on this thread's Redis connection (the failure).
-            # Not on a BaseException (a worker timing out, a shutdown): no more I/O then.
-            started.cancel()
-        raise
-
-
-def add_rate_limit_headers(response: Response) -> Response:
-    """Put the caller's budget on every answer to an authenticated API request."""
+def after_api_request(response: Response) -> Response:
+    """Put the caller's budget on the answer; record the key's use once it is sent."""
     headers = g.get("rate_limit_headers")
     if headers is not None:
         response.headers.extend(headers)
+    key_pk = g.get("record_use")
+    if key_pk is not None:
+        lookup = current_app.extensions["api_gate"].verifier.lookup
+        response.call_on_close(partial(_record_use, lookup, key_pk))
     return response
+
+
+def _record_use(lookup: KeyLookup, key_pk: int) -> None:
+    # After the answer has gone: bookkeeping, never a reason to fail a request.
+    try:
+        lookup.touch(key_pk, utcnow(), timedelta(seconds=TOUCH_SECONDS))
+    except StoreUnavailable:
+        log.warning("could not record the use of a key", exc_info=True)
 
 
 def _too_many_failures(headers: dict[str, str]) -> ApiError:
@@ -124,7 +167,6 @@ def _too_many_failures(headers: dict[str, str]) -> ApiError:
     return ApiError(
         429,
         "rate_limited",
-        f"Too many failed API key checks from your address. "
-        f"Retry in {headers['Retry-After']} seconds.",
+        f"Too many failed API key checks. Retry in {headers['Retry-After']} seconds.",
         headers,
     )

@@ -1,32 +1,43 @@
-"""The budget of failed key checks per client address, asked before bcrypt runs."""
+"""The budget of failed key checks: per client address and per key id, asked before bcrypt.
+
+Only guessing counts: a wrong secret for a real key id. A malformed, unknown, revoked or
+expired key is refused without bcrypt and counts nowhere, so a script stuck on an old key
+cannot lock anyone out. A genuine key is never asked about this budget at all: its
+verifier proves it before any budget is looked at (app/keys/verify.py). Counting per key
+id as well as per address means guesses spread over many addresses buy nothing more.
+"""
 
 from __future__ import annotations
 
-from app.ratelimit import LimitCounter, parse_limit, rate_limit_headers
+from app.ratelimit import parse_limit, rate_limit_headers
+from app.ratelimit.counter import LimitCounter
 
-SCOPE = "failed-key"
+ADDRESS_SCOPE = "failed-key"
+KEY_SCOPE = "failed-key-id"
 
 
 class FailedKeyThrottle:
-    """Count failed key checks per address; say whether one more bcrypt check is allowed."""
+    """Count failed key checks; say whether one more bcrypt check is allowed."""
 
-    def __init__(self, counter: LimitCounter, limit: str) -> None:
+    def __init__(self, counter: LimitCounter, per_address: str, per_key: str) -> None:
         self.counter = counter
-        self.item = parse_limit(limit)
+        self.per_address = parse_limit(per_address)
+        self.per_key = parse_limit(per_key)
 
-    def allows(self, address: str) -> bool:
-        """Whether ``address`` may have one more key check (and its bcrypt) now."""
-        return self.counter.test(self.item, SCOPE, address)
+    def allows(self, address: str, key_id: str) -> bool:
+        """Whether ``address`` may have one more bcrypt check of ``key_id`` now."""
+        return self.counter.test(self.per_address, ADDRESS_SCOPE, address) and self.counter.test(
+            self.per_key, KEY_SCOPE, key_id
+        )
 
-    def record_failure(self, address: str) -> tuple[bool, dict[str, str]]:
-        """Count a failed check; say whether the address is still within its budget.
-
-        Also returns the answer's rate-limit headers: one storage round trip for both.
-        """
-        allowed, stats = self.counter.hit_and_window(self.item, SCOPE, address)
-        return allowed, rate_limit_headers(self.item, stats, refused=not allowed)
+    def record_failure(self, address: str, key_id: str) -> tuple[bool, dict[str, str]]:
+        """Count a wrong secret; say whether both budgets still hold, with the headers."""
+        address_ok, stats = self.counter.hit_and_window(self.per_address, ADDRESS_SCOPE, address)
+        key_ok, _ = self.counter.hit_and_window(self.per_key, KEY_SCOPE, key_id)
+        within = address_ok and key_ok
+        return within, rate_limit_headers(self.per_address, stats, refused=not within)
 
     def headers(self, address: str) -> dict[str, str]:
         """The rate-limit headers of an answer to ``address`` that no key authenticated."""
-        stats = self.counter.window(self.item, SCOPE, address)
-        return rate_limit_headers(self.item, stats, refused=stats.remaining <= 0)
+        stats = self.counter.window(self.per_address, ADDRESS_SCOPE, address)
+        return rate_limit_headers(self.per_address, stats, refused=stats.remaining <= 0)

@@ -2,3 +2,19 @@
 
 Nothing in this package reads a Flask request; the blueprints and the request hook call it.
 """
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+from app.keys.verifier import VerifierSecret
+
+
+def init_app(app: Flask) -> None:
+    """Make the app's verifier secret (``KEY_VERIFIER_SECRET``)."""
+    app.extensions["verifier_secret"] = VerifierSecret(app.config["KEY_VERIFIER_SECRET"])
+
+
+def verifier_secret() -> VerifierSecret:
+    """The current app's verifier secret."""
+    return current_app.extensions["verifier_secret"]

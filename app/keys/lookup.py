@@ -1,14 +1,15 @@
-"""The one database read every API request makes, kept lean on purpose.
+"""The key's row, read for verification, and the rare writes that go with a key's use.
 
-The row of the presented key id, joined to its owner, is read on every request so that a
-revocation, a deactivation or a role change is never stale, in any worker or on any host.
-This read is the hot path, so it skips the ORM: the SQL is compiled once from a Core
-``select`` (so it is right for SQLite and PostgreSQL alike) and run by the driver directly
-(app/keys/reads.py: a plain DBAPI cursor, or libpq's prepared statement with psycopg),
-about a third of the cost of executing the ``select`` through SQLAlchemy. Each thread keeps
-one autocommit connection for good, with what the read needs on it, instead of checking a
-connection out of a pool per request; the rare ``last_used_at`` write goes through the same
-connection.
+The row of the presented key id, joined to its owner, is what decides a request: its
+verifier, whether it is revoked, its owner's role and active flag. It is read through an
+autocommit engine of its own (app/database.py), so a read opens no transaction.
+
+The read is the one database statement of a request on SQLite, so it is run lean: the
+statement is compiled once from the Core ``select`` below (so it is right for every
+database) and run on a DBAPI cursor that each thread keeps with its connection, instead of
+checking a connection out of a pool and executing through SQLAlchemy per request (about
+8 us of CPU instead of 50; TODO(bench): figure). The rare writes go through SQLAlchemy,
+on the same connection.
 """
 
 from __future__ import annotations
@@ -21,12 +22,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Engine, bindparam, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.keys.reads import postgres_bool, reader_for
 from app.models import ApiKey, User
-
-# Connections a forked child inherited from its parent: kept referenced and never closed,
-# so that the child cannot shut the parent's sockets.
-_inherited: list[Connection] = []
 
 
 class StoreUnavailable(Exception):
@@ -40,6 +36,7 @@ class KeyRecord(NamedTuple):
     key_id: str
     name: str
     key_hash: str
+    verifier: str | None
     revoked: bool
     user_id: int
     email: str
@@ -53,6 +50,7 @@ _FIND = (
         ApiKey.key_id,
         ApiKey.name,
         ApiKey.key_hash,
+        ApiKey.verifier,
         ApiKey.revoked_at.is_not(None),
         User.id,
         User.email,
@@ -62,78 +60,90 @@ _FIND = (
     .join(User, User.id == ApiKey.user_id)
     .where(ApiKey.key_id == bindparam("key_id"))
 )
-# _FIND's columns from text (for a driver that hands over text; see app/keys/reads.py).
-_FIND_COLUMNS = (int, str, str, str, postgres_bool, int, str, str, postgres_bool)
 
 
 class KeyLookup:
-    """Find a key's record by key id, and record that a key was used."""
+    """Find a key's record by key id; record a key's verifier and its use."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._sql = str(_FIND.compile(dialect=engine.dialect))
+        self._positional = engine.dialect.positional
         self._local = threading.local()
-        self._read = reader_for(engine, _FIND, _FIND_COLUMNS)
         self._dbapi_error = engine.dialect.loaded_dbapi.Error
-
-    def _held(self) -> tuple[int, Connection, Any]:
-        """The calling thread's (pid, connection, what the reader runs on), opened on first use."""
-        held = getattr(self._local, "held", None)
-        if held is not None:
-            if held[0] == os.getpid():
-                return held
-            _inherited.append(held[1])
-        connection = self.engine.connect()
-        try:
-            handle = self._read.open(connection.connection.dbapi_connection)
-            held = (os.getpid(), connection, handle)
-        except BaseException:
-            connection.close()
-            raise
-        self._local.held = held
-        return held
-
-    def _connection(self) -> Connection:
-        """The calling thread's connection, opened on first use."""
-        return self._held()[1]
-
-    def _discard(self) -> None:
-        """Drop the calling thread's connection (after an error: the next one is fresh)."""
-        held = self._local.__dict__.pop("held", None)
-        if held is not None:
-            held[1].invalidate()
-            held[1].close()
+        # Connections a forked child inherited: kept referenced, never used or closed.
+        self._inherited: list[Connection] = []
 
     def close(self) -> None:
-        """Close the calling thread's connection (tests, and an app being thrown away)."""
+        """Close this thread's connection and the engine's (tests, an app thrown away)."""
         self._discard()
         self.engine.dispose()
 
     def find(self, key_id: str) -> KeyRecord | None:
         """The record for ``key_id``, or None when no key has that id."""
         try:
-            row = self._read.run(self._held()[2], key_id)
+            cursor = self._cursor()
+            cursor.execute(self._sql, (key_id,) if self._positional else {"key_id": key_id})
+            # fetchall, not fetchone: reading to the end resets SQLite's statement, so the
+            # cursor holds no read snapshot between requests (which would stall the WAL).
+            rows = cursor.fetchall()
         except (SQLAlchemyError, self._dbapi_error) as error:
             self._discard()
             raise StoreUnavailable(str(error)) from error
-        if row is None:
+        if not rows:
             return None
-        key_pk, key_id_, name, key_hash, revoked, user_id, email, role, active = row
+        pk, key_id_, name, key_hash, verifier, revoked, user_id, email, role, active = rows[0]
         return KeyRecord(
-            key_pk, key_id_, name, key_hash, bool(revoked), user_id, email, role, bool(active)
+            pk, key_id_, name, key_hash, verifier, bool(revoked), user_id, email, role, bool(active)
         )
 
+    def _cursor(self) -> Any:
+        """The calling thread's cursor, on a connection it keeps (opened on first use)."""
+        return self._held()[2]
+
+    def _held(self) -> tuple[int, Connection, Any]:
+        held = getattr(self._local, "held", None)
+        if held is not None:
+            if held[0] == os.getpid():
+                return held
+            self._inherited.append(held[1])
+        connection = self.engine.connect()
+        try:
+            cursor = connection.connection.dbapi_connection.cursor()
+        except BaseException:
+            connection.close()
+            raise
+        self._local.held = held = (os.getpid(), connection, cursor)
+        return held
+
+    def _discard(self) -> None:
+        """Drop this thread's connection (after an error: the next one is fresh)."""
+        held = self._local.__dict__.pop("held", None)
+        if held is not None and held[0] == os.getpid():
+            held[1].invalidate()
+            held[1].close()
+
+    def set_verifier(self, key_pk: int, verifier: str) -> None:
+        """Store the key's verifier (after a successful bcrypt check)."""
+        statement = update(ApiKey).where(ApiKey.id == key_pk).values(verifier=verifier)
+        self._run(lambda connection: connection.execute(statement))
+
     def touch(self, key_pk: int, now: datetime, interval: timedelta) -> None:
-        """Set ``last_used_at`` to ``now`` unless another worker did so within ``interval``."""
+        """Set ``last_used_at`` to ``now`` unless another process did so within ``interval``."""
         statement = (
             update(ApiKey)
             .where(ApiKey.id == key_pk)
             .where(or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - interval))
             .values(last_used_at=now)
         )
+        self._run(lambda connection: connection.execute(statement))
+
+    def _run(self, work):
         try:
-            connection = self._connection()
-            connection.execute(statement)
-            connection.commit()  # ends SQLAlchemy's bookkeeping; autocommit already wrote it
-        except SQLAlchemyError as error:
+            connection = self._held()[1]
+            result = work(connection)
+            connection.commit()  # ends SQLAlchemy's bookkeeping; autocommit already wrote
+        except (SQLAlchemyError, self._dbapi_error) as error:
             self._discard()
             raise StoreUnavailable(str(error)) from error
+        return result

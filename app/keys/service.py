@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 from app.database import write_transaction
 from app.extensions import db
 from app.hashing import hash_secret
+from app.keys import signals, verifier_secret
 from app.keys.format import generate_key, is_key_id
 from app.models import ApiKey, User
 from app.models.columns import utcnow
@@ -64,6 +65,8 @@ def create_key(user: User, name: str | None, *, rounds: int, max_active: int) ->
             user_id=user_id,
             name=name,
             key_hash=key_hash,
+            # The key is in hand: its very first request needs no bcrypt anywhere.
+            verifier=verifier_secret().make(new_key.value),
             prefix=new_key.prefix,
         )
         session.add(row)
@@ -114,5 +117,7 @@ def revoke_key(key_id: str, *, owner_id: int | None) -> ApiKey | None:
     if owner_id is not None:
         statement = statement.where(ApiKey.user_id == owner_id)
     with write_transaction() as session:
-        session.execute(statement)
+        revoked = session.execute(statement).rowcount
+    if revoked:
+        signals.send_key_changed(key_id)
     return get_key(key_id, owner_id=owner_id)

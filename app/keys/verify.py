@@ -1,48 +1,41 @@
-"""Verify a presented key: cheap checks first, bcrypt at most once per key per process.
+"""Verify a presented key: cheap checks first, bcrypt at most once per key per fleet.
 
 The order is the point:
 
-1. shape and checksum: a typo or an invented key never reaches the database or bcrypt
-   (a key this process has verified before passed them then, as this very text, so it
-   skips them);
+1. shape and checksum: a typo or an invented key never reaches the database or bcrypt;
 2. one indexed read of the key id, with the owner's role and active flag and the key's
-   revoked state, on every request, so revocation is effective on the very next request;
-3. ``bcrypt.checkpw`` only when this process has not yet verified this exact key against
-   this exact hash. A success is remembered in a bounded in-process cache keyed by an HMAC
-   of the key under a per-process random secret, so the cache never holds a key and a
-   memory dump of it is useless elsewhere.
+   revoked state and verifier, so a revocation is effective on the very next request;
+3. a revoked key, or a key of a deactivated user, is refused without looking at its secret;
+4. the verifier (app/keys/verifier.py): one HMAC says "the key" or "not the key";
+5. ``bcrypt.checkpw`` only for a key with no verifier under the current secret, after
+   ``may_check_hash`` allowed it, and then never again for that key anywhere.
 
-A key id the database did not know is remembered too (bounded), so a client stuck on a key
-from another environment (checksum right, id unknown here) costs one read, not one a
-request. Key ids are random and made by the server, so none can become known later.
+A key id the database did not know is remembered for ``UNKNOWN_FOR_SECONDS``, so a client
+stuck on a key from another environment costs one read a minute, not one a request, and a
+row restored from a backup works again within that minute.
 """
 
 from __future__ import annotations
 
-import hmac
-import logging
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
-from datetime import timedelta
 from typing import NamedTuple
 
 from app.hashing import check_secret
-from app.keys.caches import UnknownKeyIds, VerifiedEntry, VerifiedKeyCache
-from app.keys.format import KEY_LENGTH, key_id_of, parse_key
-from app.keys.lookup import KeyLookup, StoreUnavailable
-from app.models.columns import utcnow
+from app.keys.format import KEY_LENGTH, parse_key
+from app.keys.lookup import KeyLookup, KeyRecord
+from app.keys.verifier import Verdict, VerifierSecret
 
-log = logging.getLogger(__name__)
-
-TOUCH_INTERVAL = timedelta(minutes=1)
+UNKNOWN_FOR_SECONDS = 60.0
+MAX_UNKNOWN_IDS = 10_000
 
 
 class AuthenticatedKey(NamedTuple):
-    """Who a verified key speaks for; what the API views see as ``g.api_key``.
+    """Who a verified key speaks for; what the API views see as ``g.api_key``."""
 
-    Immutable, and a tuple rather than a frozen dataclass because one is made per request.
-    """
-
+    key_pk: int
     key_id: str
     name: str
     user_id: int
@@ -53,17 +46,25 @@ class AuthenticatedKey(NamedTuple):
 class KeyRejected(Exception):
     """The presented key does not authenticate.
 
-    ``reason`` (malformed, unknown, revoked, inactive_user, wrong_secret) is for logs and
-    tests; every client gets the same "API key not found".
+    ``reason`` (malformed, unknown, revoked, inactive_user, wrong_secret) is for logs,
+    metrics and tests; every client gets the same "API key not found". ``key_pk`` and
+    ``key_id`` name the key's row when the key id exists, so its owner sees the refusal.
     """
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, key_pk: int | None = None, key_id: str | None = None):
         super().__init__(reason)
         self.reason = reason
+        self.key_pk = key_pk
+        self.key_id = key_id
 
 
 class KeyCheckRefused(Exception):
-    """A bcrypt check was needed but the caller's budget for failed checks is spent."""
+    """A bcrypt check was needed but the budget for failed checks is spent."""
+
+    def __init__(self, key_pk: int, key_id: str) -> None:
+        super().__init__(key_id)
+        self.key_pk = key_pk
+        self.key_id = key_id
 
 
 class KeyVerifier:
@@ -72,89 +73,111 @@ class KeyVerifier:
     def __init__(
         self,
         lookup: KeyLookup,
-        cache: VerifiedKeyCache | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        secret: VerifierSecret,
+        on_verifier_written: Callable[[str], None] | None = None,
+        on_bcrypt: Callable[[], None] | None = None,
     ) -> None:
         self.lookup = lookup
-        self.cache = cache if cache is not None else VerifiedKeyCache()
+        self.secret = secret
         self.unknown = UnknownKeyIds()
-        self.clock = clock
+        self.on_verifier_written = on_verifier_written
+        self.on_bcrypt = on_bcrypt
 
-    def verify(self, presented: str, may_check_hash: Callable[[], bool]) -> AuthenticatedKey:
-        """Verify ``presented``; ``may_check_hash`` is asked before any bcrypt call.
+    def key_id_of(self, presented: str) -> str:
+        """The key id of a well-formed key; ``KeyRejected("malformed")`` for anything else."""
+        parsed = parse_key(presented) if len(presented) == KEY_LENGTH else None
+        if parsed is None:
+            raise KeyRejected("malformed")
+        return parsed.key_id
 
-        Raises ``KeyRejected`` for a key that does not authenticate and ``KeyCheckRefused``
-        when bcrypt would be needed but ``may_check_hash()`` says no.
-        """
-        if not _may_be_key(presented):
-            raise KeyRejected("malformed")
-        digest = self.cache.digest(presented)
-        entry = self.cache.get(digest)
-        # A key verified before passed its shape and checksum checks then, as this exact
-        # text (the digest says so), so only a key new to this process is parsed.
-        if entry is None and parse_key(presented) is None:
-            raise KeyRejected("malformed")
-        key_id = key_id_of(presented)
+    def find(self, key_id: str) -> KeyRecord:
+        """The key id's record; ``KeyRejected("unknown")`` when there is none."""
         if key_id in self.unknown:
-            self.cache.forget(digest)  # its row deleted, and another key told us first
             raise KeyRejected("unknown")
         record = self.lookup.find(key_id)
-        if record is None or record.revoked or not record.user_active:
-            # Nothing is started ahead of this key's read any more (``remembered_owner``).
-            self.cache.forget(digest)
-            if record is None:  # never made here, or its row deleted by hand
-                self.unknown.add(key_id)
-                raise KeyRejected("unknown")
-            raise KeyRejected("revoked" if record.revoked else "inactive_user")
+        if record is None:  # never made here, or its row deleted by hand
+            self.unknown.add(key_id)
+            raise KeyRejected("unknown")
+        return record
 
-        now = self.clock()
-        if entry is None or not hmac.compare_digest(entry.key_hash, record.key_hash):
-            if not may_check_hash():
-                raise KeyCheckRefused
-            if not check_secret(presented.encode("ascii"), record.key_hash):
-                raise KeyRejected("wrong_secret")
-            entry = self.cache.put(
-                digest, record.key_hash, record.user_id, record.role, touched_at=now
-            )
-            self._touch(record.id, entry, now)
-        else:
-            entry.role = record.role  # a role change is remembered from this request on
-            if now - entry.touched_at >= TOUCH_INTERVAL.total_seconds():
-                self._touch(record.id, entry, now)
+    def verify(self, presented: str, may_check_hash: Callable[[str], bool]) -> AuthenticatedKey:
+        """Verify ``presented`` from its row, read now; see ``verify_record``."""
+        return self.verify_record(presented, self.find(self.key_id_of(presented)), may_check_hash)
 
+    def verify_record(
+        self, presented: str, record: KeyRecord, may_check_hash: Callable[[str], bool]
+    ) -> AuthenticatedKey:
+        """Verify ``presented`` against its key id's ``record``.
+
+        ``may_check_hash(key_id)`` is asked before any bcrypt call. Raises ``KeyRejected``
+        for a key that does not authenticate and ``KeyCheckRefused`` when bcrypt would be
+        needed but ``may_check_hash`` says no.
+        """
+        if record.revoked:
+            raise KeyRejected("revoked", record.id, record.key_id)
+        if not record.user_active:
+            raise KeyRejected("inactive_user", record.id, record.key_id)
+        verdict = self.secret.judge(presented, record.verifier)
+        if verdict is Verdict.MISMATCH:
+            raise KeyRejected("wrong_secret", record.id, record.key_id)
+        if verdict is Verdict.UNKNOWN:
+            self._check_hash(presented, record, may_check_hash)
         return AuthenticatedKey(
-            key_id=record.key_id,
-            name=record.name,
-            user_id=record.user_id,
-            email=record.email,
-            role=record.role,
+            record.id, record.key_id, record.name, record.user_id, record.email, record.role
         )
 
-    def remembered_owner(self, presented: str) -> tuple[int, str] | None:
-        """The (user id, role) this process last verified behind exactly ``presented``, or None.
-
-        From memory alone (no read, no bcrypt), so it decides nothing: it lets work for the
-        owner start while ``verify`` reads the key's row, work to be kept only if ``verify``
-        then names the same owner and role. A key found revoked or gone, or whose owner was
-        found disabled, is forgotten.
-        """
-        if not _may_be_key(presented):
-            return None
-        entry = self.cache.peek(self.cache.digest(presented))
-        return None if entry is None else (entry.user_id, entry.role)
-
-    def _touch(self, key_pk: int, entry: VerifiedEntry, now: float) -> None:
-        # At most one write a minute per key and process, so a busy key does not turn
-        # every read into a write; "Last used" is accurate to a minute.
-        entry.touched_at = now
-        try:
-            self.lookup.touch(key_pk, utcnow(), TOUCH_INTERVAL)
-        except StoreUnavailable:
-            # Bookkeeping, not a decision: the key was verified against a fresh read, so
-            # the request goes on and the next minute tries again.
-            log.warning("could not record the use of a key", exc_info=True)
+    def _check_hash(
+        self, presented: str, record: KeyRecord, may_check_hash: Callable[[str], bool]
+    ) -> None:
+        if not may_check_hash(record.key_id):
+            raise KeyCheckRefused(record.id, record.key_id)
+        if self.on_bcrypt is not None:
+            self.on_bcrypt()
+        if not check_secret(presented.encode("ascii"), record.key_hash):
+            raise KeyRejected("wrong_secret", record.id, record.key_id)
+        # From now on every process verifies this key with an HMAC.
+        self.lookup.set_verifier(record.id, self.secret.make(presented))
+        if self.on_verifier_written is not None:
+            self.on_verifier_written(record.key_id)
 
 
-def _may_be_key(presented: str) -> bool:
-    """Whether ``presented`` has a key's length and is ASCII (so it is safe to digest)."""
-    return len(presented) == KEY_LENGTH and presented.isascii()
+class UnknownKeyIds:
+    """Key ids the database said it does not have, each remembered for a while (bounded)."""
+
+    def __init__(
+        self,
+        ttl: float = UNKNOWN_FOR_SECONDS,
+        max_entries: int = MAX_UNKNOWN_IDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self.clock = clock
+        self._until: OrderedDict[str, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __contains__(self, key_id: str) -> bool:
+        until = self._until.get(key_id)
+        if until is None:
+            return False
+        if self.clock() < until:
+            return True
+        with self._lock:
+            self._until.pop(key_id, None)
+        return False
+
+    def add(self, key_id: str) -> None:
+        """Remember ``key_id`` as unknown, forgetting the oldest past the bound."""
+        with self._lock:
+            self._until[key_id] = self.clock() + self.ttl
+            self._until.move_to_end(key_id)
+            while len(self._until) > self.max_entries:
+                self._until.popitem(last=False)
+
+    def discard(self, key_id: str) -> None:
+        """Forget ``key_id`` (a key was just made with it, here)."""
+        with self._lock:
+            self._until.pop(key_id, None)
+
+    def __len__(self) -> int:
+        return len(self._until)

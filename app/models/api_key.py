@@ -25,6 +25,8 @@ class ApiKey(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     key_hash: Mapped[str] = mapped_column(String(60))
+    # HMAC of the key under KEY_VERIFIER_SECRET (app/keys/verifier.py); never shown anywhere.
+    verifier: Mapped[str | None] = mapped_column(String(80))
     prefix: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -50,4 +52,5 @@ class ApiKey(db.Model):
         }
 
     def __repr__(self) -> str:
+        # Never the hash or the verifier: a repr can end up in a log.
         return f"<ApiKey {self.key_id} {self.status}>"

@@ -77,9 +77,9 @@ def test_closed_port_never_gives_500_and_limits_still_hold(gunicorn, database_ur
     responses = run_concurrently([partial(post_endpoint, server.url, key)] * 150, threads=8)
 
     statuses = assert_only_200_and_429(responses)
-    # Each worker falls back to counting in its own memory, so at least one budget's worth
-    # gets through: the API keeps answering.
-    assert statuses[200] >= 100, statuses
+    # Each of the 4 workers counts a quarter of the budget in its own memory: the API keeps
+    # answering, and the host as a whole never grants more than the budget.
+    assert 25 <= statuses[200] <= 100, statuses
     assert_storage_reported_down(server.url)
 
     # Failed key checks are still counted (in memory) and answered, not crashed on.

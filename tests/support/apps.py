@@ -19,6 +19,6 @@ def dispose_engines(app: Flask) -> None:
     with app.app_context():
         for engine in db.engines.values():
             engine.dispose()
-    verifier = app.extensions.get("key_verifier")
-    if verifier is not None:
-        verifier.lookup.close()
+    gate = app.extensions.get("api_gate")
+    if gate is not None:
+        gate.verifier.lookup.close()

@@ -69,13 +69,41 @@ class Factory:
         with self.app.app_context():
             assert service.revoke_key(key_id, owner_id=None) is not None
 
-    def delete_row(self, key_id: str) -> None:
-        """Delete a key's row outright, as an operator might by hand (the app never does)."""
-        from sqlalchemy import delete
+    def delete_row(self, key_id: str) -> dict:
+        """Delete a key's row outright, as an operator might by hand (the app never does).
+
+        Returns the row's columns, for ``restore_row`` (a backup restored).
+        """
+        from sqlalchemy import delete, select
 
         from app.extensions import db
         from app.models import ApiKey
 
         with self.app.app_context():
+            row = db.session.execute(select(ApiKey.__table__).where(ApiKey.key_id == key_id))
+            backup = dict(row.one()._mapping)
             db.session.execute(delete(ApiKey).where(ApiKey.key_id == key_id))
+            db.session.commit()
+        return backup
+
+    def restore_row(self, backup: dict) -> None:
+        """Put a deleted key's row back, as restoring a backup would."""
+        from sqlalchemy import insert
+
+        from app.extensions import db
+        from app.models import ApiKey
+
+        with self.app.app_context():
+            db.session.execute(insert(ApiKey.__table__).values(**backup))
+            db.session.commit()
+
+    def drop_verifier(self, key_id: str) -> None:
+        """Remove a key's verifier, as for a key made before verifiers existed."""
+        from sqlalchemy import update
+
+        from app.extensions import db
+        from app.models import ApiKey
+
+        with self.app.app_context():
+            db.session.execute(update(ApiKey).where(ApiKey.key_id == key_id).values(verifier=None))
             db.session.commit()

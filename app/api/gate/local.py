@@ -1,0 +1,58 @@
+"""The gate that reads the key's row and then charges its owner's budget."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from app.api.budget import ApiBudget
+from app.api.gate import Admission
+from app.api.throttle import FailedKeyThrottle
+from app.keys.verify import AuthenticatedKey, KeyVerifier
+
+TOUCH_SECONDS = 60.0
+MAX_TOUCHED = 10_000
+
+
+class LocalGate:
+    """Verify the key from its row, then charge the owner's budget."""
+
+    def __init__(self, verifier: KeyVerifier, throttle: FailedKeyThrottle, budget: ApiBudget):
+        self.verifier = verifier
+        self.throttle = throttle
+        self.budget = budget
+        self.touches = TouchSchedule()
+
+    def admit(self, presented: str, address: str) -> Admission:
+        """Admit ``presented`` from ``address``, or raise (see app/api/auth.py)."""
+        key = self.verifier.verify(presented, lambda key_id: self.throttle.allows(address, key_id))
+        return self.charge(key)
+
+    def charge(self, key: AuthenticatedKey) -> Admission:
+        """Charge a verified key's owner."""
+        allowed, headers = self.budget.charge(key.user_id, key.role)
+        return Admission(key, allowed, headers, allowed and self.touches.due(key.key_pk))
+
+
+class TouchSchedule:
+    """When this process last recorded each key's use: at most once a minute per key.
+
+    A busy key must not turn every read into a write; "Last used" is accurate to a minute.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._next: dict[int, float] = {}
+        self._lock = threading.Lock()
+
+    def due(self, key_pk: int) -> bool:
+        """Whether this request should record the key's use (and if so, not the next ones)."""
+        now = self.clock()
+        if now < self._next.get(key_pk, 0.0):
+            return False
+        with self._lock:
+            if len(self._next) >= MAX_TOUCHED:
+                self._next.clear()  # a bound, not an LRU: at worst one extra write per key
+            self._next[key_pk] = now + TOUCH_SECONDS
+        return True

@@ -1,0 +1,52 @@
+"""Rate limits: whom they count, how big each budget is, and what an answer says about it.
+
+Flask-Limiter owns the storage (``RATELIMIT_STORAGE_URI``) and the strategy (a moving
+window). Every budget (the API's per user, failed key checks, sign-in attempts) is counted
+through ``LimitCounter`` (``counter.py``), which falls back to a share of the budget in
+process memory while the storage does not answer. ``memory.py`` is the ``memory://``
+storage. Nothing here ever puts a key into a storage key: only user ids, key ids, emails
+hashed by the caller, and client addresses.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import time
+
+from flask import current_app, request
+from limits import RateLimitItem, WindowStats, parse
+
+
+def client_address() -> str:
+    """The client's address: the socket peer, or what trusted proxies say (app/http.py)."""
+    return request.remote_addr or "unknown"
+
+
+def rate_limit_for(role: str) -> str:
+    """The limit string (``"100 per minute"``) that ``ROLE_RATE_LIMITS`` gives ``role``."""
+    return current_app.config["ROLE_RATE_LIMITS"][role]
+
+
+@functools.lru_cache(maxsize=64)
+def parse_limit(text: str) -> RateLimitItem:
+    """``"100 per minute"`` as a limit item, parsed once (the budgets are read per request)."""
+    return parse(text)
+
+
+def seconds_until(moment: float) -> int:
+    """Whole seconds from now until ``moment`` (a Unix time), at least 1: a Retry-After."""
+    return max(1, math.ceil(moment - time.time()))
+
+
+def rate_limit_headers(item: RateLimitItem, stats: WindowStats, refused: bool) -> dict[str, str]:
+    """``X-RateLimit-*`` for an answer, and ``Retry-After`` (seconds) for a refusal."""
+    reset_at, remaining = stats
+    headers = {
+        "X-RateLimit-Limit": str(item.amount),
+        "X-RateLimit-Remaining": str(max(remaining, 0)),
+        "X-RateLimit-Reset": str(math.ceil(reset_at)),
+    }
+    if refused:
+        headers["Retry-After"] = str(seconds_until(reset_at))
+    return headers

@@ -1,0 +1,143 @@
+"""``LimitCounter``: hit, test and read budgets in the shared storage, with a bounded fallback.
+
+While the storage (Redis) does not answer, budgets are counted in this process's memory,
+never unlimited, and never multiplied: each process counts against its share of the
+budget (the budget divided by the processes serving on this host, ``fallback_divisor``), so
+one host never grants more than the budget. A failure opens a circuit for
+``RETRY_STORAGE_AFTER_SECONDS``: requests in that time do not wait for the storage at all,
+and then one request tries it again (paying at most the client's timeout once).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from limits import RateLimitItem, WindowStats
+from limits.storage import Storage
+from limits.strategies import STRATEGIES, MovingWindowRateLimiter, RateLimiter
+
+from app.ratelimit.memory import SweptMemoryStorage
+
+log = logging.getLogger(__name__)
+
+RETRY_STORAGE_AFTER_SECONDS = 5.0
+
+
+class LimitCounter:
+    """Count requests against limits in Flask-Limiter's storage, with its strategy."""
+
+    def __init__(
+        self,
+        storage: Callable[[], Storage],
+        strategy_name: str,
+        key_prefix: str,
+        fallback_divisor: int = 1,
+    ) -> None:
+        self._storage = storage
+        self._strategy_class = STRATEGIES[strategy_name]
+        self._strategy: RateLimiter | None = None
+        self._fallback = self._strategy_class(SweptMemoryStorage())
+        self._prefix = (key_prefix,) if key_prefix else ()
+        self.fallback_divisor = max(1, int(fallback_divisor))
+        self._down_until = 0.0
+        self._lock = threading.Lock()
+        self.on_state_change: Callable[[bool], None] | None = None
+
+    @property
+    def storage(self) -> Storage:
+        """The shared storage (Flask-Limiter's)."""
+        return self._storage()
+
+    def test(self, item: RateLimitItem, *identifiers: str) -> bool:
+        """Whether one more request would be within the limit, without counting it."""
+        return bool(self._call("test", item, identifiers))
+
+    def window(self, item: RateLimitItem, *identifiers: str) -> WindowStats:
+        """When the window resets and how many requests it has left."""
+        return self._call("get_window_stats", item, identifiers)
+
+    def hit_and_window(self, item: RateLimitItem, *identifiers: str) -> tuple[bool, WindowStats]:
+        """Count one request and read the window after it."""
+        return self._call("hit_and_window", item, identifiers)
+
+    # --- the circuit, shared with app/api/redis_gate.py --------------------------------
+
+    @property
+    def in_fallback(self) -> bool:
+        """Whether budgets are counted in this process's memory right now."""
+        return self._down_until != 0.0
+
+    def storage_up(self) -> bool:
+        """Whether the shared storage may be asked now (closed circuit, or time to retry)."""
+        down_until = self._down_until
+        return down_until == 0.0 or time.monotonic() >= down_until
+
+    def storage_failed(self) -> None:
+        """The storage did not answer: count in memory for the next few seconds."""
+        with self._lock:
+            opened = self._down_until == 0.0
+            self._down_until = time.monotonic() + RETRY_STORAGE_AFTER_SECONDS
+        if opened:
+            log.warning(
+                "rate limit storage unreachable; counting 1/%d of each budget in this "
+                "process until it answers",
+                self.fallback_divisor,
+            )
+            self._notify(True)
+
+    def storage_answered(self) -> None:
+        """The storage answered: close the circuit if it was open."""
+        if self._down_until:
+            with self._lock:
+                was_open, self._down_until = self._down_until != 0.0, 0.0
+            if was_open:
+                log.warning("rate limit storage reachable again")
+                self._notify(False)
+
+    def _notify(self, in_fallback: bool) -> None:
+        if self.on_state_change is not None:
+            self.on_state_change(in_fallback)
+
+    # --- internals -------------------------------------------------------------------
+
+    def _shared(self) -> RateLimiter:
+        storage = self._storage()
+        if self._strategy is None or self._strategy.storage is not storage:
+            self._strategy = self._strategy_class(storage)
+        return self._strategy
+
+    def _call(self, method: str, item: RateLimitItem, identifiers: tuple[str, ...]):
+        prefixed = self._prefix + identifiers
+        if self.storage_up():
+            try:
+                result = _run(self._shared(), method, item, prefixed)
+            except Exception:  # any storage client error: the answer must not be a 500
+                log.debug("rate limit storage error", exc_info=True)
+                self.storage_failed()
+            else:
+                self.storage_answered()
+                return result
+        return _run(self._fallback, method, self._share_of(item), prefixed)
+
+    def _share_of(self, item: RateLimitItem) -> RateLimitItem:
+        if self.fallback_divisor == 1:
+            return item
+        return type(item)(
+            max(1, item.amount // self.fallback_divisor), item.multiples, item.namespace
+        )
+
+
+def _run(strategy: RateLimiter, method: str, item: RateLimitItem, identifiers: tuple[str, ...]):
+    if method != "hit_and_window":
+        return getattr(strategy, method)(item, *identifiers)
+    storage = strategy.storage
+    if isinstance(strategy, MovingWindowRateLimiter) and isinstance(storage, SweptMemoryStorage):
+        # memory://: the hit and the window read in one pass. TODO(bench): figure vs limits.
+        expiry = item.get_expiry()
+        key = item.key_for(*identifiers)
+        acquired, window_start, count = storage.hit_and_window(key, item.amount, expiry)
+        return acquired, WindowStats(window_start + expiry, item.amount - count)
+    return strategy.hit(item, *identifiers), strategy.get_window_stats(item, *identifiers)

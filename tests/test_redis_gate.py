@@ -1,0 +1,189 @@
+"""PostgreSQL + Redis: one Redis round trip admits a request, and no change is served stale."""
+
+from __future__ import annotations
+
+import pytest
+from limits import parse
+from limits.storage import storage_from_string
+
+from app import create_app
+from app.api.gate.records import given
+from app.api.gate.redis_gate import RedisGate
+from app.ratelimit import counter as counter_module
+from app.ratelimit.counter import LimitCounter
+
+from support.apps import BASE_CONFIG, dispose_engines
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def config_overrides(redis_url):
+    """Run the app of this module on Redis limiter storage."""
+    return {"RATELIMIT_STORAGE_URI": redis_url}
+
+
+def me(client, key, **kwargs):
+    return client.get("/api/me", headers={"X-API-Key": key}, **kwargs)
+
+
+def remaining(response) -> int:
+    return int(response.headers["X-RateLimit-Remaining"])
+
+
+@pytest.fixture
+def reads(app, monkeypatch) -> list[str]:
+    """Every key row the gate read from the database."""
+    lookup = app.extensions["api_gate"].verifier.lookup
+    find = lookup.find
+    seen: list[str] = []
+    monkeypatch.setattr(lookup, "find", lambda key_id: seen.append(key_id) or find(key_id))
+    return seen
+
+
+def redis_client(app):
+    return app.extensions["limit_counter"].storage.get_connection()
+
+
+def test_the_app_uses_the_one_trip_gate_on_redis(app):
+    assert isinstance(app.extensions["api_gate"], RedisGate)
+
+
+def test_api_budget_counts_down_and_refuses_in_redis(client, factory):
+    _, key = factory.key(factory.user())
+    assert [remaining(me(client, key)) for _ in range(100)] == list(range(99, -1, -1))
+    refused = me(client, key)
+    assert refused.status_code == 429
+    assert refused.json["error"]["code"] == "rate_limited"
+    assert int(refused.headers["Retry-After"]) >= 1
+
+
+def test_a_cached_key_is_admitted_by_one_redis_command_and_no_database_read(
+    app, client, factory, reads
+):
+    _, key = factory.key(factory.user())
+    assert me(client, key).status_code == 200  # the first request caches the records
+    assert len(reads) == 1
+    redis = redis_client(app)
+    redis.config_resetstat()
+    assert me(client, key).status_code == 200
+    assert reads == reads[:1]  # no second read
+    # Redis also counts the commands a script runs; what a client sends is EVALSHA.
+    sent = {
+        name.removeprefix("cmdstat_"): stats["calls"]
+        for name, stats in redis.info("commandstats").items()
+        if name.startswith(("cmdstat_eval", "cmdstat_script", "cmdstat_hget", "cmdstat_get"))
+    }
+    assert sent == {"evalsha": 1}
+
+
+def test_the_script_and_limits_count_one_window(app, client, factory):
+    user = factory.user()
+    _, key = factory.key(user)
+    for _ in range(3):
+        me(client, key)
+    counter = app.extensions["limit_counter"]
+    with app.app_context():
+        window = counter.window(parse("100 per minute"), "api", f"user:{user.id}")
+    assert window.remaining == 97  # limits' own read of the script's window
+
+
+@pytest.mark.parametrize("change", ["revoke", "deactivate"])
+def test_a_change_is_refused_on_the_very_next_request(app, client, factory, change):
+    user = factory.user()
+    key_id, key = factory.key(user)
+    assert me(client, key).status_code == 200  # cached in Redis now
+    factory.revoke(key_id) if change == "revoke" else factory.deactivate(user)
+    refused = me(client, key)
+    assert refused.status_code == 401
+    assert refused.json["error"]["message"] == "API key not found"
+
+
+def test_a_promotion_applies_on_the_next_request_in_redis_too(client, factory):
+    user = factory.user()
+    _, key = factory.key(user)
+    assert me(client, key).headers["X-RateLimit-Limit"] == "100"
+    factory.set_role(user, "premium")
+    answer = me(client, key)
+    assert answer.json["role"] == "premium"
+    assert answer.headers["X-RateLimit-Limit"] == "500"
+
+
+def test_a_request_that_read_the_row_before_a_revoke_cannot_cache_it_again(
+    app, client, factory, reads
+):
+    key_id, key = factory.key(factory.user())
+    gate = app.extensions["api_gate"]
+    with app.app_context():
+        before = gate.verifier.lookup.find(key_id)  # a request reads the row...
+    factory.revoke(key_id)  # ...the key is revoked, a tombstone replaces its record...
+    presented = gate.verifier.secret.make(key)
+    late = gate._run(key_id, presented, given(before))  # ...and the request goes on
+    assert late[0] == b"ok"  # it began before the revoke: its answer may go either way
+    assert me(client, key).status_code == 401  # but nothing stale was cached
+
+
+def test_a_key_without_a_verifier_pays_bcrypt_once_then_is_cached(
+    app, client, factory, database_url, monkeypatch
+):
+    import bcrypt
+
+    calls = []
+    real = bcrypt.checkpw
+    monkeypatch.setattr(bcrypt, "checkpw", lambda *a: calls.append(1) or real(*a))
+    key_id, key = factory.key(factory.user())
+    factory.drop_verifier(key_id)
+    assert [me(client, key).status_code for _ in range(3)] == [200] * 3
+    other = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
+                        "RATELIMIT_STORAGE_URI": app.config["RATELIMIT_STORAGE_URI"]})  # fmt: skip
+    try:
+        assert me(other.test_client(), key).status_code == 200
+    finally:
+        dispose_engines(other)
+    assert len(calls) == 1
+
+
+def test_a_redis_that_lost_its_scripts_still_counts_once(app, client, factory):
+    _, key = factory.key(factory.user())
+    assert remaining(me(client, key)) == 99
+    redis_client(app).script_flush()  # as after a Redis restart
+    assert remaining(me(client, key)) == 98
+
+
+def test_a_killed_redis_falls_back_to_a_share_in_memory_and_is_used_again_once_back(
+    own_redis, monkeypatch, caplog
+):
+    monkeypatch.setattr(counter_module, "RETRY_STORAGE_AFTER_SECONDS", 0.0)
+    storage = storage_from_string(own_redis.url, socket_timeout=0.5)
+    counter = LimitCounter(lambda: storage, "moving-window", "test", fallback_divisor=4)
+    item = parse("8 per minute")
+    assert counter.hit_and_window(item, "api", "user:4")[1].remaining == 7  # in Redis
+
+    own_redis.kill()
+    allowed, stats = counter.hit_and_window(item, "api", "user:4")
+    assert allowed
+    assert stats.remaining == 1  # a quarter of the budget, in this process's memory
+    assert counter.in_fallback
+    assert "unreachable" in caplog.text
+    assert counter.hit_and_window(item, "api", "user:4")[0]
+    assert not counter.hit_and_window(item, "api", "user:4")[0]  # its share is spent
+
+    own_redis.start()  # empty: it kept nothing
+    allowed, stats = counter.hit_and_window(item, "api", "user:4")
+    assert allowed
+    assert stats.remaining == 7  # counted in the new Redis again
+    assert not counter.in_fallback
+    assert "reachable again" in caplog.text
+
+
+def test_a_redis_restarted_between_two_requests_is_used_at_once(own_redis, caplog):
+    storage = storage_from_string(own_redis.url, socket_timeout=0.5)
+    counter = LimitCounter(lambda: storage, "moving-window", "test")
+    item = parse("5 per minute")
+    counter.hit_and_window(item, "api", "user:5")
+    own_redis.kill()
+    own_redis.start()
+    allowed, stats = counter.hit_and_window(item, "api", "user:5")
+    assert allowed
+    assert stats.remaining == 4  # the restarted Redis kept nothing: one hit, in Redis
+    assert "unreachable" not in caplog.text
