@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from app import api, auth, console, database, errors, health, http, keys
+from app import api, auth, console, database, errors, health, http, keys, ratelimit
 from app.api import auth as api_auth
 from app.cli import keys_cli, users_cli
 from app.config import load_config
@@ -47,6 +47,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    ratelimit.init_app(app)
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -57,6 +58,7 @@ def register_request_hooks(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount the sign-in pages, the console, the JSON API and the health checks."""
+    auth.init_app(app)
     for blueprint in (auth.bp, console.bp, api.bp, health.bp):
         app.register_blueprint(blueprint)
     # Keys, not cookies, authenticate the API, so there is no cross-site request to forge.

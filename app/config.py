@@ -59,7 +59,13 @@ DEFAULTS: dict[str, Any] = {
     # for each worker by gunicorn.conf.py), else 1.
     "RATELIMIT_FALLBACK_DIVISOR": None,
     "LOGIN_RATE_LIMIT_PER_ADDRESS": "20 per minute",
+    # Failed sign-ins per email from one address (the name predates that), and per email
+    # from all addresses together, where an address the user signed in from is exempt.
     "LOGIN_RATE_LIMIT_PER_EMAIL": "5 per minute",
+    "LOGIN_RATE_LIMIT_PER_EMAIL_ALL_ADDRESSES": "50 per hour",
+    # Console sessions end after this long unused, and this long after sign-in (seconds).
+    "SESSION_IDLE_TIMEOUT": 12 * 3600,
+    "SESSION_LIFETIME": 7 * 24 * 3600,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     # None means "Secure exactly when the request came over HTTPS"; see app/http.py.
@@ -98,6 +104,8 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None = None) -> Non
     app.config["RATELIMIT_FALLBACK_DIVISOR"] = int(
         app.config["RATELIMIT_FALLBACK_DIVISOR"] or os.environ.get(WORKERS_ENV) or 1
     )
+    # The cookie lives as long as its server-side session may (app/auth/sessions.py).
+    app.config["PERMANENT_SESSION_LIFETIME"] = app.config["SESSION_LIFETIME"]
     bound_storage_waits(app.config)
     check_rate_limits(app.config)
 
@@ -166,6 +174,7 @@ def check_rate_limits(config: Mapping[str, Any]) -> None:
         "FAILED_KEY_RATE_LIMIT_PER_KEY",
         "LOGIN_RATE_LIMIT_PER_ADDRESS",
         "LOGIN_RATE_LIMIT_PER_EMAIL",
+        "LOGIN_RATE_LIMIT_PER_EMAIL_ALL_ADDRESSES",
     ):
         named[key] = config[key]
     for key, value in named.items():

@@ -61,8 +61,15 @@ HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 
 
 def add_security_headers(response: Response) -> Response:
-    """Add the security headers every answer carries (no view sets any of them itself)."""
+    """Add the security headers every answer carries (no view sets any of them itself).
+
+    Every page and API answer carries one user's data (a new key, most of all), so none
+    may be stored by a browser or proxy, nor kept in the back/forward cache; only the
+    static files may be cached.
+    """
     response.headers.extend(SECURITY_HEADERS)
+    if request.endpoint != "static":
+        response.headers["Cache-Control"] = "no-store"
     if request.is_secure:
         response.headers.extend((HSTS,))
     return response

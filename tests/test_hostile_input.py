@@ -83,3 +83,23 @@ def test_the_admin_role_form_needs_its_csrf_token(client, auth, admin, factory):
     assert response.status_code == 400
     listed = client.get("/api/admin/users", headers={"X-API-Key": admin[1]}).json["users"]
     assert {u["email"]: u["role"] for u in listed}["bob@example.com"] == "standard"
+
+
+@pytest.mark.parametrize("current", ["http://[", "http://[::1", "//[", "not a url"])
+def test_a_broken_hx_current_url_signed_out_gets_the_sign_in_redirect(client, current):
+    response = client.get("/api-keys", headers={"HX-Request": "true", "HX-Current-URL": current})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"].startswith("/login?next=")
+
+
+def test_a_broken_next_on_sign_in_is_ignored(client, factory, auth):
+    user = factory.user()
+    from support.web import csrf_token
+
+    token = csrf_token(client)
+    response = client.post(
+        "/login?next=//[",
+        data={"email": user.email, "password": user.password, "csrf_token": token},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/api-keys"

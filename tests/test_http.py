@@ -111,6 +111,7 @@ def test_console_with_the_database_down_is_a_friendly_503_page(app_without_datab
     with client.session_transaction() as session:
         session["_user_id"] = "1"
         session["_fresh"] = True
+        session["sid"] = "a session token the database would be asked about"
     response = client.get("/api-keys")
     assert response.status_code == 503
     body = response.get_data(as_text=True)

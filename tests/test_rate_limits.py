@@ -216,7 +216,7 @@ def login_attempt(client, email, password="wrong password", address="127.0.0.1")
     )
 
 
-def test_sign_in_attempts_per_email_over_the_budget_get_429(client, factory, clock):
+def test_five_wrong_passwords_from_one_address_get_429_there(client, factory, clock):
     user = factory.user("ada@example.com")
     statuses = [login_attempt(client, user.email).status_code for _ in range(5)]
     assert statuses == [422] * 5
@@ -230,8 +230,60 @@ def test_sign_in_attempts_per_email_over_the_budget_get_429(client, factory, clo
     assert login_attempt(client, user.email, password=user.password).status_code == 302
 
 
-def test_sign_in_attempts_per_address_over_the_budget_get_429(client, clock):
+def test_a_stranger_cannot_lock_a_user_out(client, factory, clock):
+    user = factory.user("ada@example.com")
+    for _ in range(5):
+        login_attempt(client, user.email, address="203.0.113.66")
+    assert login_attempt(client, user.email, address="203.0.113.66").status_code == 429
+    # The real user, from another address, right after.
+    signed_in = login_attempt(client, user.email, password=user.password, address="192.0.2.10")
+    assert signed_in.status_code == 302
+
+
+def test_successful_sign_ins_cost_nothing(client, auth, factory, clock):
+    user = factory.user("ada@example.com")
+    for _ in range(8):
+        assert login_attempt(client, user.email, password=user.password).status_code == 302
+        auth.logout()
+    statuses = [login_attempt(client, user.email).status_code for _ in range(5)]
+    assert statuses == [422] * 5  # the five failures are all still allowed
+
+
+def test_a_guessing_run_over_many_addresses_meets_429_but_not_the_usual_address(
+    client, auth, factory, clock
+):
+    user = factory.user("ada@example.com")
+    usual = "192.0.2.10"
+    assert (
+        login_attempt(client, user.email, password=user.password, address=usual).status_code == 302
+    )
+    auth.logout()
+    # 50 wrong passwords, one from each of 50 addresses: under every per-address budget.
+    statuses = [
+        login_attempt(client, user.email, address=f"198.51.100.{n}").status_code for n in range(50)
+    ]
+    assert statuses == [422] * 50
+    # The 51st guess, from yet another address: the per-email budget (50 an hour) says no.
+    assert login_attempt(client, user.email, address="198.51.100.200").status_code == 429
+    assert (
+        login_attempt(client, user.email, password=user.password, address="203.0.113.5")
+    ).status_code == 429  # a new address waits too
+    # The user's own address is exempt, and the right password signs them in.
+    signed_in = login_attempt(client, user.email, password=user.password, address=usual)
+    assert signed_in.status_code == 302
+
+
+def test_failed_sign_ins_per_address_over_the_budget_get_429(client, clock):
     statuses = [login_attempt(client, f"u{n}@example.com").status_code for n in range(20)]
     assert statuses == [422] * 20
     assert login_attempt(client, "u99@example.com").status_code == 429
     assert login_attempt(client, "u99@example.com", address="10.9.9.9").status_code == 422
+
+
+def test_the_first_unknown_email_costs_no_extra_hash(app, client, monkeypatch):
+    from app import hashing
+
+    made = []
+    monkeypatch.setattr(hashing, "hash_secret", lambda *a: made.append(a))
+    assert login_attempt(client, "nobody@example.com").status_code == 422
+    assert made == []  # the dummy hash was made when the app started

@@ -44,12 +44,7 @@ HEADER = "X-API-Key"
 def init_app(app: Flask) -> None:
     """Build this app's gate and register the hooks."""
     config = app.config
-    counter = LimitCounter(
-        storage=lambda: limiter.storage,
-        strategy_name=config["RATELIMIT_STRATEGY"],
-        key_prefix=config["RATELIMIT_KEY_PREFIX"],
-        fallback_divisor=config["RATELIMIT_FALLBACK_DIVISOR"],
-    )
+    counter = app.extensions["limit_counter"]
     verifier = KeyVerifier(
         KeyLookup(database.autocommit_engine(app)), VerifierSecret(config["KEY_VERIFIER_SECRET"])
     )
@@ -61,7 +56,6 @@ def init_app(app: Flask) -> None:
         shared = _one_trip_storage(limiter.storage, config["RATELIMIT_STRATEGY"])
     if shared:
         gate = _redis_gate(app, gate, counter)
-    app.extensions["limit_counter"] = counter
     app.extensions["api_gate"] = gate
     # First of all before_request hooks: an API request refused for its key then pays for
     # nothing else.

@@ -13,63 +13,47 @@ from flask import (
     session,
     url_for,
 )
-from flask_limiter import RequestLimit
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
+from limits import WindowStats
 
 from app import accounts
-from app.auth import bp, safe_next
-from app.extensions import limiter
+from app.auth import SESSION_TOKEN, bp, safe_next, session_limits, sessions
+from app.auth.budgets import SignInBudgets
 from app.models.user import normalize_email
 from app.ratelimit import client_address, seconds_until
 
 WRONG_CREDENTIALS = "Wrong email or password."
 
 
-def _login_limit_per_address() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT_PER_ADDRESS"]
+def _budgets() -> SignInBudgets:
+    return current_app.extensions["sign_in_budgets"]
 
 
-def _login_limit_per_email() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT_PER_EMAIL"]
-
-
-def _address_key() -> str:
-    return f"address:{client_address()}"
-
-
-def _email_key() -> str:
-    # Never empty, or Flask-Limiter would skip the limit.
-    return f"email:{normalize_email(request.form.get('email', ''))}"
-
-
-def _too_many_attempts(limit: RequestLimit):
+def _too_many_attempts(template: str, window: WindowStats):
     # The form the person was using, with the message, as a 429 that says when to retry.
-    wait = seconds_until(limit.window.reset_time)
+    wait = seconds_until(window.reset_time)
     message = f"Too many sign-in attempts. Try again in {wait} seconds."
-    template = "auth/signup.html" if request.endpoint == "auth.signup" else "auth/login.html"
     email = request.form.get("email", "")
     response = make_response(render_template(template, email=email, error=message), 429)
     response.headers["Retry-After"] = str(wait)
     return response
 
 
-def _per_address():
-    # Sign-in and sign-up draw on one budget per address (a shared limit: one counter).
-    return limiter.shared_limit(
-        _login_limit_per_address,
-        scope="sign-in-address",
-        key_func=_address_key,
-        methods=["POST"],
-        on_breach=_too_many_attempts,
-    )
-
-
 def _landing_page() -> str:
     return safe_next(request.args.get("next")) or url_for("console.index")
 
 
+def _sign_in(user) -> None:
+    """A fresh session (a session planted before sign-in is worth nothing), on the server."""
+    session.clear()
+    session.permanent = True  # the cookie lives as long as the server-side session may
+    session[SESSION_TOKEN] = sessions.start(
+        user, client_address(), request.headers.get("User-Agent", "")
+    )
+    login_user(user)
+
+
 @bp.route("/signup", methods=["GET", "POST"])
-@_per_address()
 def signup():
     """Create an account and sign in to it."""
     if not current_app.config["SIGNUP_ENABLED"]:
@@ -79,52 +63,79 @@ def signup():
     email = request.form.get("email", "")
     if request.method == "GET":
         return render_template("auth/signup.html", email=email)
+    address = client_address()
+    refusal = _budgets().sign_up_refusal(address)
+    if refusal is not None:
+        return _too_many_attempts("auth/signup.html", refusal)
+    _budgets().signed_up(address)
     try:
         user = accounts.create_user(
             email, request.form.get("password"), rounds=current_app.config["BCRYPT_ROUNDS"]
         )
     except accounts.AccountRefused as refused:
         return render_template("auth/signup.html", email=email, error=str(refused)), 422
-    session.clear()
-    login_user(user)
+    _sign_in(user)
     flash("Welcome! Create your first API key below.", "success")
     return redirect(url_for("console.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@_per_address()
-@limiter.limit(
-    _login_limit_per_email,
-    key_func=_email_key,
-    methods=["POST"],
-    scope="login-email",
-    on_breach=_too_many_attempts,
-)
 def login():
     """Sign in with email and password; one message for any wrong combination."""
     if current_user.is_authenticated:
         return redirect(_landing_page())
     email = request.form.get("email", "")
     if request.method == "GET":
-        return render_template("auth/login.html", email=email)
+        expired = request.args.get("expired") == "1"
+        return render_template("auth/login.html", email=email, session_expired=expired)
+    address = client_address()
+    normalized = normalize_email(email)
+
+    def usual_address() -> bool:
+        user = accounts.get_user_by_email(email)
+        return user is not None and sessions.signed_in_from(user.id, address)
+
+    refusal = _budgets().refusal(normalized, address, usual_address)
+    if refusal is not None:
+        return _too_many_attempts("auth/login.html", refusal)
     user = accounts.authenticate(
         email, request.form.get("password"), rounds=current_app.config["BCRYPT_ROUNDS"]
     )
     if user is None:
+        _budgets().failed(normalized, address)
         return render_template("auth/login.html", email=email, error=WRONG_CREDENTIALS), 422
-    # A fresh session, so a session planted before sign-in is worth nothing.
-    session.clear()
-    login_user(user)
+    _sign_in(user)
     return redirect(_landing_page())
 
 
 @bp.post("/logout")
 def logout():
-    """Sign out (POST with CSRF, so another site cannot sign you out)."""
+    """Sign out (POST with CSRF, so another site cannot sign you out); the session ends."""
+    token = session.get(SESSION_TOKEN)
+    if isinstance(token, str):
+        sessions.end(token)
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.get("/account")
+@login_required
+def account():
+    """The signed-in user's account: their sessions, and signing out of the others."""
+    alive = sessions.alive_for(current_user.id, *session_limits())
+    current = sessions.hash_of(session.get(SESSION_TOKEN, ""))
+    return render_template("auth/account.html", sessions=alive, current=current)
+
+
+@bp.post("/account/sessions/end-others")
+@login_required
+def end_other_sessions():
+    """End every other session of this user (a lost laptop, a shared computer)."""
+    ended = sessions.end_others(current_user.id, session.get(SESSION_TOKEN, ""))
+    flash(f"Signed out of {ended} other session{'' if ended == 1 else 's'}.", "success")
+    return redirect(url_for("auth.account"))
 
 
 @bp.get("/")

@@ -63,8 +63,9 @@ def create_key():
     body = render_page_or_fragment(
         "console/created.html", "console/_created_fragment.html", **context
     )
-    # The key is in this answer and nowhere else: no cache, proxy or back button keeps it.
-    return body, 200, {"Cache-Control": "no-store", **announce("Key created")}
+    # The key is in this answer and nowhere else: no cache, proxy or back button keeps it
+    # (Cache-Control: no-store on every page, app/http.py; console.js drops a restored one).
+    return body, 200, announce("Key created")
 
 
 @bp.get("/api-keys/<key_id>/revoke")

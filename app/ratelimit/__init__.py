@@ -13,9 +13,13 @@ from __future__ import annotations
 import functools
 import math
 import time
+from typing import TYPE_CHECKING
 
-from flask import current_app, request
+from flask import Flask, current_app, request
 from limits import RateLimitItem, WindowStats, parse
+
+if TYPE_CHECKING:
+    from app.ratelimit.counter import LimitCounter
 
 
 def client_address() -> str:
@@ -50,3 +54,21 @@ def rate_limit_headers(item: RateLimitItem, stats: WindowStats, refused: bool) -
     if refused:
         headers["Retry-After"] = str(seconds_until(reset_at))
     return headers
+
+
+def init_app(app: Flask) -> None:
+    """Make the app's ``LimitCounter`` on Flask-Limiter's storage (after ``limiter.init_app``)."""
+    from app.extensions import limiter
+    from app.ratelimit.counter import LimitCounter
+
+    app.extensions["limit_counter"] = LimitCounter(
+        storage=lambda: limiter.storage,
+        strategy_name=app.config["RATELIMIT_STRATEGY"],
+        key_prefix=app.config["RATELIMIT_KEY_PREFIX"],
+        fallback_divisor=app.config["RATELIMIT_FALLBACK_DIVISOR"],
+    )
+
+
+def limit_counter() -> LimitCounter:
+    """The current app's ``LimitCounter``."""
+    return current_app.extensions["limit_counter"]

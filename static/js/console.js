@@ -79,6 +79,15 @@
     announce(typeof detail === "string" ? detail : (detail && detail.value) || "");
   });
 
+  // A page restored from the back/forward cache may still show a key revealed once:
+  // drop it at once and fetch the page afresh (no page is ever stored: Cache-Control).
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    var reveals = document.querySelectorAll("#reveal, [data-secret]");
+    for (var i = 0; i < reveals.length; i++) reveals[i].remove();
+    window.location.reload();
+  });
+
   document.addEventListener("htmx:sendError", function () {
     announce("The server could not be reached. Check your connection and try again.");
   });

@@ -1,0 +1,81 @@
+"""Sign-in budgets that protect accounts without letting strangers lock them.
+
+Only failures count; a successful sign-in costs nothing. Three budgets:
+
+- per address (``LOGIN_RATE_LIMIT_PER_ADDRESS``): one address guessing at many accounts;
+  sign-up attempts draw on it too;
+- per email from one address (``LOGIN_RATE_LIMIT_PER_EMAIL``, strict): one address guessing
+  one account's password;
+- per email from all addresses (``LOGIN_RATE_LIMIT_PER_EMAIL_ALL_ADDRESSES``, loose): a
+  guessing run spread over many addresses. An address the user has signed in from before
+  is exempt, so the user's own correct password from their usual address works even
+  while someone else spends this budget.
+
+Emails are hashed before they name a budget: the limiter storage holds no address book.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from limits import WindowStats
+
+from app.ratelimit import parse_limit
+from app.ratelimit.counter import LimitCounter
+
+ADDRESS = "sign-in-address"
+EMAIL_FROM_ADDRESS = "sign-in-email-address"
+EMAIL = "sign-in-email"
+
+
+def _email_id(email: str) -> str:
+    return hashlib.sha256(email.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+class SignInBudgets:
+    """Ask before a sign-in attempt; count it when it fails."""
+
+    def __init__(
+        self, counter: LimitCounter, per_address: str, per_email: str, per_email_all: str
+    ) -> None:
+        self.counter = counter
+        self.per_address = parse_limit(per_address)
+        self.per_email = parse_limit(per_email)
+        self.per_email_all = parse_limit(per_email_all)
+
+    def refusal(
+        self, email: str, address: str, usual_address: Callable[[], bool]
+    ) -> WindowStats | None:
+        """The window of the budget that refuses this attempt, or None when it may go on.
+
+        ``usual_address()`` is asked only when the all-addresses budget is spent.
+        """
+        checks = [
+            (self.per_address, (ADDRESS, address)),
+            (self.per_email, (EMAIL_FROM_ADDRESS, _email_id(email), address)),
+        ]
+        for item, identifiers in checks:
+            if not self.counter.test(item, *identifiers):
+                return self.counter.window(item, *identifiers)
+        every = (EMAIL, _email_id(email))
+        if not self.counter.test(self.per_email_all, *every) and not usual_address():
+            return self.counter.window(self.per_email_all, *every)
+        return None
+
+    def failed(self, email: str, address: str) -> None:
+        """Count a failed sign-in against all three budgets."""
+        email_id = _email_id(email)
+        self.counter.hit_and_window(self.per_address, ADDRESS, address)
+        self.counter.hit_and_window(self.per_email, EMAIL_FROM_ADDRESS, email_id, address)
+        self.counter.hit_and_window(self.per_email_all, EMAIL, email_id)
+
+    def sign_up_refusal(self, address: str) -> WindowStats | None:
+        """The per-address window when it refuses a sign-up attempt, else None."""
+        if self.counter.test(self.per_address, ADDRESS, address):
+            return None
+        return self.counter.window(self.per_address, ADDRESS, address)
+
+    def signed_up(self, address: str) -> None:
+        """Count a sign-up attempt (made or refused) against the address."""
+        self.counter.hit_and_window(self.per_address, ADDRESS, address)

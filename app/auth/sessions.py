@@ -1,0 +1,122 @@
+"""Console sessions kept on the server: start, find alive, end one, end all others.
+
+Flask's session cookie is signed, not secret-bearing on its own: a copy stays valid for as
+long as it says. So the cookie also carries a random token naming a ``user_sessions`` row,
+and a request is signed in only while that row is alive (see app/models/user_session.py).
+Signing out ends the row, so a copied cookie is dead from then on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from app.database import write_transaction
+from app.extensions import db
+from app.models import User, UserSession
+from app.models.columns import utcnow
+
+# last_seen_at is written at most this often: reading a page must not always write.
+SEEN_EVERY = timedelta(minutes=1)
+MAX_USER_AGENT = 200
+
+
+def hash_of(token: str) -> str:
+    """What the database keeps of a session token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start(user: User, ip: str, user_agent: str) -> str:
+    """Start a session for ``user``; return its token (for the cookie, never stored)."""
+    token = secrets.token_urlsafe(32)
+    with write_transaction() as session:
+        session.add(
+            UserSession(
+                token_hash=hash_of(token),
+                user_id=user.id,
+                ip=ip[:45],
+                user_agent=user_agent[:MAX_USER_AGENT],
+            )
+        )
+    return token
+
+
+def find_alive(token: str, idle: timedelta, lifetime: timedelta) -> UserSession | None:
+    """The living session behind ``token``, its last use noted; None when it has ended.
+
+    A session ends when signed out, when unused for ``idle``, or ``lifetime`` after it
+    began, whichever comes first.
+    """
+    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == hash_of(token)))
+    now = utcnow()
+    if row is None or row.ended_at is not None:
+        return None
+    if now - row.last_seen_at >= idle or now - row.created_at >= lifetime:
+        return None
+    if now - row.last_seen_at >= SEEN_EVERY:
+        _touch(row.id, now)
+    return row
+
+
+def _touch(session_id: int, now: datetime) -> None:
+    with write_transaction() as session:
+        session.execute(
+            update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now)
+        )
+
+
+def end(token: str) -> None:
+    """End the session behind ``token`` (signing out)."""
+    with write_transaction() as session:
+        session.execute(
+            update(UserSession)
+            .where(UserSession.token_hash == hash_of(token), UserSession.ended_at.is_(None))
+            .values(ended_at=utcnow())
+        )
+
+
+def end_all(user_id: int, *, keep: str | None = None) -> int:
+    """End every living session of the user (but ``keep``'s); how many were ended.
+
+    Runs in the caller's transaction when there is one that writes (a role change ends
+    the user's sessions in the same commit).
+    """
+    statement = (
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+    if keep is not None:
+        statement = statement.where(UserSession.token_hash != hash_of(keep))
+    return db.session.execute(statement).rowcount
+
+
+def end_others(user_id: int, token: str) -> int:
+    """End every living session of the user but the one behind ``token``; how many."""
+    with write_transaction():
+        return end_all(user_id, keep=token)
+
+
+def alive_for(user_id: int, idle: timedelta, lifetime: timedelta) -> list[UserSession]:
+    """The user's living sessions, most recently used first."""
+    now = utcnow()
+    query = (
+        select(UserSession)
+        .where(
+            UserSession.user_id == user_id,
+            UserSession.ended_at.is_(None),
+            UserSession.last_seen_at > now - idle,
+            UserSession.created_at > now - lifetime,
+        )
+        .order_by(UserSession.last_seen_at.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+def signed_in_from(user_id: int, ip: str) -> bool:
+    """Whether the user ever signed in from ``ip`` (their usual address, for sign-in budgets)."""
+    query = select(UserSession.id).where(UserSession.user_id == user_id, UserSession.ip == ip)
+    return db.session.scalar(query.limit(1)) is not None
