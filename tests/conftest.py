@@ -157,16 +157,30 @@ def gunicorn(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
 
 
 @pytest.fixture(scope="session")
-def browser():
-    """Debian's headless Chromium, driven by Playwright (never a downloaded browser)."""
+def playwright():
+    """Playwright, when Debian's Chromium is there to drive (never a downloaded browser)."""
     if not Path(CHROMIUM_PATH).exists():
         pytest.skip(f"browser tests: install Debian's chromium package ({CHROMIUM_PATH} missing)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = launch_chromium(playwright, CHROMIUM_PATH)
-        yield browser
-        browser.close()
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    """Debian's headless Chromium, driven by Playwright."""
+    browser = launch_chromium(playwright, CHROMIUM_PATH)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def browser_with_history_cache(playwright):
+    """Chromium with its back/forward cache on, as people have it (Playwright turns it off)."""
+    browser = launch_chromium(playwright, CHROMIUM_PATH, back_forward_cache=True)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture

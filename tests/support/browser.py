@@ -31,10 +31,20 @@ class ConsoleSite:
     server: LiveServer
 
 
-def launch_chromium(playwright: Playwright, executable_path: str) -> Browser:
-    """Launch the Chromium at ``executable_path`` headless (never a downloaded browser)."""
+def launch_chromium(
+    playwright: Playwright, executable_path: str, *, back_forward_cache: bool = False
+) -> Browser:
+    """Launch the Chromium at ``executable_path`` headless (never a downloaded browser).
+
+    Playwright turns Chromium's back/forward cache off; ``back_forward_cache=True`` keeps
+    it on, as in a person's browser, for the tests of what the Back button shows.
+    """
+    ignored = ["--disable-back-forward-cache"] if back_forward_cache else None
     return playwright.chromium.launch(
-        executable_path=executable_path, headless=True, args=CHROMIUM_ARGS
+        executable_path=executable_path,
+        headless=True,
+        args=CHROMIUM_ARGS,
+        ignore_default_args=ignored,
     )
 
 
