@@ -5,7 +5,9 @@ Every value can be set from the environment, and gunicorn's own flags (``-w 4``,
 """
 
 import os
+import shutil
 import sys
+import tempfile
 
 _storage = os.environ.get("FLASK_RATELIMIT_STORAGE_URI", "memory://")
 _shared_limits = not _storage.startswith("memory://")
@@ -47,6 +49,14 @@ errorlog = os.environ.get("GUNICORN_ERRORLOG", "-")
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 
 
+# Prometheus metrics summed over every worker (app/metrics.py): each worker keeps its
+# numbers in files here. Set now, in the master, before any worker imports
+# prometheus_client (which reads it once, at import).
+_metrics_dir_made = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+if _metrics_dir_made:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="chameleon-metrics-")
+
+
 def _refuse_unshared_limits(workers_count: int) -> None:
     if workers_count > 1 and not _shared_limits:
         sys.exit(
@@ -62,8 +72,30 @@ def post_fork(server, worker):
 
 
 def on_starting(server):
-    """Refuse several workers that would each count rate limits on their own."""
+    """Refuse several workers that would each count rate limits on their own.
+
+    Also start the metrics from zero: files left by an earlier run in a configured
+    PROMETHEUS_MULTIPROC_DIR would be summed in.
+    """
     _refuse_unshared_limits(server.cfg.workers)
+    metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    for name in os.listdir(metrics_dir) if os.path.isdir(metrics_dir) else ():
+        if name.endswith(".db"):
+            os.remove(os.path.join(metrics_dir, name))
+    os.makedirs(metrics_dir, exist_ok=True)
+
+
+def child_exit(server, worker):
+    """A worker is gone: its gauges stop counting ("live" modes); its counters stay summed."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """Remove the metrics folder this config made."""
+    if _metrics_dir_made:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
 
 
 def nworkers_changed(server, new_value, old_value):

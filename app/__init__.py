@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from app import api, auth, console, database, errors, health, http, keys, ratelimit
+from app import api, auth, console, database, errors, health, http, keys, metrics, ratelimit
 from app.api import auth as api_auth
 from app.cli import keys_cli, users_cli
 from app.config import load_config
@@ -51,9 +51,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    """Proxies, sessions and security headers for every request; X-API-Key under /api."""
+    """Proxies, sessions, security headers and metrics for every request; X-API-Key under /api."""
     http.init_app(app)
     api_auth.init_app(app)
+    metrics.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

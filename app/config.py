@@ -58,6 +58,8 @@ DEFAULTS: dict[str, Any] = {
     # processes never grants more than the budget. None: gunicorn's worker count (set
     # for each worker by gunicorn.conf.py), else 1.
     "RATELIMIT_FALLBACK_DIVISOR": None,
+    # Who may read /metrics (others get 404): networks as "address/prefix".
+    "METRICS_ALLOWED_NETWORKS": ["127.0.0.1/32", "::1/128"],
     "LOGIN_RATE_LIMIT_PER_ADDRESS": "20 per minute",
     # Failed sign-ins per email from one address (the name predates that), and per email
     # from all addresses together, where an address the user signed in from is exempt.

@@ -30,8 +30,8 @@ from app.extensions import limiter
 from app.http import is_api_request
 from app.keys import signals
 from app.keys.lookup import KeyLookup, StoreUnavailable
-from app.keys.verifier import VerifierSecret
 from app.keys.verify import KeyCheckRefused, KeyRejected, KeyVerifier
+from app.metrics import API_AUTH, BCRYPT_CHECKS, RATE_LIMITED
 from app.models.columns import utcnow
 from app.ratelimit import client_address
 from app.ratelimit.counter import LimitCounter
@@ -46,7 +46,9 @@ def init_app(app: Flask) -> None:
     config = app.config
     counter = app.extensions["limit_counter"]
     verifier = KeyVerifier(
-        KeyLookup(database.autocommit_engine(app)), VerifierSecret(config["KEY_VERIFIER_SECRET"])
+        KeyLookup(database.autocommit_engine(app)),
+        app.extensions["verifier_secret"],
+        on_bcrypt=BCRYPT_CHECKS.labels("key").inc,
     )
     throttle = FailedKeyThrottle(
         counter, config["FAILED_KEY_RATE_LIMIT"], config["FAILED_KEY_RATE_LIMIT_PER_KEY"]
@@ -100,6 +102,7 @@ def authenticate_api_request() -> None:
     address = client_address()
     presented = request.headers.get(HEADER, "")
     if not presented:
+        API_AUTH.labels("missing").inc()
         raise ApiError(
             401, "missing_api_key", f"Missing {HEADER} header", gate.throttle.headers(address)
         )
@@ -110,13 +113,16 @@ def authenticate_api_request() -> None:
         raise database_unavailable(error, gate.throttle.headers(address)) from None
     except KeyCheckRefused as refused:
         g.usage_key = refused.key_pk
+        API_AUTH.labels("throttled").inc()
         raise _too_many_failures(gate.throttle.headers(address)) from None
     except KeyRejected as rejected:
         g.usage_key = rejected.key_pk
         raise _rejection(gate.throttle, rejected, address) from None
     key = admission.key
     g.usage_key = key.key_pk
+    API_AUTH.labels("ok").inc()
     if not admission.allowed:
+        RATE_LIMITED.labels("api", key.role).inc()
         raise over_budget(key.role, admission.headers)
     g.api_key = key
     g.rate_limit_headers = admission.headers
@@ -127,12 +133,14 @@ def authenticate_api_request() -> None:
 def _rejection(throttle: FailedKeyThrottle, rejected: KeyRejected, address: str) -> ApiError:
     # The reason and the address, never the key.
     log.info("API key refused (%s) from %s", rejected.reason, address)
-    if rejected.reason == "wrong_secret":
+    if rejected.reason == "wrong_secret" and not rejected.counted:
         within_budget, headers = throttle.record_failure(address, rejected.key_id)
         if not within_budget:
+            API_AUTH.labels("throttled").inc()
             return _too_many_failures(headers)
     else:
         headers = throttle.headers(address)
+    API_AUTH.labels(rejected.reason).inc()
     return ApiError(401, "invalid_api_key", "API key not found", headers)
 
 
@@ -157,6 +165,7 @@ def _record_use(lookup: KeyLookup, key_pk: int) -> None:
 
 
 def _too_many_failures(headers: dict[str, str]) -> ApiError:
+    RATE_LIMITED.labels("failed_key", "").inc()
     headers.setdefault("Retry-After", "60")
     return ApiError(
         429,

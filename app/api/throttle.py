@@ -24,11 +24,15 @@ class FailedKeyThrottle:
         self.per_address = parse_limit(per_address)
         self.per_key = parse_limit(per_key)
 
-    def allows(self, address: str, key_id: str) -> bool:
-        """Whether ``address`` may have one more bcrypt check of ``key_id`` now."""
-        return self.counter.test(self.per_address, ADDRESS_SCOPE, address) and self.counter.test(
-            self.per_key, KEY_SCOPE, key_id
-        )
+    def take_check(self, address: str, key_id: str) -> bool:
+        """Count a bcrypt check of ``key_id`` from ``address`` before it runs; whether it may.
+
+        Counted first (one atomic hit each), so concurrent guesses on many workers can never
+        buy more checks than the budgets hold. Only keys without a verifier get here.
+        """
+        address_ok, _ = self.counter.hit_and_window(self.per_address, ADDRESS_SCOPE, address)
+        key_ok, _ = self.counter.hit_and_window(self.per_key, KEY_SCOPE, key_id)
+        return address_ok and key_ok
 
     def record_failure(self, address: str, key_id: str) -> tuple[bool, dict[str, str]]:
         """Count a wrong secret; say whether both budgets still hold, with the headers."""

@@ -19,6 +19,7 @@ from limits import WindowStats
 from app import accounts
 from app.auth import SESSION_TOKEN, bp, safe_next, session_limits, sessions
 from app.auth.budgets import SignInBudgets
+from app.metrics import BCRYPT_CHECKS, RATE_LIMITED
 from app.models.user import normalize_email
 from app.ratelimit import client_address, seconds_until
 
@@ -31,6 +32,7 @@ def _budgets() -> SignInBudgets:
 
 def _too_many_attempts(template: str, window: WindowStats):
     # The form the person was using, with the message, as a 429 that says when to retry.
+    RATE_LIMITED.labels("sign_in", "").inc()
     wait = seconds_until(window.reset_time)
     message = f"Too many sign-in attempts. Try again in {wait} seconds."
     email = request.form.get("email", "")
@@ -98,6 +100,7 @@ def login():
     refusal = _budgets().refusal(normalized, address, usual_address)
     if refusal is not None:
         return _too_many_attempts("auth/login.html", refusal)
+    BCRYPT_CHECKS.labels("password").inc()  # authenticate checks one, known email or not
     user = accounts.authenticate(
         email, request.form.get("password"), rounds=current_app.config["BCRYPT_ROUNDS"]
     )

@@ -49,13 +49,23 @@ class KeyRejected(Exception):
     ``reason`` (malformed, unknown, revoked, inactive_user, wrong_secret) is for logs,
     metrics and tests; every client gets the same "API key not found". ``key_pk`` and
     ``key_id`` name the key's row when the key id exists, so its owner sees the refusal.
+    ``counted``: the failure was already charged to the failed-check budgets (before its
+    bcrypt check ran).
     """
 
-    def __init__(self, reason: str, key_pk: int | None = None, key_id: str | None = None):
+    def __init__(
+        self,
+        reason: str,
+        key_pk: int | None = None,
+        key_id: str | None = None,
+        *,
+        counted: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.key_pk = key_pk
         self.key_id = key_id
+        self.counted = counted
 
 
 class KeyCheckRefused(Exception):
@@ -109,7 +119,8 @@ class KeyVerifier:
     ) -> AuthenticatedKey:
         """Verify ``presented`` against its key id's ``record``.
 
-        ``may_check_hash(key_id)`` is asked before any bcrypt call. Raises ``KeyRejected``
+        ``may_check_hash(key_id)`` is asked (and charges the check) before any bcrypt
+        call. Raises ``KeyRejected``
         for a key that does not authenticate and ``KeyCheckRefused`` when bcrypt would be
         needed but ``may_check_hash`` says no.
         """
@@ -134,7 +145,7 @@ class KeyVerifier:
         if self.on_bcrypt is not None:
             self.on_bcrypt()
         if not check_secret(presented.encode("ascii"), record.key_hash):
-            raise KeyRejected("wrong_secret", record.id, record.key_id)
+            raise KeyRejected("wrong_secret", record.id, record.key_id, counted=True)
         # From now on every process verifies this key with an HMAC.
         self.lookup.set_verifier(record.id, self.secret.make(presented))
         if self.on_verifier_written is not None:

@@ -16,6 +16,8 @@ import pytest
 
 from app import PROJECT_ROOT
 
+from support.apps import BASE_CONFIG
+
 
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
@@ -57,7 +59,9 @@ def launch_gunicorn(
     environment = {
         **os.environ,
         "FLASK_SQLALCHEMY_DATABASE_URI": database_url,
-        "FLASK_SECRET_KEY": "live server secret",
+        # The test's own app makes the keys: the server shares its secret (and so its
+        # KEY_VERIFIER_SECRET), as every host of one deployment must.
+        "FLASK_SECRET_KEY": BASE_CONFIG["SECRET_KEY"],
         "FLASK_BCRYPT_ROUNDS": "4",
         **(env or {}),
     }

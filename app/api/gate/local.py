@@ -26,7 +26,9 @@ class LocalGate:
 
     def admit(self, presented: str, address: str) -> Admission:
         """Admit ``presented`` from ``address``, or raise (see app/api/auth.py)."""
-        key = self.verifier.verify(presented, lambda key_id: self.throttle.allows(address, key_id))
+        key = self.verifier.verify(
+            presented, lambda key_id: self.throttle.take_check(address, key_id)
+        )
         return self.charge(key)
 
     def charge(self, key: AuthenticatedKey) -> Admission:

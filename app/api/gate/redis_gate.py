@@ -95,7 +95,7 @@ class RedisGate:
         # b"unverified": no verifier under the current secret; bcrypt decides, once.
         record = self.verifier.find(key_id)
         key = self.verifier.verify_record(
-            presented, record, lambda key_id: self.throttle.allows(address, key_id)
+            presented, record, lambda key_id: self.throttle.take_check(address, key_id)
         )
         return self.local.charge(key)
 

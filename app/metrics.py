@@ -1,0 +1,102 @@
+"""Prometheus metrics: every name and label defined here, the hooks that observe them, /metrics.
+
+Under gunicorn the numbers are summed over every worker: gunicorn.conf.py gives the
+workers a ``PROMETHEUS_MULTIPROC_DIR`` before anything imports prometheus_client, and
+marks dead workers' files. Labels hold route templates (``/api/keys/<key_id>/revoke``),
+roles and outcomes, never a key, a key id, an email or a raw path, so their number stays
+bounded. Only ``METRICS_ALLOWED_NETWORKS`` may read /metrics; anyone else gets a 404.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import time
+
+from flask import Blueprint, Flask, Response, abort, current_app, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+REQUESTS = Counter(
+    "chameleon_http_requests_total",
+    "HTTP requests answered, by route template, method and status.",
+    ["endpoint", "method", "status"],
+)
+LATENCY = Histogram(
+    "chameleon_http_request_duration_seconds",
+    "Time from the request reaching the app to its answer, by route template.",
+    ["endpoint"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+API_AUTH = Counter(
+    "chameleon_api_auth_total",
+    "API key checks by outcome: ok, missing, malformed, unknown, revoked, inactive_user, "
+    "expired, wrong_secret, throttled.",
+    ["outcome"],
+)
+BCRYPT_CHECKS = Counter(
+    "chameleon_bcrypt_checks_total", "bcrypt checks run, of keys and of passwords.", ["of"]
+)
+RATE_LIMITED = Counter(
+    "chameleon_rate_limit_refusals_total",
+    "Requests refused with 429, by budget (api, failed_key, sign_in) and the user's role.",
+    ["budget", "role"],
+)
+STORAGE_FALLBACK = Gauge(
+    "chameleon_rate_limit_storage_fallback",
+    "1 while a process counts budgets in its own memory because the storage is away.",
+    multiprocess_mode="livemax",
+)
+
+bp = Blueprint("metrics", __name__)
+
+
+def init_app(app: Flask) -> None:
+    """Observe every request, and follow the limiter storage's fallback state."""
+    app.before_request_funcs.setdefault(None, []).insert(0, _started)
+    app.after_request(_observe)
+    counter = app.extensions["limit_counter"]
+    counter.on_state_change = lambda in_fallback: STORAGE_FALLBACK.set(int(in_fallback))
+    app.extensions["metrics_networks"] = [
+        ipaddress.ip_network(network) for network in app.config["METRICS_ALLOWED_NETWORKS"]
+    ]
+    app.register_blueprint(bp)
+
+
+def _started() -> None:
+    g.started_at = time.perf_counter()
+
+
+def _observe(response: Response) -> Response:
+    rule = request.url_rule
+    endpoint = rule.rule if rule is not None else "unmatched"
+    REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
+    started = g.get("started_at")
+    if started is not None:
+        LATENCY.labels(endpoint).observe(time.perf_counter() - started)
+    return response
+
+
+@bp.get("/metrics")
+def metrics():
+    """The Prometheus text format, to the allowed networks only (404 for anyone else)."""
+    try:
+        address = ipaddress.ip_address(request.remote_addr or "")
+    except ValueError:
+        abort(404)
+    if not any(address in network for network in current_app.extensions["metrics_networks"]):
+        abort(404)
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
