@@ -23,10 +23,14 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	$(VENV)/bin/python -m pip install --quiet -e '.[postgres,redis,test]'
 	touch $(VENV)/.installed $@
 
+# Served as in production (gunicorn.conf.py: paths without query strings in the access log,
+# keys redacted from every log), not by `flask run`, whose request log shows query strings.
+# Threads, so a browser's idle preconnected sockets cannot hold the only worker; one worker,
+# as in-memory rate limits need.
 run: $(VENV)/.installed
 	$(FLASK) db upgrade
 	$(FLASK) users bootstrap
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(VENV)/bin/gunicorn wsgi:app --config gunicorn.conf.py --bind $(HOST):$(PORT) --workers 1 --threads 8
 
 test: $(VENV)/.installed-test
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)

@@ -4,10 +4,12 @@ Every value can be set from the environment, and gunicorn's own flags (``-w 4``,
 ``-b 0.0.0.0:8000``) still win over this file.
 """
 
+import importlib.util
 import os
 import shutil
 import sys
 import tempfile
+from pathlib import Path
 
 _storage = os.environ.get("FLASK_RATELIMIT_STORAGE_URI", "memory://")
 _shared_limits = not _storage.startswith("memory://")
@@ -47,6 +49,22 @@ accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 errorlog = os.environ.get("GUNICORN_ERRORLOG", "-")
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+
+
+def _load_logs_module():
+    # app/logs.py by its path, not ``import app.logs``: that would import the whole app into
+    # the master, and workers forked from it after a HUP would keep running the old code.
+    spec = importlib.util.spec_from_file_location(
+        "_chameleon_logs", Path(__file__).resolve().parent / "app" / "logs.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# Both logs, and everything else logged in the master and the workers, with every key
+# redacted: a malformed request's line or header is quoted in the error log as sent.
+logger_class = _load_logs_module().GunicornLogger
 
 
 # Prometheus metrics summed over every worker (app/metrics.py): each worker keeps its

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from app import api, auth, console, database, errors, health, http, keys, metrics, ratelimit
+from app import api, auth, console, database, errors, health, http, keys, logs, metrics, ratelimit
 from app.api import auth as api_auth
 from app.cli import keys_cli, users_cli
 from app.config import load_config
@@ -30,12 +30,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         instance_path=str(PROJECT_ROOT / "instance"),
     )
     load_config(app, test_config)
+    register_logging(app)
     register_extensions(app)
     register_request_hooks(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
     return app
+
+
+def register_logging(app: Flask) -> None:
+    """Write no key to any log, even one a client put in a URL or a malformed header."""
+    logs.init_app(app)
 
 
 def register_extensions(app: Flask) -> None:

@@ -2,14 +2,17 @@
 
 A body over ``MAX_CONTENT_LENGTH`` (1 MiB) is a 413 in the API's JSON shape, however it is
 sent. The log shows method, path, status and time for every request, and never a header
-value, a query string, a body, a password or a key, even one pasted into the URL.
+value, a query string, a body, a password or a key, even one pasted into the URL or into a
+malformed request that gunicorn's error log quotes: a key there is ``ck_[redacted]``.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+import socket
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -150,6 +153,64 @@ def test_access_log_never_shows_a_key_or_a_header_value(served):
     for what, value in sentinels.items():
         assert marker not in log, f"the {what} ({value}) is in the log:\n{log[-3000:]}"
     assert "api_key=" not in log and "?key=" not in log
+    assert not server_log_errors(log), log[-3000:]
+
+
+def send_raw(url: str, request: str) -> str:
+    """Send ``request`` as is (no client library sends it); return the answer's status line."""
+    address = urlsplit(url)
+    with socket.create_connection((address.hostname, address.port), timeout=TIMEOUT) as sock:
+        sock.sendall(request.encode("latin-1"))
+        return sock.recv(1024).decode("latin-1").split("\r\n", 1)[0]
+
+
+def test_no_key_reaches_the_log_from_a_url_or_a_malformed_request(gunicorn, database_url, factory):
+    # At debug level gunicorn logs more of each request (its path, before the app runs).
+    server = gunicorn(database_url, workers=1, env={"GUNICORN_LOGLEVEL": "debug"})
+    _, key = factory.key(factory.user())
+    encoded = "ck%5F" + key[3:]  # as a client's over-eager URL encoder might send it
+    with requests.Session() as http:
+        for path, expected in [
+            (f"/api/me?api_key={key}", 200),
+            (f"/api/keys/{key}", 404),
+            (f"/{encoded}", 404),
+        ]:
+            response = http.get(server.url + path, headers=key_header(key), timeout=TIMEOUT)
+            assert response.status_code == expected, path
+    malformed = {
+        "bad HTTP version": f"GET /api/keys/{key} HTTP/9.9\r\nHost: a\r\n\r\n",
+        "no HTTP version": f"GET /api/keys/{key}\r\nHost: a\r\n\r\n",
+        "encoded key, no version": f"GET /api/keys/{encoded}\r\nHost: a\r\n\r\n",
+        "key glued to the method": f"GET{key} /api/me HTTP/1.1\r\nHost: a\r\n\r\n",
+        "control character": f"GET /api/me HTTP/1.1\r\nHost: a\r\nX-API-Key: \x01{key}\r\n\r\n",
+        "bad header name": f"GET /api/me HTTP/1.1\r\nHost: a\r\nX-Key({key}): 1\r\n\r\n",
+        "header without a colon": f"GET /api/me HTTP/1.1\r\nHost: a\r\nX-API-Key {key}\r\n\r\n",
+        "over-long header": (
+            f"GET /api/me HTTP/1.1\r\nHost: a\r\nX-API-Key: {key} {'a' * 9000}\r\n\r\n"
+        ),
+    }
+    for case, request in malformed.items():
+        status_line = send_raw(server.url, request)
+        assert status_line.startswith("HTTP/1.1 4"), (case, status_line)
+
+    def logged_everything() -> str | None:
+        log = server.log()
+        return log if log.count("Invalid request from") >= len(malformed) else None
+
+    log = wait_for(logged_everything, timeout=10, what="the error log lines")
+    for leak in (key, key[16:48], encoded):
+        assert leak not in log, f"{leak!r} is in the log:\n{log[-3000:]}"
+    # Redacted, not dropped: the lines still say what happened, and where.
+    for line in (
+        '"GET /api/me HTTP/1.1" 200 ',
+        '"GET /api/keys/ck_[redacted] HTTP/1.1" 404 ',
+        '"GET /ck_[redacted] HTTP/1.1" 404 ',
+        "Invalid HTTP request line: 'GET /api/keys/ck_[redacted]'",
+        "Invalid HTTP method: 'GETck_[redacted]'",
+        "Invalid HTTP header name: 'X-Key(ck_[redacted])'",
+        "Invalid HTTP Header: 'X-API-Key ck_[redacted]'",
+    ):
+        assert line in log, f"no log line {line!r}:\n{log[-3000:]}"
     assert not server_log_errors(log), log[-3000:]
 
 
