@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts import messages
-from app.accounts.emails import MAX_EMAIL_LENGTH, clean_email
+from app.accounts.emails import MAX_EMAIL_LENGTH, clean_email, email_skeleton
 from app.accounts.messages import AccountRefused
 from app.accounts.passwords import MIN_PASSWORD_LENGTH, check_password, random_password
 from app.database import write_transaction
@@ -51,15 +51,36 @@ def check_role(role: object) -> str:
 def create_user(email: str, password: str, *, rounds: int, role: str = "standard") -> User:
     """Create a user; raise ``AccountRefused`` for bad input or a taken email."""
     email = clean_email(email)
-    password_hash = hash_secret(check_password(password, email=email), rounds)
-    user = User(email=email, password_hash=password_hash, role=check_role(role))
+    encoded = check_password(password, email=email)
+    role = check_role(role)
+    skeleton = email_skeleton(email)
+    _refuse_if_taken(email, skeleton)  # before bcrypt, which is the slow part
+    user = User(
+        email=email,
+        email_skeleton=skeleton,
+        password_hash=hash_secret(encoded, rounds),
+        role=role,
+    )
     try:
         with write_transaction() as session:
             session.add(user)
     except IntegrityError:
-        # The email was already taken, which caused the commit to fail.
-        raise AccountRefused(messages.EMAIL_TAKEN.format(email=email)) from None
+        # Another sign-up took the email, or one like it, since we looked: the unique
+        # indexes let only one of them commit.
+        _refuse_if_taken(email, skeleton)
+        raise
     return user
+
+
+def _refuse_if_taken(email: str, skeleton: str) -> None:
+    """Raise ``AccountRefused`` if an account has this email or one that looks like it."""
+    taken = db.session.scalars(
+        select(User.email).where(or_(User.email == email, User.email_skeleton == skeleton))
+    ).all()
+    if email in taken:
+        raise AccountRefused(messages.EMAIL_TAKEN.format(email=email))
+    if taken:
+        raise AccountRefused(messages.LOOKALIKE_EMAIL)
 
 
 def create_first_admin(email: str, *, rounds: int) -> tuple[User, str] | None:
@@ -75,8 +96,9 @@ def authenticate(email: str | None, password: str | None, *, rounds: int) -> Use
 
     An unknown email costs a bcrypt check too, so the answer takes as long either way.
     """
+    email = email or ""
     try:
-        user = get_user_by_email(clean_email(email))
+        user = _user_by_email(email, clean_email(email))
     except AccountRefused:
         # Not an address sign-up would take (a NUL byte, an invisible character): no
         # account can be signed in to with it.
@@ -96,17 +118,23 @@ def get_user(user_id: int) -> User | None:
 
 
 def get_user_by_email(email: str) -> User | None:
-    """The user with this email (compared case-insensitively), or None.
-
-    Compared as sign-up stores it, then as it was stored before addresses were validated
-    (trimmed and lower-cased only), so accounts from then are still found.
-    """
+    """The user with this email (compared case-insensitively), or None."""
     try:
-        user = db.session.scalar(select(User).where(User.email == clean_email(email)))
+        cleaned = clean_email(email)
     except AccountRefused:
-        user = None
-    if user is None:
-        user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+        cleaned = None  # an account from before the rules may still have it
+    return _user_by_email(email, cleaned)
+
+
+def _user_by_email(email: str, cleaned: str | None) -> User | None:
+    # As sign-up stores it, then as it was stored before addresses were validated
+    # (trimmed and lower-cased only), so accounts from then are still found.
+    user = None
+    if cleaned is not None:
+        user = db.session.scalar(select(User).where(User.email == cleaned))
+    legacy = normalize_email(email)
+    if user is None and legacy != cleaned:
+        user = db.session.scalar(select(User).where(User.email == legacy))
     return user
 
 
