@@ -49,7 +49,7 @@ def check_role(role: object) -> str:
 
 
 def create_user(email: str, password: str, *, rounds: int, role: str = "standard") -> User:
-    """Create a user; raise ``AccountRefused`` for bad input or a taken email."""
+    """Create a user; raise ``AccountRefused`` for bad input, or an email taken or looked like."""
     email = clean_email(email)
     encoded = check_password(password, email=email)
     role = check_role(role)
