@@ -17,17 +17,20 @@ from app.extensions import csrf, db, limiter, login_manager, migrate
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+def create_app(
+    test_config: Mapping[str, Any] | None = None, *, instance_path: str | Path | None = None
+) -> Flask:
     """Create and configure the application.
 
     Settings come from the defaults, then ``FLASK_*`` environment variables (and
-    ``DATABASE_URL``), then ``test_config``; see ``app/config.py``.
+    ``DATABASE_URL``), then ``test_config``; see ``app/config.py``. ``instance_path`` is
+    Flask's (``instance/`` in the project unless given, as tests do).
     """
     app = Flask(
         __name__,
         static_folder=str(PROJECT_ROOT / "static"),
         template_folder=str(PROJECT_ROOT / "templates"),
-        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_path=str(instance_path or PROJECT_ROOT / "instance"),
     )
     load_config(app, test_config)
     register_logging(app)

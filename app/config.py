@@ -17,6 +17,7 @@ from typing import Any
 from flask import Flask
 from limits import parse_many
 
+from app.instance import make_private_folder
 from app.keys.verifier import derive_secret
 from app.models.user import ROLES
 
@@ -89,7 +90,7 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None = None) -> Non
     if test_config is not None:
         app.config.from_mapping(test_config)
 
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    make_private_folder(Path(app.instance_path))
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app)
     options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
     # Never put statement parameters (emails, hashes) into error messages and logs.

@@ -13,6 +13,7 @@ import os
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from app.extensions import db
+from app.instance import make_private_sqlite_file
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # An execution option of our own: this transaction is going to write.
@@ -62,13 +64,19 @@ def _configure_sqlite(engine: Engine, *, autocommit: bool) -> None:
 
 
 def configure_engine(engine: Engine, *, autocommit: bool = False) -> Engine:
-    """Apply the SQLite rules (when it is SQLite) and the fork rule to ``engine``."""
+    """Apply the SQLite rules (when it is SQLite) and the fork rule to ``engine``.
+
+    A SQLite database file is created (or tightened) here with mode 0600, before the
+    first connection would create it readable by everyone.
+    """
     if engine.dialect.name == "sqlite":
         if engine.url.database in (None, "", ":memory:"):
             raise ValueError(
                 "An in-memory SQLite database cannot be shared by requests or workers; "
                 "use a file (the default) or PostgreSQL."
             )
+        if not engine.url.query.get("uri"):  # a "file:..." URI is SQLite's to open
+            make_private_sqlite_file(Path(engine.url.database))
         _configure_sqlite(engine, autocommit=autocommit)
     _engines.add(engine)
     return engine

@@ -1,4 +1,5 @@
 import logging
+from contextlib import contextmanager, nullcontext
 from logging.config import fileConfig
 
 from alembic import context
@@ -89,10 +90,40 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            conf_args.setdefault("on_version_apply", []).append(check_sqlite_foreign_keys)
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
-        with context.begin_transaction():
+        foreign_keys_off = sqlite_foreign_keys_off(connection) if sqlite else nullcontext()
+        with foreign_keys_off, context.begin_transaction():
             context.run_migrations()
+
+
+@contextmanager
+def sqlite_foreign_keys_off(connection):
+    """Switch SQLite's foreign keys off for the migrations, and back on after them.
+
+    SQLite changes a column (batch_alter_table) by copying the table, dropping the old one
+    and renaming the copy; rows that point at that table would fail the drop. Each
+    migration is checked instead, before it commits (check_sqlite_foreign_keys). The
+    switch is a no-op inside a transaction, so it goes to the driver's connection, before
+    any transaction begins and after the last one ends.
+    """
+    driver = connection.connection.driver_connection
+    driver.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        connection.rollback()  # whatever read alembic left open; each migration committed
+        driver.execute("PRAGMA foreign_keys = ON")
+
+
+def check_sqlite_foreign_keys(ctx, step, **_):
+    """Fail a migration, rolling it back, if it left a row pointing at nothing."""
+    broken = ctx.connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"{step.up_revision_id} broke foreign keys: {broken}")
 
 
 if context.is_offline_mode():

@@ -1,4 +1,4 @@
-"""The user: an email, a bcrypt password hash, a role and an active flag."""
+"""The user: an email (and its skeleton), a bcrypt password hash, a role and an active flag."""
 
 from __future__ import annotations
 
@@ -19,7 +19,10 @@ ROLES = ("standard", "premium", "admin")
 
 
 def normalize_email(email: str) -> str:
-    """Return the form in which an email is stored and compared (trimmed, lower case)."""
+    """Return ``email`` trimmed and in lower case.
+
+    Sign-up stores addresses in this form once they are validated (app/accounts/emails.py).
+    """
     return email.strip().lower()
 
 
@@ -31,6 +34,10 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored normalized, so the unique index is case-insensitive on every database.
     email: Mapped[str] = mapped_column(String(254), unique=True)
+    # A hash of the email's confusable skeleton (app/accounts/emails.py). Unique, so two
+    # addresses that display alike cannot both have an account, even when they sign up at
+    # the same moment.
+    email_skeleton: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     password_hash: Mapped[str] = mapped_column(String(60))
     role: Mapped[str] = mapped_column(String(16), default="standard")
     active: Mapped[bool] = mapped_column(default=True)

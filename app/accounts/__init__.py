@@ -1,86 +1,93 @@
 """Users in plain Python: sign-up, sign-in, roles and deactivation.
 
 Used by the sign-in pages, the admin API and console, and the ``flask users`` commands.
+The rules for emails and passwords live in ``emails.py`` and ``passwords.py``; every
+refusal's wording in ``messages.py``.
 """
 
 from __future__ import annotations
 
-import re
-import secrets
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from app.accounts import messages
+from app.accounts.emails import MAX_EMAIL_LENGTH, clean_email, email_skeleton
+from app.accounts.messages import AccountRefused
+from app.accounts.passwords import MIN_PASSWORD_LENGTH, check_password, random_password
 from app.database import write_transaction
 from app.extensions import db
-from app.hashing import BCRYPT_MAX_BYTES, check_secret, dummy_hash, hash_secret
+from app.hashing import check_secret, dummy_hash, hash_secret
 from app.keys import signals
 from app.models import ROLES, ApiKey, User
 from app.models.user import normalize_email
 
-MIN_PASSWORD_LENGTH = 8
-MAX_EMAIL_LENGTH = 254
-# Deliberately loose: one @, something on each side, a dot in the domain, no spaces or
-# control characters. The only real check of an address is mail that arrives.
-_EMAIL_PATTERN = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+")
-
-
-class AccountRefused(ValueError):
-    """A refusal the person can fix; ``str()`` is the message to show them."""
-
-
-def clean_email(email: str | None) -> str:
-    """Return ``email`` normalized, or raise ``AccountRefused``."""
-    email = normalize_email(email or "")
-    if len(email) > MAX_EMAIL_LENGTH or not _EMAIL_PATTERN.fullmatch(email):
-        raise AccountRefused("Enter a valid email address, such as ada@example.com.")
-    return email
-
-
-def check_password(password: str | None) -> bytes:
-    """Return the password as UTF-8 bytes, or raise ``AccountRefused`` saying why not.
-
-    Over 72 bytes is refused, never truncated: bcrypt would silently ignore the rest.
-    """
-    password = password or ""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountRefused(f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
-    encoded = password.encode("utf-8", errors="surrogatepass")
-    if len(encoded) > BCRYPT_MAX_BYTES:
-        raise AccountRefused(
-            f"Passwords can be at most {BCRYPT_MAX_BYTES} bytes (UTF-8); this one has "
-            f"{len(encoded)}. Use a shorter one."
-        )
-    return encoded
+__all__ = [
+    "MAX_EMAIL_LENGTH",
+    "MIN_PASSWORD_LENGTH",
+    "AccountRefused",
+    "authenticate",
+    "check_password",
+    "check_role",
+    "clean_email",
+    "create_first_admin",
+    "create_user",
+    "get_user",
+    "get_user_by_email",
+    "list_users",
+    "require_user",
+    "update_user",
+]
 
 
 def check_role(role: object) -> str:
     """Return ``role`` if it is one of the roles, or raise ``AccountRefused``."""
     if not isinstance(role, str) or role not in ROLES:
-        raise AccountRefused(f"Unknown role {role!r}: choose {', '.join(ROLES)}.")
+        raise AccountRefused(messages.UNKNOWN_ROLE.format(role=role, roles=", ".join(ROLES)))
     return role
 
 
 def create_user(email: str, password: str, *, rounds: int, role: str = "standard") -> User:
-    """Create a user; raise ``AccountRefused`` for bad input or a taken email."""
+    """Create a user; raise ``AccountRefused`` for bad input, or an email taken or looked like."""
     email = clean_email(email)
-    password_hash = hash_secret(check_password(password), rounds)
-    user = User(email=email, password_hash=password_hash, role=check_role(role))
+    encoded = check_password(password, email=email)
+    role = check_role(role)
+    skeleton = email_skeleton(email)
+    _refuse_if_taken(email, skeleton)  # before bcrypt, which is the slow part
+    user = User(
+        email=email,
+        email_skeleton=skeleton,
+        password_hash=hash_secret(encoded, rounds),
+        role=role,
+    )
     try:
         with write_transaction() as session:
             session.add(user)
     except IntegrityError:
-        # The email was already taken, which caused the commit to fail.
-        raise AccountRefused(f"An account for {email} already exists.") from None
+        # Another sign-up took the email, or one like it, since we looked: the unique
+        # indexes let only one of them commit.
+        _refuse_if_taken(email, skeleton)
+        raise
     return user
+
+
+def _refuse_if_taken(email: str, skeleton: str) -> None:
+    """Raise ``AccountRefused`` if an account has this email or one that looks like it."""
+    taken = db.session.scalars(
+        select(User.email).where(or_(User.email == email, User.email_skeleton == skeleton))
+    ).all()
+    if email in taken:
+        raise AccountRefused(messages.EMAIL_TAKEN.format(email=email))
+    if taken:
+        raise AccountRefused(messages.LOOKALIKE_EMAIL)
 
 
 def create_first_admin(email: str, *, rounds: int) -> tuple[User, str] | None:
     """When there is no user at all, create an admin with a random password and return both."""
     if db.session.scalar(select(func.count(User.id))):
         return None
-    password = secrets.token_urlsafe(18)
+    password = random_password(clean_email(email))
     return create_user(email, password, rounds=rounds, role="admin"), password
 
 
@@ -89,10 +96,13 @@ def authenticate(email: str | None, password: str | None, *, rounds: int) -> Use
 
     An unknown email costs a bcrypt check too, so the answer takes as long either way.
     """
+    email = email or ""
     try:
-        user = get_user_by_email(clean_email(email))
+        user = _user_by_email(email, clean_email(email))
     except AccountRefused:
-        user = None  # not even an email (a NUL byte, say): no account can match it
+        # Not an address sign-up would take (a NUL byte, an invisible character): no
+        # account can be signed in to with it.
+        user = None
     encoded = (password or "").encode("utf-8", errors="surrogatepass")
     if user is None:
         check_secret(encoded, dummy_hash(rounds))
@@ -109,14 +119,30 @@ def get_user(user_id: int) -> User | None:
 
 def get_user_by_email(email: str) -> User | None:
     """The user with this email (compared case-insensitively), or None."""
-    return db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    try:
+        cleaned = clean_email(email)
+    except AccountRefused:
+        cleaned = None  # an account from before the rules may still have it
+    return _user_by_email(email, cleaned)
+
+
+def _user_by_email(email: str, cleaned: str | None) -> User | None:
+    # As sign-up stores it, then as it was stored before addresses were validated
+    # (trimmed and lower-cased only), so accounts from then are still found.
+    user = None
+    if cleaned is not None:
+        user = db.session.scalar(select(User).where(User.email == cleaned))
+    legacy = normalize_email(email)
+    if user is None and legacy != cleaned:
+        user = db.session.scalar(select(User).where(User.email == legacy))
+    return user
 
 
 def require_user(email: str) -> User:
     """The user with this email, or raise ``AccountRefused``."""
     user = get_user_by_email(email)
     if user is None:
-        raise AccountRefused(f"No user with email {normalize_email(email)}.")
+        raise AccountRefused(messages.NO_USER.format(email=normalize_email(email)))
     return user
 
 
@@ -147,9 +173,9 @@ def update_user(
     if role is not None:
         check_role(role)
     if active is not None and not isinstance(active, bool):
-        raise AccountRefused("'active' must be true or false.")
+        raise AccountRefused(messages.ACTIVE_NOT_BOOLEAN)
     if by == user.id and (role not in (None, "admin") or active is False):
-        raise AccountRefused("You cannot demote or deactivate yourself; ask another admin.")
+        raise AccountRefused(messages.CANNOT_DEMOTE_SELF)
     with write_transaction():
         if role is not None:
             user.role = role
