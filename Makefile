@@ -30,7 +30,7 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 run: $(VENV)/.installed
 	$(FLASK) db upgrade
 	$(FLASK) users bootstrap
-	$(VENV)/bin/gunicorn wsgi:app --config gunicorn.conf.py --bind $(HOST):$(PORT) --workers 1 --threads 8
+	env GUNICORN_THREADS=8 $(VENV)/bin/gunicorn wsgi:app --config gunicorn.conf.py --bind $(HOST):$(PORT) --workers 1
 
 test: $(VENV)/.installed-test
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)

@@ -13,6 +13,7 @@ from app.api import auth as api_auth
 from app.cli import keys_cli, users_cli
 from app.config import load_config
 from app.extensions import csrf, db, limiter, login_manager, migrate
+from app.json import StrictJSONProvider
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,6 +33,7 @@ def create_app(
         template_folder=str(PROJECT_ROOT / "templates"),
         instance_path=str(instance_path or PROJECT_ROOT / "instance"),
     )
+    app.json = StrictJSONProvider(app)
     load_config(app, test_config)
     register_logging(app)
     register_extensions(app)

@@ -75,7 +75,10 @@ def set_role(email: str, role: str) -> None:
 def deactivate(email: str) -> None:
     """Deactivate a user: they cannot sign in and their keys stop working."""
     user = _user(email)
-    accounts.update_user(user, active=False)
+    try:
+        accounts.update_user(user, active=False)
+    except accounts.AccountRefused as refused:
+        raise click.ClickException(str(refused)) from None
     click.echo(f"{user.email} is deactivated; their keys are refused from the next request.")
 
 

@@ -74,6 +74,10 @@ DEFAULTS: dict[str, Any] = {
     # None means "Secure exactly when the request came over HTTPS"; see app/http.py.
     "SESSION_COOKIE_SECURE": None,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    # Every database wait is bounded well below gunicorn's worker timeout (30 s), so a
+    # locked table or a stuck server gives a 503, never a killed worker (seconds).
+    "DATABASE_STATEMENT_TIMEOUT": 5,
+    "DATABASE_LOCK_TIMEOUT": 3,
     "WTF_CSRF_TIME_LIMIT": None,
 }
 
@@ -96,9 +100,12 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None = None) -> Non
     # Never put statement parameters (emails, hashes) into error messages and logs.
     options.setdefault("hide_parameters", True)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        # A dead server must fail fast (503), not hang a worker until gunicorn kills it.
+        # A dead server must fail fast (503), not hang a worker until gunicorn kills it;
+        # so must a locked table or a statement that runs away.
         options.setdefault("pool_pre_ping", True)
-        options.setdefault("connect_args", {}).setdefault("connect_timeout", 5)
+        connect_args = options.setdefault("connect_args", {})
+        connect_args.setdefault("connect_timeout", 5)
+        connect_args.setdefault("options", postgres_timeouts(app.config))
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
     app.config["SECRET_KEY"] = str(app.config["SECRET_KEY"])
@@ -151,6 +158,13 @@ def instance_secret_key(instance: Path) -> str:
     finally:
         draft.unlink()
     return path.read_text().strip()
+
+
+def postgres_timeouts(config: Mapping[str, Any]) -> str:
+    """The libpq ``options`` that set the session's statement and lock timeouts."""
+    statement = int(float(config["DATABASE_STATEMENT_TIMEOUT"]) * 1000)
+    lock = int(float(config["DATABASE_LOCK_TIMEOUT"]) * 1000)
+    return f"-c statement_timeout={statement} -c lock_timeout={lock}"
 
 
 def bound_storage_waits(config: dict[str, Any]) -> None:

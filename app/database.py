@@ -24,7 +24,6 @@ from sqlalchemy.pool import NullPool
 from app.extensions import db
 from app.instance import make_private_sqlite_file
 
-SQLITE_BUSY_TIMEOUT_MS = 10_000
 # An execution option of our own: this transaction is going to write.
 BEGIN_IMMEDIATE = "chameleon_begin_immediate"
 
@@ -41,14 +40,14 @@ def _dispose_after_fork() -> None:
 os.register_at_fork(after_in_child=_dispose_after_fork)
 
 
-def _configure_sqlite(engine: Engine, *, autocommit: bool) -> None:
+def _configure_sqlite(engine: Engine, *, autocommit: bool, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control from the sqlite3 module (which would BEGIN lazily, on
         # its own terms); the "begin" event below decides DEFERRED or IMMEDIATE.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -63,11 +62,14 @@ def _configure_sqlite(engine: Engine, *, autocommit: bool) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def configure_engine(engine: Engine, *, autocommit: bool = False) -> Engine:
+def configure_engine(
+    engine: Engine, *, autocommit: bool = False, lock_timeout: float = 3.0
+) -> Engine:
     """Apply the SQLite rules (when it is SQLite) and the fork rule to ``engine``.
 
     A SQLite database file is created (or tightened) here with mode 0600, before the
-    first connection would create it readable by everyone.
+    first connection would create it readable by everyone. ``lock_timeout`` (seconds) is
+    how long SQLite waits for another writer's lock.
     """
     if engine.dialect.name == "sqlite":
         if engine.url.database in (None, "", ":memory:"):
@@ -77,7 +79,7 @@ def configure_engine(engine: Engine, *, autocommit: bool = False) -> Engine:
             )
         if not engine.url.query.get("uri"):  # a "file:..." URI is SQLite's to open
             make_private_sqlite_file(Path(engine.url.database))
-        _configure_sqlite(engine, autocommit=autocommit)
+        _configure_sqlite(engine, autocommit=autocommit, busy_timeout_ms=int(lock_timeout * 1000))
     _engines.add(engine)
     return engine
 
@@ -113,11 +115,15 @@ def autocommit_engine(app: Flask) -> Engine:
     options: dict[str, Any] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
     options.pop("pool_pre_ping", None)  # a pool option; a failed read reconnects instead
     options.update(isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    return configure_engine(create_engine(url, **options), autocommit=True)
+    lock_timeout = float(app.config["DATABASE_LOCK_TIMEOUT"])
+    return configure_engine(
+        create_engine(url, **options), autocommit=True, lock_timeout=lock_timeout
+    )
 
 
 def init_app(app: Flask) -> None:
     """Configure the Flask-SQLAlchemy engines created by ``db.init_app``."""
+    lock_timeout = float(app.config["DATABASE_LOCK_TIMEOUT"])
     with app.app_context():
         for engine in db.engines.values():
-            configure_engine(engine)
+            configure_engine(engine, lock_timeout=lock_timeout)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from app.extensions import db, limiter
@@ -48,14 +48,21 @@ def healthz():
     Cheap enough for a load balancer to call every second: one ``SELECT 1`` and one ping.
     """
     checks = {"database": _database_ok(), "rate_limit_storage": _limiter_storage_ok()}
+    # Whether this process counts budgets in memory (a share of each) for want of Redis.
+    fallback = "on" if current_app.extensions["limit_counter"].in_fallback else "off"
     down = [name for name, ok in checks.items() if not ok]
     if down:
-        body = {"status": "unavailable", "down": down, "checks": _words(checks)}
+        body = {
+            "status": "unavailable",
+            "down": down,
+            "checks": _words(checks),
+            "rate_limit_fallback": fallback,
+        }
         response = jsonify(body)
         response.status_code = 503
         response.headers["Retry-After"] = "5"
         return response
-    return jsonify(status="ok", checks=_words(checks))
+    return jsonify(status="ok", checks=_words(checks), rate_limit_fallback=fallback)
 
 
 def _words(checks: dict[str, bool]) -> dict[str, str]:

@@ -101,12 +101,31 @@ def init_app(app: Flask) -> None:
     install_record_factory()
 
 
+class QuietClientTimeouts(logging.Filter):
+    """One warning line, not an error with a traceback, for a client too slow to send.
+
+    gunicorn.conf.py bounds every read from a client; gunicorn logs the resulting timeout
+    as a socket error with its traceback, which a slow-client flood would repeat by the
+    thousand.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite gunicorn's "Socket error" record when its cause is a read timeout."""
+        # By now the record factory has turned the exception into text (redact_record).
+        if (record.exc_text or "").rstrip().endswith("TimeoutError: timed out"):
+            record.msg, record.args = "Closed a connection whose client stopped sending.", None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info = record.exc_text = None
+        return True
+
+
 class GunicornLogger(glogging.Logger):
     """gunicorn's logger, with keys redacted from its error and access logs."""
 
     def setup(self, cfg) -> None:
         """Set up gunicorn's handlers as usual (also on reload), then filter them."""
         super().setup(cfg)
+        self.error_log.addFilter(QuietClientTimeouts())
         install_record_factory()
         # Handler filters see records propagated from child loggers too; a logging
         # configuration (logconfig_dict) may give the root logger handlers of its own.

@@ -90,6 +90,11 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # The app's statement timeout guards requests; a migration may run as long as it
+            # needs (its lock timeout still stops it waiting behind a stuck transaction).
+            connection.exec_driver_sql("SET statement_timeout = 0")
+            connection.commit()
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
             conf_args.setdefault("on_version_apply", []).append(check_sqlite_foreign_keys)

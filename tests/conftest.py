@@ -1,10 +1,11 @@
 """Fixtures for the whole suite.
 
 Every test that touches the database gets a fresh one: a copy of a migrated SQLite file,
-and (when ``TEST_DATABASE_URL`` is set) the same test again on a PostgreSQL database of the
-suite's own, emptied before each test. Live-server tests start a real gunicorn; browser
-tests drive Debian's Chromium through Playwright. A test that needs a service that is
-absent skips and says which environment variable or package would enable it. The helpers
+and the same test again on a PostgreSQL database of the suite's own, emptied before each
+test, whenever PostgreSQL is there (tests/support/services.py finds it and Redis).
+Live-server tests start a real gunicorn; browser tests drive Debian's Chromium through
+Playwright. A test that needs a service that is absent skips and says which environment
+variable or package would enable it (under CI it fails instead). The helpers
 behind these fixtures live in ``tests/support``.
 """
 
@@ -27,6 +28,7 @@ for _name in list(os.environ):
 
 from app import create_app  # noqa: E402
 
+from support import services  # noqa: E402
 from support.apps import BASE_CONFIG, dispose_engines  # noqa: E402
 from support.browser import ConsoleSite, launch_chromium, new_context  # noqa: E402
 from support.clock import Clock  # noqa: E402
@@ -46,9 +48,10 @@ from support.servers import (  # noqa: E402
 from support.tcp_proxy import TcpProxy  # noqa: E402
 from support.web import AuthActions  # noqa: E402
 
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
+TEST_DATABASE_URL = services.database_url()
+TEST_REDIS_URL = services.redis_url()
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+SKIPS = services.SkipReport()
 
 
 @pytest.fixture(scope="session")
@@ -63,8 +66,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def postgres_url() -> Iterator[str]:
     """A PostgreSQL database of the suite's own, migrated, dropped at the end."""
     if not TEST_DATABASE_URL:
-        pytest.skip(
-            "PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        services.missing(
+            "PostgreSQL: none answers on 127.0.0.1:5432; set TEST_DATABASE_URL to use another"
         )
     with own_postgres_database(TEST_DATABASE_URL) as url:
         yield url
@@ -128,16 +131,12 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 @pytest.fixture
 def redis_url() -> Iterator[str]:
-    """A Redis database of the suite's own, flushed before and after the test."""
+    """The shared Redis; the test's keys (under the suite's prefix) are removed after it."""
     if not TEST_REDIS_URL:
-        pytest.skip("Redis: set TEST_REDIS_URL=redis://127.0.0.1:6379/15")
-    import redis
-
-    connection = redis.Redis.from_url(TEST_REDIS_URL)
-    connection.flushdb()
+        services.missing("Redis: none answers on 127.0.0.1:6379; set TEST_REDIS_URL to use another")
+    services.remove_own_keys(TEST_REDIS_URL)
     yield TEST_REDIS_URL
-    connection.flushdb()
-    connection.close()
+    services.remove_own_keys(TEST_REDIS_URL)
 
 
 @pytest.fixture
@@ -160,7 +159,7 @@ def gunicorn(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
 def playwright():
     """Playwright, when Debian's Chromium is there to drive (never a downloaded browser)."""
     if not Path(CHROMIUM_PATH).exists():
-        pytest.skip(f"browser tests: install Debian's chromium package ({CHROMIUM_PATH} missing)")
+        services.missing(f"Chromium: install Debian's chromium package ({CHROMIUM_PATH})")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -233,7 +232,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def own_redis(tmp_path: Path) -> Iterator[RedisProcess]:
     """A private, running redis-server (never the machine's 6379), killed at the end."""
     if shutil.which("redis-server") is None:
-        pytest.skip("needs the redis-server binary (Debian package redis-server)")
+        services.missing("redis-server: install Debian's redis-server package")
     server = RedisProcess(tmp_path / "redis-server.log")
     server.start()
     yield server
@@ -254,3 +253,14 @@ def tcp_proxy() -> Iterator[Callable[[tuple[str, int]], TcpProxy]]:
     yield start
     for proxy in proxies:
         proxy.cut()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Remember why each skipped test skipped."""
+    if report.skipped and isinstance(report.longrepr, tuple):
+        SKIPS.add(report.longrepr[2].removeprefix("Skipped: "))
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """End with one line naming what was skipped and why (or that nothing was)."""
+    terminalreporter.write_line(SKIPS.line())

@@ -40,6 +40,13 @@ def test_users_create_list_set_role_deactivate(runner):
     assert run(runner, "users", "set-role", "ada@example.com", "admin").exit_code == 0
     assert "\tadmin\t" in run(runner, "users", "list").output
 
+    # The one admin stays: deactivating (or demoting) them is refused, in one line.
+    refused = run(runner, "users", "deactivate", "ada@example.com")
+    assert refused.exit_code == 1
+    assert refused.stderr.strip() == (
+        "Error: There must always be an active admin; promote another user first."
+    )
+    run(runner, "users", "create", "root@example.com", "--role", "admin", "--password", "x" * 12)
     assert run(runner, "users", "deactivate", "ADA@example.com").exit_code == 0
     assert "\tdeactivated\t" in run(runner, "users", "list").output
 

@@ -58,14 +58,29 @@ def test_api_budget_counts_down_and_refuses_in_redis(client, factory):
     assert int(refused.headers["Retry-After"]) >= 1
 
 
+@pytest.fixture
+def private_app(database_url, own_redis):
+    """The app on a redis-server of the test's own: for tests that touch server-wide state."""
+    app = create_app(
+        {**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
+         "RATELIMIT_STORAGE_URI": own_redis.url}
+    )  # fmt: skip
+    yield app
+    dispose_engines(app)
+
+
 def test_a_cached_key_is_admitted_by_one_redis_command_and_no_database_read(
-    app, client, factory, reads
+    private_app, factory, monkeypatch
 ):
+    app, client = private_app, private_app.test_client()
+    lookup = app.extensions["api_gate"].verifier.lookup
+    find, reads = lookup.find, []
+    monkeypatch.setattr(lookup, "find", lambda key_id: reads.append(key_id) or find(key_id))
     _, key = factory.key(factory.user())
     assert me(client, key).status_code == 200  # the first request caches the records
     assert len(reads) == 1
     redis = redis_client(app)
-    redis.config_resetstat()
+    redis.config_resetstat()  # server-wide: only on the test's own Redis
     assert me(client, key).status_code == 200
     assert reads == reads[:1]  # no second read
     # Redis also counts the commands a script runs; what a client sends is EVALSHA.
@@ -143,10 +158,11 @@ def test_a_key_without_a_verifier_pays_bcrypt_once_then_is_cached(
     assert len(calls) == 1
 
 
-def test_a_redis_that_lost_its_scripts_still_counts_once(app, client, factory):
+def test_a_redis_that_lost_its_scripts_still_counts_once(private_app, factory):
+    client = private_app.test_client()
     _, key = factory.key(factory.user())
     assert remaining(me(client, key)) == 99
-    redis_client(app).script_flush()  # as after a Redis restart
+    redis_client(private_app).script_flush()  # as after a Redis restart; server-wide
     assert remaining(me(client, key)) == 98
 
 

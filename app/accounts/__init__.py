@@ -174,9 +174,20 @@ def update_user(
         check_role(role)
     if active is not None and not isinstance(active, bool):
         raise AccountRefused(messages.ACTIVE_NOT_BOOLEAN)
-    if by == user.id and (role not in (None, "admin") or active is False):
+    takes_admin_away = role not in (None, "admin") or active is False
+    if by == user.id and takes_admin_away:
         raise AccountRefused(messages.CANNOT_DEMOTE_SELF)
-    with write_transaction():
+    with write_transaction() as session:
+        if takes_admin_away:
+            # Lock the active admins' rows (PostgreSQL; SQLite's write transaction is alone
+            # already), so two admins demoting each other at once cannot both count the
+            # other as the admin who stays.
+            admins = session.scalars(
+                select(User.id).where(User.role == "admin", User.active.is_(True)).with_for_update()
+            ).all()
+            session.refresh(user)
+            if user.id in admins and len(admins) <= 1:
+                raise AccountRefused(messages.LAST_ADMIN)
         if role is not None:
             user.role = role
         if active is not None:

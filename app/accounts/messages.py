@@ -33,3 +33,4 @@ PASSWORD_TOO_COMMON = "That password is too common. Choose one that is harder to
 UNKNOWN_ROLE = "Unknown role {role!r}: choose {roles}."
 ACTIVE_NOT_BOOLEAN = "'active' must be true or false."
 CANNOT_DEMOTE_SELF = "You cannot demote or deactivate yourself; ask another admin."
+LAST_ADMIN = "There must always be an active admin; promote another user first."

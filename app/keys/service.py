@@ -55,7 +55,10 @@ def create_key(user: User, name: str | None, *, rounds: int, max_active: int) ->
     # SQLite's write lock.
     key_hash = hash_secret(new_key.value.encode("ascii"), rounds)
     with write_transaction() as session:
-        # Counted inside the write transaction, so two creates cannot both slip under it.
+        # Counted inside the write transaction, with the owner's row locked (PostgreSQL;
+        # SQLite's write transaction is alone already), so two creates cannot both slip
+        # under the cap.
+        session.execute(select(User.id).where(User.id == user_id).with_for_update())
         if active_key_count(user_id) >= max_active:
             raise TooManyKeys(
                 f"You already have {max_active} active keys. Revoke one you no longer use first."

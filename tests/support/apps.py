@@ -6,11 +6,15 @@ from flask import Flask
 
 from app.extensions import db
 
+from support.services import KEY_PREFIX
+
 BASE_CONFIG = {
     "TESTING": True,
     "SECRET_KEY": "test secret key",
     "BCRYPT_ROUNDS": 4,
     "RATELIMIT_STORAGE_URI": "memory://",
+    # In a shared Redis, the suite's keys are only ever its own (tests/support/services.py).
+    "RATELIMIT_KEY_PREFIX": KEY_PREFIX,
 }
 
 

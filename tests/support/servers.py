@@ -62,6 +62,7 @@ def launch_gunicorn(
         # The test's own app makes the keys: the server shares its secret (and so its
         # KEY_VERIFIER_SECRET), as every host of one deployment must.
         "FLASK_SECRET_KEY": BASE_CONFIG["SECRET_KEY"],
+        "FLASK_RATELIMIT_KEY_PREFIX": BASE_CONFIG["RATELIMIT_KEY_PREFIX"],
         "FLASK_BCRYPT_ROUNDS": "4",
         **(env or {}),
     }

@@ -1,0 +1,85 @@
+"""Which outside services the suite can use, found at their default local addresses.
+
+``TEST_DATABASE_URL`` and ``TEST_REDIS_URL`` name them; unset, PostgreSQL and Redis are
+used where they answer at their default addresses, so ``make test`` runs everything the
+machine has. A test whose service is absent skips and says why; under CI (``CI=true``,
+where ``.ci/run`` starts every service) it fails instead, so nothing skips unnoticed.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from dataclasses import dataclass, field
+
+import pytest
+
+DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+# Every Redis key the suite makes starts with this (limits' keys contain it), so the
+# suite removes exactly its own keys and never flushes a database it did not make.
+KEY_PREFIX = f"chameleon-test-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def database_url() -> str | None:
+    """The PostgreSQL server URL to test against, or None."""
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if configured is not None:
+        return configured or None
+    return DEFAULT_DATABASE_URL if _answers("127.0.0.1", 5432) else None
+
+
+def redis_url() -> str | None:
+    """The Redis URL to test against, or None."""
+    configured = os.environ.get("TEST_REDIS_URL")
+    if configured is not None:
+        return configured or None
+    return DEFAULT_REDIS_URL if _answers("127.0.0.1", 6379) else None
+
+
+def missing(reason: str) -> None:
+    """Skip for want of a service, or fail under CI, where every service must be there."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"CI must have every service: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def remove_own_keys(url: str) -> None:
+    """Delete the keys this test session made in the Redis at ``url``, and only those."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        for pattern in (f"{KEY_PREFIX}:*", f"*/{KEY_PREFIX}/*"):
+            batch = list(client.scan_iter(match=pattern, count=500))
+            if batch:
+                client.delete(*batch)
+    finally:
+        client.close()
+
+
+@dataclass
+class SkipReport:
+    """Why tests skipped, for one line at the end of the run."""
+
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    def add(self, reason: str) -> None:
+        """Count one skipped test under its reason."""
+        self.reasons[reason] = self.reasons.get(reason, 0) + 1
+
+    def line(self) -> str:
+        """The summary line."""
+        if not self.reasons:
+            return "Nothing skipped: SQLite, PostgreSQL, Redis, gunicorn and Chromium all ran."
+        parts = [f"{count} for {reason}" for reason, count in sorted(self.reasons.items())]
+        return f"Skipped {sum(self.reasons.values())} tests: " + "; ".join(parts)
