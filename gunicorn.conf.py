@@ -130,6 +130,14 @@ def on_starting(server):
     os.makedirs(metrics_dir, exist_ok=True)
 
 
+def worker_exit(server, worker):
+    """A worker stopping cleanly writes the key usage it counted and has not written yet."""
+    app = getattr(worker, "wsgi", None)
+    counter = getattr(app, "extensions", {}).get("usage_counter")
+    if counter is not None:
+        counter.flush()
+
+
 def child_exit(server, worker):
     """A worker is gone: its gauges stop counting ("live" modes); its counters stay summed."""
     from prometheus_client import multiprocess

@@ -8,9 +8,22 @@ from typing import Any
 
 from flask import Flask
 
-from app import api, auth, console, database, errors, health, http, keys, logs, metrics, ratelimit
+from app import (
+    api,
+    auth,
+    cli,
+    console,
+    database,
+    errors,
+    health,
+    http,
+    keys,
+    logs,
+    metrics,
+    ratelimit,
+    usage,
+)
 from app.api import auth as api_auth
-from app.cli import keys_cli, users_cli
 from app.config import load_config
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.json import StrictJSONProvider
@@ -54,6 +67,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     database.init_app(app)
     keys.init_app(app)
+    usage.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -83,6 +97,5 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    """Add the ``flask users`` and ``flask keys`` command groups."""
-    app.cli.add_command(users_cli)
-    app.cli.add_command(keys_cli)
+    """Add the ``flask users``, ``flask keys`` and ``flask audit`` command groups."""
+    cli.init_app(app)

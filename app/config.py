@@ -59,6 +59,8 @@ DEFAULTS: dict[str, Any] = {
     # processes never grants more than the budget. None: gunicorn's worker count (set
     # for each worker by gunicorn.conf.py), else 1.
     "RATELIMIT_FALLBACK_DIVISOR": None,
+    # How long per-key usage counts may wait in a process before they are written (s).
+    "USAGE_FLUSH_SECONDS": 10,
     # Who may read /metrics (others get 404): networks as "address/prefix".
     "METRICS_ALLOWED_NETWORKS": ["127.0.0.1/32", "::1/128"],
     "LOGIN_RATE_LIMIT_PER_ADDRESS": "20 per minute",

@@ -66,9 +66,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def postgres_url() -> Iterator[str]:
     """A PostgreSQL database of the suite's own, migrated, dropped at the end."""
     if not TEST_DATABASE_URL:
-        services.missing(
-            "PostgreSQL: none answers on 127.0.0.1:5432; set TEST_DATABASE_URL to use another"
-        )
+        services.missing(services.why_no_database())
     with own_postgres_database(TEST_DATABASE_URL) as url:
         yield url
 
@@ -133,7 +131,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 def redis_url() -> Iterator[str]:
     """The shared Redis; the test's keys (under the suite's prefix) are removed after it."""
     if not TEST_REDIS_URL:
-        services.missing("Redis: none answers on 127.0.0.1:6379; set TEST_REDIS_URL to use another")
+        services.missing(services.why_no_redis())
     services.remove_own_keys(TEST_REDIS_URL)
     yield TEST_REDIS_URL
     services.remove_own_keys(TEST_REDIS_URL)

@@ -7,49 +7,57 @@ refusal's wording in ``messages.py``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from app import audit
 from app.accounts import messages
+from app.accounts.changes import UserChange, check_role, dismiss_role_notice, update_user
 from app.accounts.emails import MAX_EMAIL_LENGTH, clean_email, email_skeleton
+from app.accounts.listing import users_page
 from app.accounts.messages import AccountRefused
 from app.accounts.passwords import MIN_PASSWORD_LENGTH, check_password, random_password
+from app.audit import Actor
 from app.database import write_transaction
 from app.extensions import db
 from app.hashing import check_secret, dummy_hash, hash_secret
-from app.keys import signals
-from app.models import ROLES, ApiKey, User
+from app.models import User
 from app.models.user import normalize_email
 
 __all__ = [
     "MAX_EMAIL_LENGTH",
     "MIN_PASSWORD_LENGTH",
     "AccountRefused",
+    "UserChange",
     "authenticate",
     "check_password",
     "check_role",
     "clean_email",
     "create_first_admin",
     "create_user",
+    "dismiss_role_notice",
     "get_user",
     "get_user_by_email",
-    "list_users",
+    "record_failed_sign_in",
     "require_user",
     "update_user",
+    "users_page",
 ]
 
 
-def check_role(role: object) -> str:
-    """Return ``role`` if it is one of the roles, or raise ``AccountRefused``."""
-    if not isinstance(role, str) or role not in ROLES:
-        raise AccountRefused(messages.UNKNOWN_ROLE.format(role=role, roles=", ".join(ROLES)))
-    return role
+def create_user(
+    email: str,
+    password: str,
+    *,
+    rounds: int,
+    role: str = "standard",
+    actor: Actor | None = None,
+) -> User:
+    """Create a user; raise ``AccountRefused`` for bad input, or an email taken or looked like.
 
-
-def create_user(email: str, password: str, *, rounds: int, role: str = "standard") -> User:
-    """Create a user; raise ``AccountRefused`` for bad input, or an email taken or looked like."""
+    ``actor`` made the account: the CLI (``Actor.system()``), an admin, or, without a user
+    of its own, the person signing up from the actor's address.
+    """
     email = clean_email(email)
     encoded = check_password(password, email=email)
     role = check_role(role)
@@ -64,6 +72,17 @@ def create_user(email: str, password: str, *, rounds: int, role: str = "standard
     try:
         with write_transaction() as session:
             session.add(user)
+            session.flush()
+            if actor is None or (actor.user_id is None and not actor.email):
+                ip, agent = (actor.ip, actor.user_agent) if actor else ("", "")
+                actor = Actor.for_user(user, ip, agent)  # they made their own account
+            audit.record(
+                "user.created",
+                actor,
+                target=f"user:{user.id}",
+                subject_user_id=user.id,
+                details={"email": email, "role": role},
+            )
     except IntegrityError:
         # Another sign-up took the email, or one like it, since we looked: the unique
         # indexes let only one of them commit.
@@ -88,7 +107,8 @@ def create_first_admin(email: str, *, rounds: int) -> tuple[User, str] | None:
     if db.session.scalar(select(func.count(User.id))):
         return None
     password = random_password(clean_email(email))
-    return create_user(email, password, rounds=rounds, role="admin"), password
+    created = create_user(email, password, rounds=rounds, role="admin", actor=Actor.system())
+    return created, password
 
 
 def authenticate(email: str | None, password: str | None, *, rounds: int) -> User | None:
@@ -110,6 +130,18 @@ def authenticate(email: str | None, password: str | None, *, rounds: int) -> Use
     if not check_secret(encoded, user.password_hash) or not user.active:
         return None
     return user
+
+
+def record_failed_sign_in(email: str, actor: Actor) -> None:
+    """Record a failed sign-in: the email as it was typed (never the password)."""
+    user = get_user_by_email(email)
+    with write_transaction():
+        audit.record(
+            "user.sign_in_failed",
+            Actor(None, email[:254], actor.ip, actor.user_agent),
+            target=f"user:{user.id}" if user is not None else "",
+            subject_user_id=user.id if user is not None else None,
+        )
 
 
 def get_user(user_id: int) -> User | None:
@@ -143,54 +175,4 @@ def require_user(email: str) -> User:
     user = get_user_by_email(email)
     if user is None:
         raise AccountRefused(messages.NO_USER.format(email=normalize_email(email)))
-    return user
-
-
-def list_users() -> Sequence[tuple[User, int]]:
-    """Every user with their number of active keys, oldest account first."""
-    active_keys = (
-        select(ApiKey.user_id, func.count(ApiKey.id).label("count"))
-        .where(ApiKey.revoked_at.is_(None))
-        .group_by(ApiKey.user_id)
-        .subquery()
-    )
-    query = (
-        select(User, func.coalesce(active_keys.c.count, 0))
-        .outerjoin(active_keys, active_keys.c.user_id == User.id)
-        .order_by(User.id)
-    )
-    return [(user, count) for user, count in db.session.execute(query)]
-
-
-def update_user(
-    user: User, *, role: str | None = None, active: bool | None = None, by: int | None = None
-) -> User:
-    """Change a user's role and/or active flag; takes effect on their next request.
-
-    ``by`` is the admin making the change: admins cannot demote or deactivate themselves,
-    so a slip cannot leave the service without an admin.
-    """
-    if role is not None:
-        check_role(role)
-    if active is not None and not isinstance(active, bool):
-        raise AccountRefused(messages.ACTIVE_NOT_BOOLEAN)
-    takes_admin_away = role not in (None, "admin") or active is False
-    if by == user.id and takes_admin_away:
-        raise AccountRefused(messages.CANNOT_DEMOTE_SELF)
-    with write_transaction() as session:
-        if takes_admin_away:
-            # Lock the active admins' rows (PostgreSQL; SQLite's write transaction is alone
-            # already), so two admins demoting each other at once cannot both count the
-            # other as the admin who stays.
-            admins = session.scalars(
-                select(User.id).where(User.role == "admin", User.active.is_(True)).with_for_update()
-            ).all()
-            session.refresh(user)
-            if user.id in admins and len(admins) <= 1:
-                raise AccountRefused(messages.LAST_ADMIN)
-        if role is not None:
-            user.role = role
-        if active is not None:
-            user.active = active
-    signals.send_user_changed(user.id)
     return user

@@ -1,17 +1,21 @@
-"""Admin endpoints: every user and every key. Other roles get 403."""
+"""Admin endpoints: every user, every key, every audit event. Other roles get 403."""
 
 from __future__ import annotations
 
 from functools import wraps
 from typing import Any
 
-from flask import g, jsonify
+from flask import g, jsonify, request
 
 from app import accounts
-from app.api import bp
+from app.api import api_actor, bp, page_args
 from app.api.views import json_body
+from app.audit import ACTIONS
+from app.audit.queries import events_page
+from app.audit.queries import to_dict as event_dict
 from app.errors import ApiError
 from app.keys import service
+from app.keys.listing import keys_page
 
 
 def admin_required(view):
@@ -29,8 +33,12 @@ def admin_required(view):
 @bp.get("/admin/users")
 @admin_required
 def list_users():
-    """Every user, with their number of active keys."""
-    return jsonify(users=[user.to_dict(count) for user, count in accounts.list_users()])
+    """Every user, oldest first, a page at a time, with their number of active keys."""
+    limit, cursor = page_args()
+    page = accounts.users_page(limit=limit, cursor=cursor)
+    return jsonify(
+        users=[user.to_dict(count) for user, count in page.rows], next_cursor=page.next_cursor
+    )
 
 
 @bp.patch("/admin/users/<int(max=2147483647):user_id>")
@@ -48,7 +56,11 @@ def update_user(user_id: int):
         raise ApiError(404, "not_found", "There is no user with that id.")
     try:
         accounts.update_user(
-            user, role=changes.get("role"), active=changes.get("active"), by=g.api_key.user_id
+            user,
+            role=changes.get("role"),
+            active=changes.get("active"),
+            by=g.api_key.user_id,
+            actor=api_actor(),
         )
     except accounts.AccountRefused as refused:
         raise ApiError(400, "bad_request", str(refused)) from None
@@ -58,12 +70,15 @@ def update_user(user_id: int):
 @bp.get("/admin/keys")
 @admin_required
 def list_all_keys():
-    """Every key of every user, newest first, with its owner's id and email."""
+    """Every key of every user, newest first, a page at a time, with its owner."""
+    limit, cursor = page_args()
+    page = keys_page(owner_id=None, limit=limit, cursor=cursor, with_owner=True)
     return jsonify(
         keys=[
             {**key.to_dict(), "user": {"id": key.user_id, "email": key.user.email}}
-            for key in service.list_keys(with_owner=True)
-        ]
+            for key in page.rows
+        ],
+        next_cursor=page.next_cursor,
     )
 
 
@@ -71,7 +86,24 @@ def list_all_keys():
 @admin_required
 def revoke_any_key(key_id: str):
     """Revoke any user's key."""
-    key = service.revoke_key(key_id, owner_id=None)
+    key = service.revoke_key(key_id, owner_id=None, actor=api_actor())
     if key is None:
         raise ApiError(404, "not_found", "There is no key with that id.")
     return jsonify(key.to_dict())
+
+
+@bp.get("/admin/audit")
+@admin_required
+def all_audit():
+    """Every audit event, newest first; ``?action=`` and ``?user=`` (a user id) filter."""
+    limit, cursor = page_args()
+    action = request.args.get("action") or None
+    if action is not None and action not in ACTIONS:
+        raise ApiError(400, "bad_request", f"Unknown action; use one of {', '.join(ACTIONS)}.")
+    user = request.args.get("user") or None
+    if user is not None and not (user.isdigit() and int(user) <= 2147483647):
+        raise ApiError(400, "bad_request", "user must be a user id (a whole number).")
+    page = events_page(
+        limit=limit, cursor=cursor, action=action, user_id=None if user is None else int(user)
+    )
+    return jsonify(events=[event_dict(event) for event in page.rows], next_cursor=page.next_cursor)

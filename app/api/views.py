@@ -1,4 +1,4 @@
-"""The caller's own resources: the echo endpoint, who am I, my keys."""
+"""The caller's own resources: the echo endpoint, who am I, my keys, their usage, my events."""
 
 from __future__ import annotations
 
@@ -7,10 +7,14 @@ from typing import Any
 from flask import current_app, g, jsonify, request
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
-from app.api import bp
+from app.api import api_actor, bp, page_args
+from app.audit.queries import events_page
+from app.audit.queries import to_dict as event_dict
 from app.errors import ApiError
 from app.keys import service
+from app.keys.listing import keys_page
 from app.ratelimit import rate_limit_for
+from app.usage import store as usage_store
 
 
 def json_body() -> Any:
@@ -69,14 +73,33 @@ def me():
 
 @bp.get("/keys")
 def list_keys():
-    """The caller's keys, newest first: never a secret or a hash."""
-    return jsonify(keys=[key.to_dict() for key in service.list_keys(g.api_key.user_id)])
+    """The caller's keys, newest first, a page at a time: never a secret or a hash."""
+    limit, cursor = page_args()
+    page = keys_page(owner_id=g.api_key.user_id, limit=limit, cursor=cursor)
+    return jsonify(keys=[key.to_dict() for key in page.rows], next_cursor=page.next_cursor)
+
+
+@bp.get("/keys/<key_id>/usage")
+def key_usage(key_id: str):
+    """One of the caller's keys' requests and refusals for each of the last 30 UTC days."""
+    key = service.get_key(key_id, owner_id=g.api_key.user_id)
+    if key is None:
+        raise ApiError(404, "not_found", "You have no key with that id.")
+    return jsonify(key=key.key_id, days=usage_store.last_days(key.id))
 
 
 @bp.post("/keys/<key_id>/revoke")
 def revoke_key(key_id: str):
     """Revoke one of the caller's keys (another user's key id is a 404)."""
-    key = service.revoke_key(key_id, owner_id=g.api_key.user_id)
+    key = service.revoke_key(key_id, owner_id=g.api_key.user_id, actor=api_actor())
     if key is None:
         raise ApiError(404, "not_found", "You have no key with that id.")
     return jsonify(key.to_dict())
+
+
+@bp.get("/audit")
+def own_audit():
+    """The caller's own audit events, newest first: what they did, and what concerns them."""
+    limit, cursor = page_args()
+    page = events_page(limit=limit, cursor=cursor, own_user_id=g.api_key.user_id)
+    return jsonify(events=[event_dict(event) for event in page.rows], next_cursor=page.next_cursor)

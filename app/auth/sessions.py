@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
+from app import audit
+from app.audit import Actor
 from app.database import write_transaction
 from app.extensions import db
 from app.models import User, UserSession
@@ -30,7 +32,7 @@ def hash_of(token: str) -> str:
 
 
 def start(user: User, ip: str, user_agent: str) -> str:
-    """Start a session for ``user``; return its token (for the cookie, never stored)."""
+    """Start a session for ``user`` (a sign-in, recorded); its token, for the cookie only."""
     token = secrets.token_urlsafe(32)
     with write_transaction() as session:
         session.add(
@@ -40,6 +42,12 @@ def start(user: User, ip: str, user_agent: str) -> str:
                 ip=ip[:45],
                 user_agent=user_agent[:MAX_USER_AGENT],
             )
+        )
+        audit.record(
+            "user.signed_in",
+            Actor.for_user(user, ip, user_agent),
+            target=f"user:{user.id}",
+            subject_user_id=user.id,
         )
     return token
 
@@ -94,10 +102,18 @@ def end_all(user_id: int, *, keep: str | None = None) -> int:
     return db.session.execute(statement).rowcount
 
 
-def end_others(user_id: int, token: str) -> int:
+def end_others(user_id: int, token: str, actor: Actor) -> int:
     """End every living session of the user but the one behind ``token``; how many."""
     with write_transaction():
-        return end_all(user_id, keep=token)
+        ended = end_all(user_id, keep=token)
+        audit.record(
+            "user.sessions_ended",
+            actor,
+            target=f"user:{user_id}",
+            subject_user_id=user_id,
+            details={"sessions": ended},
+        )
+    return ended
 
 
 def alive_for(user_id: int, idle: timedelta, lifetime: timedelta) -> list[UserSession]:

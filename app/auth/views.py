@@ -17,6 +17,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from limits import WindowStats
 
 from app import accounts
+from app.audit import Actor
 from app.auth import SESSION_TOKEN, bp, safe_next, session_limits, sessions
 from app.auth.budgets import SignInBudgets
 from app.metrics import BCRYPT_CHECKS, RATE_LIMITED
@@ -39,6 +40,11 @@ def _too_many_attempts(template: str, window: WindowStats):
     response = make_response(render_template(template, email=email, error=message), 429)
     response.headers["Retry-After"] = str(wait)
     return response
+
+
+def _actor_here() -> Actor:
+    """Nobody signed in yet, from this client's address and browser."""
+    return Actor(None, "", client_address(), request.headers.get("User-Agent", ""))
 
 
 def _landing_page() -> str:
@@ -72,7 +78,10 @@ def signup():
     _budgets().signed_up(address)
     try:
         user = accounts.create_user(
-            email, request.form.get("password"), rounds=current_app.config["BCRYPT_ROUNDS"]
+            email,
+            request.form.get("password"),
+            rounds=current_app.config["BCRYPT_ROUNDS"],
+            actor=_actor_here(),
         )
     except accounts.AccountRefused as refused:
         return render_template("auth/signup.html", email=email, error=str(refused)), 422
@@ -106,6 +115,7 @@ def login():
     )
     if user is None:
         _budgets().failed(normalized, address)
+        accounts.record_failed_sign_in(email, _actor_here())
         return render_template("auth/login.html", email=email, error=WRONG_CREDENTIALS), 422
     _sign_in(user)
     return redirect(_landing_page())
@@ -136,7 +146,8 @@ def account():
 @login_required
 def end_other_sessions():
     """End every other session of this user (a lost laptop, a shared computer)."""
-    ended = sessions.end_others(current_user.id, session.get(SESSION_TOKEN, ""))
+    actor = Actor.for_user(current_user, client_address(), request.headers.get("User-Agent", ""))
+    ended = sessions.end_others(current_user.id, session.get(SESSION_TOKEN, ""), actor)
     flash(f"Signed out of {ended} other session{'' if ended == 1 else 's'}.", "success")
     return redirect(url_for("auth.account"))
 

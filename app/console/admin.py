@@ -9,10 +9,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app import accounts
-from app.console import bp
+from app.console import bp, console_actor
 from app.htmx import announce, is_htmx
 from app.keys.service import active_key_count
 from app.models import ROLES
+from app.paging import MAX_LIMIT
 
 
 def admin_required(view):
@@ -32,7 +33,8 @@ def admin_required(view):
 @admin_required
 def admin_users():
     """Every user: email, role, active flag and number of active keys."""
-    return render_template("admin/users.html", users=accounts.list_users(), roles=ROLES)
+    page = accounts.users_page(limit=MAX_LIMIT)
+    return render_template("admin/users.html", users=page.rows, roles=ROLES)
 
 
 @bp.post("/admin/users/<int(max=2147483647):user_id>/role")
@@ -43,10 +45,17 @@ def admin_set_role(user_id: int):
     if user is None:
         abort(404, "There is no user with that id.")
     try:
-        accounts.update_user(user, role=request.form.get("role", ""), by=current_user.id)
+        change = accounts.update_user(
+            user, role=request.form.get("role", ""), by=current_user.id, actor=console_actor()
+        )
     except accounts.AccountRefused as refused:
         abort(400, str(refused))
     message = f"{user.email} is now {user.role}."
+    if change.role_rose and change.empowered_keys:
+        message += (
+            f" {change.empowered_keys} active keys of {user.email} will reach "
+            f"{user.role} endpoints."
+        )
     if is_htmx():
         count = active_key_count(user.id)
         body = render_template("admin/_user_row.html", user=user, key_count=count, roles=ROLES)

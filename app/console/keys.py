@@ -5,10 +5,17 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.console import bp
+from app.console import bp, console_actor
 from app.htmx import announce, is_htmx, render_page_or_fragment
 from app.keys import service
-from app.keys.service import MAX_NAME_LENGTH
+from app.keys.listing import keys_page
+from app.keys.rules import MAX_NAME_LENGTH, KeyRefused
+
+PAGE_SIZE = 50
+
+
+def _keys():
+    return keys_page(owner_id=current_user.id, limit=PAGE_SIZE).rows
 
 
 def _own_key_or_404(key_id: str):
@@ -22,8 +29,7 @@ def _own_key_or_404(key_id: str):
 @login_required
 def index():
     """The table of the user's keys, newest first, with the create control."""
-    keys = service.list_keys(current_user.id)
-    return render_template("console/index.html", keys=keys)
+    return render_template("console/index.html", keys=_keys())
 
 
 @bp.get("/api-keys/create")
@@ -49,8 +55,9 @@ def create_key():
             name,
             rounds=current_app.config["BCRYPT_ROUNDS"],
             max_active=current_app.config["MAX_ACTIVE_KEYS_PER_USER"],
+            actor=console_actor(),
         )
-    except service.KeyRefused as refused:
+    except KeyRefused as refused:
         body = render_page_or_fragment(
             "console/create.html",
             "console/_create_form.html",
@@ -59,7 +66,7 @@ def create_key():
             max_length=MAX_NAME_LENGTH,
         )
         return body, 422
-    context = {"key": key, "full_key": full_key, "keys": service.list_keys(current_user.id)}
+    context = {"key": key, "full_key": full_key, "keys": _keys()}
     body = render_page_or_fragment(
         "console/created.html", "console/_created_fragment.html", **context
     )
@@ -93,7 +100,7 @@ def key_row(key_id: str):
 @login_required
 def revoke_key(key_id: str):
     """Revoke a key for good; the row turns to Revoked in place (or the page reloads)."""
-    key = service.revoke_key(key_id, owner_id=current_user.id)
+    key = service.revoke_key(key_id, owner_id=current_user.id, actor=console_actor())
     if key is None:
         abort(404, "You have no key with that id.")
     if is_htmx():

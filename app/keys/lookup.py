@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, bindparam, or_, select, update
@@ -38,6 +38,8 @@ class KeyRecord(NamedTuple):
     key_hash: str
     verifier: str | None
     revoked: bool
+    expires_at: datetime | None
+    access: str
     user_id: int
     email: str
     role: str
@@ -52,6 +54,8 @@ _FIND = (
         ApiKey.key_hash,
         ApiKey.verifier,
         ApiKey.revoked_at.is_not(None),
+        ApiKey.expires_at,
+        ApiKey.access,
         User.id,
         User.email,
         User.role,
@@ -92,10 +96,12 @@ class KeyLookup:
             raise StoreUnavailable(str(error)) from error
         if not rows:
             return None
-        pk, key_id_, name, key_hash, verifier, revoked, user_id, email, role, active = rows[0]
+        pk, key_id_, name, key_hash, verifier, revoked, expires, access, *owner = rows[0]
+        user_id, email, role, active = owner
         return KeyRecord(
-            pk, key_id_, name, key_hash, verifier, bool(revoked), user_id, email, role, bool(active)
-        )
+            pk, key_id_, name, key_hash, verifier, bool(revoked), _utc(expires), access,
+            user_id, email, role, bool(active),
+        )  # fmt: skip
 
     def _cursor(self) -> Any:
         """The calling thread's cursor, on a connection it keeps (opened on first use)."""
@@ -128,13 +134,15 @@ class KeyLookup:
         statement = update(ApiKey).where(ApiKey.id == key_pk).values(verifier=verifier)
         self._run(lambda connection: connection.execute(statement))
 
-    def touch(self, key_pk: int, now: datetime, interval: timedelta) -> None:
-        """Set ``last_used_at`` to ``now`` unless another process did so within ``interval``."""
+    def touch(
+        self, key_pk: int, now: datetime, interval: timedelta, ip: str, user_agent: str
+    ) -> None:
+        """Record a use (when, from where, by what) unless one was within ``interval``."""
         statement = (
             update(ApiKey)
             .where(ApiKey.id == key_pk)
             .where(or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - interval))
-            .values(last_used_at=now)
+            .values(last_used_at=now, last_used_ip=ip[:45], last_used_user_agent=user_agent[:200])
         )
         self._run(lambda connection: connection.execute(statement))
 
@@ -147,3 +155,12 @@ class KeyLookup:
             self._discard()
             raise StoreUnavailable(str(error)) from error
         return result
+
+
+def _utc(value: datetime | str | None) -> datetime | None:
+    """A timestamp column as the driver hands it over (SQLite: text), as an aware UTC time."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC)

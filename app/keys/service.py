@@ -1,97 +1,179 @@
-"""Create, list and revoke keys: the operations behind the console, the API and the CLI."""
+"""Create, rotate, list and revoke keys: the operations behind the console, the API and the CLI.
+
+Every change is written with its audit event in one transaction (app/audit), and once it
+has committed the processes that admit API requests are told (app/keys/signals.py).
+"""
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import func, or_, select, update
 
+from app import audit
+from app.audit import Actor
 from app.database import write_transaction
 from app.extensions import db
 from app.hashing import hash_secret
 from app.keys import signals, verifier_secret
 from app.keys.format import generate_key, is_key_id
+from app.keys.rules import KeyRefused, check_access, check_expiry, clean_key_name
 from app.models import ApiKey, User
 from app.models.columns import utcnow
-
-MAX_NAME_LENGTH = 100
-
-
-class KeyRefused(ValueError):
-    """Base for refusals a user can fix; ``str()`` is the message to show them."""
-
-
-class InvalidKeyName(KeyRefused):
-    """The name is blank, too long or holds control characters."""
 
 
 class TooManyKeys(KeyRefused):
     """The user already has ``MAX_ACTIVE_KEYS_PER_USER`` active keys."""
 
 
-def clean_key_name(name: str | None) -> str:
-    """Return ``name`` trimmed, or raise ``InvalidKeyName`` saying what is wrong."""
-    name = (name or "").strip()
-    if not name:
-        raise InvalidKeyName("Give the key a name, such as the app that will use it.")
-    if len(name) > MAX_NAME_LENGTH:
-        raise InvalidKeyName(f"Key names are at most {MAX_NAME_LENGTH} characters.")
-    if any(unicodedata.category(char).startswith("C") for char in name):
-        raise InvalidKeyName("Key names cannot contain control characters.")
-    return name
+class CannotRotate(KeyRefused):
+    """The key is revoked, expired, or already replaced."""
 
 
-def create_key(user: User, name: str | None, *, rounds: int, max_active: int) -> tuple[ApiKey, str]:
+def create_key(
+    user: User,
+    name: str | None,
+    *,
+    rounds: int,
+    max_active: int,
+    expires_at: datetime | None = None,
+    access: str = "full",
+    actor: Actor | None = None,
+) -> tuple[ApiKey, str]:
     """Create a key for ``user``; return the row and the full key, which is never stored.
 
-    Raises ``InvalidKeyName`` or ``TooManyKeys``.
+    Raises ``InvalidKeyName``, ``InvalidAccess``, ``InvalidExpiry`` or ``TooManyKeys``.
     """
     name = clean_key_name(name)
+    check_access(access)
+    check_expiry(expires_at, utcnow())
+    made = _made_key(rounds)
     user_id = user.id
-    new_key = generate_key()
-    # Hash before the write transaction starts: a quarter second of bcrypt must not hold
-    # SQLite's write lock.
-    key_hash = hash_secret(new_key.value.encode("ascii"), rounds)
     with write_transaction() as session:
         # Counted inside the write transaction, with the owner's row locked (PostgreSQL;
         # SQLite's write transaction is alone already), so two creates cannot both slip
-        # under the cap.
-        session.execute(select(User.id).where(User.id == user_id).with_for_update())
+        # under the cap. FOR NO KEY UPDATE: rows that refer to the user (this key, the audit
+        # event) may still be written by others, so no lock order can deadlock on it.
+        session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
         if active_key_count(user_id) >= max_active:
             raise TooManyKeys(
                 f"You already have {max_active} active keys. Revoke one you no longer use first."
             )
-        row = ApiKey(
-            key_id=new_key.key_id,
+        row = made.row(user_id, name, expires_at, access)
+        session.add(row)
+        session.flush()
+        audit.record(
+            "key.created",
+            actor or Actor.for_user(user),
+            target=f"key:{row.key_id}",
+            subject_user_id=user_id,
+            details={"name": name, "access": access, "expires_at": _iso(expires_at)},
+        )
+    return row, made.value
+
+
+def rotate_key(
+    key_id: str,
+    *,
+    owner_id: int | None,
+    grace: timedelta,
+    rounds: int,
+    actor: Actor | None = None,
+) -> tuple[ApiKey, ApiKey, str] | None:
+    """Replace a key: (old row, new row, new full key), or None when there is no such key.
+
+    The new key has the old one's name, owner and access, and the same lifetime if the old
+    one had one. The old key keeps working until ``grace`` from now, then counts as
+    expired; its ``replaced_by`` names the new key. Raises ``CannotRotate`` for a revoked,
+    expired or already replaced key. Rotation is not held to the active-key cap: the old
+    key is on its way out.
+    """
+    if not is_key_id(key_id):
+        return None
+    made = _made_key(rounds)
+    now = utcnow()
+    with write_transaction() as session:
+        query = select(ApiKey).where(ApiKey.key_id == key_id).with_for_update(key_share=True)
+        if owner_id is not None:
+            query = query.where(ApiKey.user_id == owner_id)
+        old = session.scalar(query)
+        if old is None:
+            return None
+        _check_rotatable(old, now)
+        lifetime = None if old.expires_at is None else old.expires_at - old.created_at
+        new = made.row(
+            old.user_id, old.name, None if lifetime is None else now + lifetime, old.access
+        )
+        session.add(new)
+        session.flush()
+        old.replaced_by = new.key_id
+        old.expires_at = now + grace
+        audit.record(
+            "key.rotated",
+            actor or Actor.system(),
+            target=f"key:{old.key_id}",
+            subject_user_id=old.user_id,
+            details={"replaced_by": new.key_id, "old_key_expires_at": _iso(old.expires_at)},
+        )
+    signals.send_key_changed(key_id)
+    return old, new, made.value
+
+
+def _check_rotatable(old: ApiKey, now: datetime) -> None:
+    if old.replaced_by is not None:
+        raise CannotRotate(f"This key was already replaced by {old.replaced_by}.")
+    status = old.status_at(now)
+    if status != "active":
+        raise CannotRotate(f"A {status} key cannot be rotated. Create a new key instead.")
+
+
+@dataclass(frozen=True)
+class _MadeKey:
+    value: str
+    key_id: str
+    prefix: str
+    key_hash: str
+    verifier: str
+
+    def row(self, user_id: int, name: str, expires_at: datetime | None, access: str) -> ApiKey:
+        return ApiKey(
+            key_id=self.key_id,
             user_id=user_id,
             name=name,
-            key_hash=key_hash,
-            # The key is in hand: its very first request needs no bcrypt anywhere.
-            verifier=verifier_secret().make(new_key.value),
-            prefix=new_key.prefix,
+            key_hash=self.key_hash,
+            verifier=self.verifier,
+            prefix=self.prefix,
+            expires_at=expires_at,
+            access=access,
         )
-        session.add(row)
-    return row, new_key.value
+
+
+def _made_key(rounds: int) -> _MadeKey:
+    """A fresh key with its bcrypt hash and its verifier.
+
+    Hashed before any write transaction starts: bcrypt must not hold SQLite's write lock.
+    The verifier is made now, while the key is in hand, so its very first request needs no
+    bcrypt anywhere.
+    """
+    new_key = generate_key()
+    return _MadeKey(
+        value=new_key.value,
+        key_id=new_key.key_id,
+        prefix=new_key.prefix,
+        key_hash=hash_secret(new_key.value.encode("ascii"), rounds),
+        verifier=verifier_secret().make(new_key.value),
+    )
+
+
+def _active(now: datetime):
+    return (ApiKey.revoked_at.is_(None), or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now))
 
 
 def active_key_count(user_id: int) -> int:
-    """How many keys of the user are not revoked."""
-    query = select(func.count(ApiKey.id)).where(
-        ApiKey.user_id == user_id, ApiKey.revoked_at.is_(None)
-    )
+    """How many keys of the user are neither revoked nor expired."""
+    query = select(func.count(ApiKey.id)).where(ApiKey.user_id == user_id, *_active(utcnow()))
     return db.session.scalar(query) or 0
-
-
-def list_keys(user_id: int | None = None, *, with_owner: bool = False) -> Sequence[ApiKey]:
-    """The user's keys (every key when ``user_id`` is None), newest first."""
-    query = select(ApiKey).order_by(ApiKey.created_at.desc(), ApiKey.id.desc())
-    if user_id is not None:
-        query = query.where(ApiKey.user_id == user_id)
-    if with_owner:
-        query = query.options(joinedload(ApiKey.user))
-    return db.session.scalars(query).all()
 
 
 def get_key(key_id: str, *, owner_id: int | None) -> ApiKey | None:
@@ -104,11 +186,11 @@ def get_key(key_id: str, *, owner_id: int | None) -> ApiKey | None:
     return db.session.scalar(query)
 
 
-def revoke_key(key_id: str, *, owner_id: int | None) -> ApiKey | None:
+def revoke_key(key_id: str, *, owner_id: int | None, actor: Actor | None = None) -> ApiKey | None:
     """Revoke a key for good; return it, or None when the owner has no such key.
 
     One owner-scoped UPDATE: someone else's key id changes nothing. Revoking a revoked key
-    keeps its first revocation time.
+    keeps its first revocation time (and records nothing more).
     """
     if not is_key_id(key_id):
         return None
@@ -116,11 +198,24 @@ def revoke_key(key_id: str, *, owner_id: int | None) -> ApiKey | None:
         update(ApiKey)
         .where(ApiKey.key_id == key_id, ApiKey.revoked_at.is_(None))
         .values(revoked_at=utcnow())
+        .returning(ApiKey.user_id, ApiKey.name)
     )
     if owner_id is not None:
         statement = statement.where(ApiKey.user_id == owner_id)
     with write_transaction() as session:
-        revoked = session.execute(statement).rowcount
-    if revoked:
+        revoked = session.execute(statement).first()
+        if revoked is not None:
+            audit.record(
+                "key.revoked",
+                actor or Actor.system(),
+                target=f"key:{key_id}",
+                subject_user_id=revoked.user_id,
+                details={"name": revoked.name},
+            )
+    if revoked is not None:
         signals.send_key_changed(key_id)
     return get_key(key_id, owner_id=owner_id)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()

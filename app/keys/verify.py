@@ -8,7 +8,8 @@ The order is the point:
 3. a revoked key, or a key of a deactivated user, is refused without looking at its secret;
 4. the verifier (app/keys/verifier.py): one HMAC says "the key" or "not the key";
 5. ``bcrypt.checkpw`` only for a key with no verifier under the current secret, after
-   ``may_check_hash`` allowed it, and then never again for that key anywhere.
+   ``may_check_hash`` allowed it, and then never again for that key anywhere;
+6. expiry last, so that only the genuine key is told it expired.
 
 A key id the database did not know is remembered for ``UNKNOWN_FOR_SECONDS``, so a client
 stuck on a key from another environment costs one read a minute, not one a request, and a
@@ -27,6 +28,7 @@ from app.hashing import check_secret
 from app.keys.format import KEY_LENGTH, parse_key
 from app.keys.lookup import KeyLookup, KeyRecord
 from app.keys.verifier import Verdict, VerifierSecret
+from app.models.columns import utcnow
 
 UNKNOWN_FOR_SECONDS = 60.0
 MAX_UNKNOWN_IDS = 10_000
@@ -41,13 +43,15 @@ class AuthenticatedKey(NamedTuple):
     user_id: int
     email: str
     role: str
+    access: str  # "full" or "read"
 
 
 class KeyRejected(Exception):
     """The presented key does not authenticate.
 
-    ``reason`` (malformed, unknown, revoked, inactive_user, wrong_secret) is for logs,
-    metrics and tests; every client gets the same "API key not found". ``key_pk`` and
+    ``reason`` (malformed, unknown, revoked, inactive_user, wrong_secret, expired) is for
+    logs, metrics and tests. Every client gets the same "API key not found", but for
+    ``expired``: only the genuine key learns that it expired. ``key_pk`` and
     ``key_id`` name the key's row when the key id exists, so its owner sees the refusal.
     ``counted``: the failure was already charged to the failed-check budgets (before its
     bcrypt check ran).
@@ -131,11 +135,19 @@ class KeyVerifier:
         verdict = self.secret.judge(presented, record.verifier)
         if verdict is Verdict.MISMATCH:
             raise KeyRejected("wrong_secret", record.id, record.key_id)
+        expired = record.expires_at is not None and record.expires_at <= utcnow()
         if verdict is Verdict.UNKNOWN:
+            if expired:
+                # Not worth a bcrypt check to learn whether it was the genuine key; so it
+                # gets the answer everyone gets.
+                raise KeyRejected("expired_unverified", record.id, record.key_id)
             self._check_hash(presented, record, may_check_hash)
+        if expired:
+            raise KeyRejected("expired", record.id, record.key_id)
         return AuthenticatedKey(
-            record.id, record.key_id, record.name, record.user_id, record.email, record.role
-        )
+            record.id, record.key_id, record.name, record.user_id, record.email, record.role,
+            record.access,
+        )  # fmt: skip
 
     def _check_hash(
         self, presented: str, record: KeyRecord, may_check_hash: Callable[[str], bool]

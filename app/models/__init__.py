@@ -1,7 +1,9 @@
-"""Database models: users, their sessions and their API keys."""
+"""Database models: users, their sessions, their API keys and what happened to them."""
 
 from app.models.api_key import ApiKey
+from app.models.audit_event import AuditEvent
+from app.models.usage import KeyNetwork, KeyUsage
 from app.models.user import ROLES, User
 from app.models.user_session import UserSession
 
-__all__ = ["ROLES", "ApiKey", "User", "UserSession"]
+__all__ = ["ROLES", "ApiKey", "AuditEvent", "KeyNetwork", "KeyUsage", "User", "UserSession"]

@@ -30,27 +30,52 @@ class ApiKey(db.Model):
     prefix: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Where that last use came from (the client address as TRUSTED_PROXY_COUNT decides).
+    last_used_ip: Mapped[str | None] = mapped_column(String(45))
+    last_used_user_agent: Mapped[str | None] = mapped_column(String(200))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # None: never expires. A rotated key's is the end of its grace period.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # "full" (whatever the owner's role allows) or "read" (GET and HEAD only); never widened.
+    access: Mapped[str] = mapped_column(String(8), default="full")
+    # The key id of the key that replaced this one by rotation.
+    replaced_by: Mapped[str | None] = mapped_column(String(16))
 
     user: Mapped[User] = relationship(back_populates="keys")
 
+    def status_at(self, now: datetime) -> str:
+        """``active``, ``expired`` or ``revoked`` at ``now``."""
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        return "active"
+
     @property
     def status(self) -> str:
-        """``active`` or ``revoked``."""
-        return "revoked" if self.revoked_at else "active"
+        """``active``, ``expired`` or ``revoked`` now."""
+        return self.status_at(utcnow())
 
     def to_dict(self) -> dict[str, object]:
-        """The key as the API shows it: no secret, no hash."""
+        """The key as the API shows it: no secret, no hash, no verifier."""
         return {
             "id": self.key_id,
             "name": self.name,
             "prefix": self.prefix,
             "created_at": self.created_at.isoformat(),
-            "last_used_at": self.last_used_at.isoformat() if self.last_used_at else None,
+            "last_used_at": _iso(self.last_used_at),
+            "last_used_ip": self.last_used_ip,
             "status": self.status,
-            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+            "revoked_at": _iso(self.revoked_at),
+            "expires_at": _iso(self.expires_at),
+            "access": self.access,
+            "replaced_by": self.replaced_by,
         }
 
     def __repr__(self) -> str:
         # Never the hash or the verifier: a repr can end up in a log.
         return f"<ApiKey {self.key_id} {self.status}>"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()

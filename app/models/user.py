@@ -42,6 +42,9 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(16), default="standard")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Set when the role rose: the user's full keys gained power; shown until dismissed.
+    role_raised_from: Mapped[str | None] = mapped_column(String(16))
+    role_raised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     keys: Mapped[list[ApiKey]] = relationship(back_populates="user")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import Flask
 
@@ -38,15 +39,46 @@ class Factory:
             user = accounts.create_user(email, password, rounds=4, role=role)
             return UserInfo(user.id, user.email, password, user.role)
 
-    def key(self, user: UserInfo, name: str = "Test key") -> tuple[str, str]:
+    def key(
+        self,
+        user: UserInfo,
+        name: str = "Test key",
+        *,
+        expires_in: timedelta | None = None,
+        access: str = "full",
+    ) -> tuple[str, str]:
         """Create a key for ``user``; return its key id and the full key."""
         from app import accounts
         from app.keys import service
+        from app.models.columns import utcnow
 
         with self.app.app_context():
             owner = accounts.get_user(user.id)
-            row, secret = service.create_key(owner, name, rounds=4, max_active=100)
+            row, secret = service.create_key(
+                owner,
+                name,
+                rounds=4,
+                max_active=100,
+                expires_at=None if expires_in is None else utcnow() + expires_in,
+                access=access,
+            )
             return row.key_id, secret
+
+    def expire(self, key_id: str) -> None:
+        """Make a key's expiry a second ago, as if its time had come."""
+        from sqlalchemy import update
+
+        from app.extensions import db
+        from app.models import ApiKey
+        from app.models.columns import utcnow
+
+        with self.app.app_context():
+            db.session.execute(
+                update(ApiKey)
+                .where(ApiKey.key_id == key_id)
+                .values(expires_at=utcnow() - timedelta(seconds=1))
+            )
+            db.session.commit()
 
     def set_role(self, user: UserInfo, role: str) -> None:
         """Change a user's role, as an admin would."""

@@ -31,11 +31,25 @@ def _answers(host: str, port: int) -> bool:
 
 
 def database_url() -> str | None:
-    """The PostgreSQL server URL to test against, or None."""
+    """The PostgreSQL server URL to test against, or None (``TEST_DATABASE_URL=`` opts out)."""
     configured = os.environ.get("TEST_DATABASE_URL")
     if configured is not None:
         return configured or None
     return DEFAULT_DATABASE_URL if _answers("127.0.0.1", 5432) else None
+
+
+def why_no_database() -> str:
+    """Why the PostgreSQL half of the tests cannot run."""
+    if os.environ.get("TEST_DATABASE_URL") == "":
+        return "PostgreSQL: turned off (TEST_DATABASE_URL is empty)"
+    return "PostgreSQL: none answers on 127.0.0.1:5432; set TEST_DATABASE_URL to use another"
+
+
+def why_no_redis() -> str:
+    """Why the Redis tests cannot run."""
+    if os.environ.get("TEST_REDIS_URL") == "":
+        return "Redis: turned off (TEST_REDIS_URL is empty)"
+    return "Redis: none answers on 127.0.0.1:6379; set TEST_REDIS_URL to use another"
 
 
 def redis_url() -> str | None:

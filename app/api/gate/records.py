@@ -79,8 +79,8 @@ def given(record: KeyRecord) -> list[str]:
         record.name,
         record.verifier or "",
         "1" if record.revoked else "0",
-        "",  # no expiry
-        "full",  # access
+        "" if record.expires_at is None else repr(record.expires_at.timestamp()),
+        record.access,
         record.email,
         record.role,
         "1" if record.user_active else "0",

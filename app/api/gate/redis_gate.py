@@ -80,7 +80,7 @@ class RedisGate:
     def _answer(self, reply: list, key_id: str, presented: str, address: str) -> Admission:
         status = reply[0]
         if status == b"ok":
-            _, acquired, oldest, count, touched, pk, uid, name, email, role, _access = reply
+            _, acquired, oldest, count, touched, pk, uid, name, email, role, access = reply
             role = role.decode()
             item = parse_limit(self._role_limits[role])
             expiry = item.get_expiry()
@@ -88,7 +88,9 @@ class RedisGate:
             stats = WindowStats(reset, item.amount - int(count))
             allowed = bool(acquired)
             headers = rate_limit_headers(item, stats, refused=not allowed)
-            key = AuthenticatedKey(int(pk), key_id, name.decode(), int(uid), email.decode(), role)
+            key = AuthenticatedKey(
+                int(pk), key_id, name.decode(), int(uid), email.decode(), role, access.decode()
+            )
             return Admission(key, allowed, headers, allowed and bool(touched))
         if status in REFUSALS:
             raise KeyRejected(status.decode(), key_pk=int(reply[1]), key_id=key_id)

@@ -1,0 +1,136 @@
+"""Changing a user: role and active flag, with the invariants and the notices that go with it.
+
+- There is always an active admin: demoting or deactivating the last one is refused, also
+  when two admins demote each other at the same moment (their rows are locked).
+- A ``full`` key acts with its user's role, so a promotion gives every old key more power:
+  the change says how many active full keys gain it, the audit event records the count,
+  and the user sees a notice on their keys page until they dismiss it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+
+from app import audit
+from app.accounts import messages
+from app.accounts.messages import AccountRefused
+from app.audit import Actor
+from app.database import write_transaction
+from app.extensions import db
+from app.keys import signals
+from app.models import ROLES, ApiKey, User
+from app.models.columns import utcnow
+
+RANK = {role: rank for rank, role in enumerate(ROLES)}  # standard < premium < admin
+
+
+@dataclass(frozen=True)
+class UserChange:
+    """What a change did: the user, their role before, and the keys that gained power."""
+
+    user: User
+    old_role: str
+    empowered_keys: int
+
+    @property
+    def role_rose(self) -> bool:
+        """Whether the user's role went up."""
+        return RANK[self.user.role] > RANK[self.old_role]
+
+
+def check_role(role: object) -> str:
+    """Return ``role`` if it is one of the roles, or raise ``AccountRefused``."""
+    if not isinstance(role, str) or role not in ROLES:
+        raise AccountRefused(messages.UNKNOWN_ROLE.format(role=role, roles=", ".join(ROLES)))
+    return role
+
+
+def update_user(
+    user: User,
+    *,
+    role: str | None = None,
+    active: bool | None = None,
+    by: int | None = None,
+    actor: Actor | None = None,
+) -> UserChange:
+    """Change a user's role and/or active flag; takes effect on their next request.
+
+    ``by`` is the admin making the change: admins cannot demote or deactivate themselves,
+    so a slip cannot leave the service without an admin.
+    """
+    if role is not None:
+        check_role(role)
+    if active is not None and not isinstance(active, bool):
+        raise AccountRefused(messages.ACTIVE_NOT_BOOLEAN)
+    takes_admin_away = role not in (None, "admin") or active is False
+    if by == user.id and takes_admin_away:
+        raise AccountRefused(messages.CANNOT_DEMOTE_SELF)
+    actor = actor or Actor.system()
+    with write_transaction() as session:
+        if takes_admin_away:
+            # Lock the active admins' rows (PostgreSQL; SQLite's write transaction is alone
+            # already), so two admins demoting each other at once cannot both count the
+            # other as the admin who stays. FOR NO KEY UPDATE, as in app/keys/service.py.
+            admins = session.scalars(
+                select(User.id)
+                .where(User.role == "admin", User.active.is_(True))
+                .with_for_update(key_share=True)
+            ).all()
+            session.refresh(user)
+            if user.id in admins and len(admins) <= 1:
+                raise AccountRefused(messages.LAST_ADMIN)
+        old_role, was_active = user.role, user.active
+        empowered = 0
+        if role is not None and role != old_role:
+            user.role = role
+            empowered = _note_role_change(user, old_role)
+            audit.record(
+                "user.role_changed",
+                actor,
+                target=f"user:{user.id}",
+                subject_user_id=user.id,
+                details={"from": old_role, "to": role, "full_keys_gaining_power": empowered},
+            )
+        if active is not None and active != was_active:
+            user.active = active
+            audit.record(
+                "user.reactivated" if active else "user.deactivated",
+                actor,
+                target=f"user:{user.id}",
+                subject_user_id=user.id,
+            )
+    signals.send_user_changed(user.id)
+    return UserChange(user, old_role, empowered)
+
+
+def _note_role_change(user: User, old_role: str) -> int:
+    """Set or clear the user's notice; how many of their keys gained power."""
+    if RANK[user.role] > RANK[old_role]:
+        if user.role_raised_from is None:
+            user.role_raised_from = old_role
+        user.role_raised_at = utcnow()
+        return empowered_keys(user.id)
+    # Back down to where the notice began (or below): no key has more power than before.
+    if user.role_raised_from is not None and RANK[user.role] <= RANK[user.role_raised_from]:
+        user.role_raised_from = user.role_raised_at = None
+    return 0
+
+
+def empowered_keys(user_id: int) -> int:
+    """The user's active keys with full access (those a role change gives more power)."""
+    now = utcnow()
+    query = select(func.count(ApiKey.id)).where(
+        ApiKey.user_id == user_id,
+        ApiKey.access == "full",
+        ApiKey.revoked_at.is_(None),
+        or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now),
+    )
+    return db.session.scalar(query) or 0
+
+
+def dismiss_role_notice(user: User) -> None:
+    """The user has read their notice: hide it."""
+    with write_transaction():
+        user.role_raised_from = user.role_raised_at = None

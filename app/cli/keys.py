@@ -1,0 +1,109 @@
+"""``flask keys ...``: create, rotate, list and revoke keys. A new key is stdout's last line."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.cli import existing_user, refused, rounds
+from app.keys import service
+from app.keys.listing import keys_page
+from app.keys.rules import KeyRefused, parse_duration
+from app.models.columns import utcnow
+from app.paging import MAX_LIMIT
+
+keys_cli = AppGroup("keys", help="Create, rotate, list and revoke API keys.")
+
+
+@keys_cli.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="What will use the key, e.g. 'Mobile App'.")
+@click.option("--expires-in", "expires_in", help="90s, 15m, 12h or 30d; never when left out.")
+@click.option(
+    "--access",
+    type=click.Choice(["full", "read"]),
+    default="full",
+    show_default=True,
+    help="read: GET and HEAD only.",
+)
+def create_key(email: str, name: str, expires_in: str | None, access: str) -> None:
+    """Create a key; the key alone is the last line of stdout."""
+    user = existing_user(email)
+    try:
+        expires_at = None if expires_in is None else utcnow() + parse_duration(expires_in)
+        key, full_key = service.create_key(
+            user,
+            name,
+            rounds=rounds(),
+            max_active=current_app.config["MAX_ACTIVE_KEYS_PER_USER"],
+            expires_at=expires_at,
+            access=access,
+        )
+    except KeyRefused as error:
+        raise refused(error) from None
+    ends = f", expires {key.expires_at.isoformat()}" if key.expires_at else ""
+    click.echo(
+        f"Created key {key.key_id} “{key.name}” for {user.email} ({key.access} access{ends}). "
+        "It is shown once:",
+        err=True,
+    )
+    click.echo(full_key)
+
+
+@keys_cli.command("rotate")
+@click.argument("key_id")
+@click.option(
+    "--grace",
+    default="24h",
+    show_default=True,
+    help="How long the old key keeps working (0s: not at all).",
+)
+def rotate_key(key_id: str, grace: str) -> None:
+    """Replace a key (same name, owner, access); the new key alone is stdout's last line."""
+    try:
+        rotated = service.rotate_key(
+            key_id, owner_id=None, grace=parse_duration(grace, allow_zero=True), rounds=rounds()
+        )
+    except KeyRefused as error:
+        raise refused(error) from None
+    if rotated is None:
+        raise click.ClickException(f"No key with id {key_id!r}.")
+    old, new, full_key = rotated
+    click.echo(
+        f"Rotated key {old.key_id} “{old.name}”: it works until {old.expires_at.isoformat()}. "
+        f"Its replacement {new.key_id} is shown once:",
+        err=True,
+    )
+    click.echo(full_key)
+
+
+@keys_cli.command("list")
+@click.argument("email", required=False)
+def list_keys(email: str | None) -> None:
+    """List keys (of one user, or everyone's): key id, prefix, status, name. Never a secret."""
+    owner_id = existing_user(email).id if email else None
+    cursor = None
+    while True:
+        page = keys_page(owner_id=owner_id, limit=MAX_LIMIT, cursor=cursor, with_owner=True)
+        for key in page.rows:
+            last_used = key.last_used_at.isoformat() if key.last_used_at else "never"
+            expires = key.expires_at.isoformat() if key.expires_at else "never"
+            click.echo(
+                f"{key.key_id}\t{key.prefix}…\t{key.status}\t{key.access}\t{key.user.email}\t"
+                f"created {key.created_at.isoformat()}\tlast used {last_used}\t"
+                f"expires {expires}\t{key.name}"
+            )
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+@keys_cli.command("revoke")
+@click.argument("key_id")
+def revoke_key(key_id: str) -> None:
+    """Revoke a key by its key id; it is refused from the next request."""
+    key = service.revoke_key(key_id, owner_id=None)
+    if key is None:
+        raise click.ClickException(f"No key with id {key_id!r}.")
+    click.echo(f"Revoked key {key.key_id} “{key.name}”.")

@@ -1,0 +1,90 @@
+"""Lists of keys, a page at a time: filtered by status, searched by name, sorted two ways."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.models import ApiKey
+from app.models.columns import utcnow
+from app.paging import Page, decode_cursor, encode_cursor, text_or_none, whole_number
+
+STATUSES = ("all", "active", "expired", "revoked")
+SORTS = ("created", "last_used")
+
+
+def keys_page(
+    *,
+    owner_id: int | None,
+    limit: int,
+    cursor: str | None = None,
+    status: str = "all",
+    search: str = "",
+    sort: str = "created",
+    with_owner: bool = False,
+) -> Page[ApiKey]:
+    """The owner's keys (everyone's when ``owner_id`` is None), ``limit`` after ``cursor``.
+
+    Sorted newest first (``created``), or most recently used first with never-used keys
+    last (``last_used``); ``status`` and ``search`` (part of the name) filter.
+    """
+    query = select(ApiKey).limit(limit + 1)
+    if owner_id is not None:
+        query = query.where(ApiKey.user_id == owner_id)
+    if with_owner:
+        query = query.options(joinedload(ApiKey.user))
+    query = _filtered(query, status, search.strip(), utcnow())
+    if sort == "last_used":
+        query = query.order_by(ApiKey.last_used_at.desc().nulls_last(), ApiKey.id.desc())
+        if cursor is not None:
+            used, key_pk = decode_cursor(cursor, text_or_none, whole_number)
+            query = query.where(_after_last_used(used, key_pk))
+    else:
+        query = query.order_by(ApiKey.id.desc())
+        if cursor is not None:
+            (key_pk,) = decode_cursor(cursor, whole_number)
+            query = query.where(ApiKey.id < key_pk)
+    rows = list(db.session.scalars(query))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = None
+    if more:
+        last = rows[-1]
+        next_cursor = (
+            encode_cursor(_iso(last.last_used_at), last.id)
+            if sort == "last_used"
+            else encode_cursor(last.id)
+        )
+    return Page(rows, next_cursor)
+
+
+def _filtered(query: Select, status: str, search: str, now: datetime) -> Select:
+    live = or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now)
+    if status == "active":
+        query = query.where(ApiKey.revoked_at.is_(None), live)
+    elif status == "expired":
+        query = query.where(ApiKey.revoked_at.is_(None), ApiKey.expires_at <= now)
+    elif status == "revoked":
+        query = query.where(ApiKey.revoked_at.is_not(None))
+    if search:
+        query = query.where(ApiKey.name.icontains(search, autoescape=True))
+    return query
+
+
+def _after_last_used(used: str | None, key_pk: int):
+    """Rows after (``used``, ``key_pk``) in last-used order, never-used keys last."""
+    if used is None:
+        return and_(ApiKey.last_used_at.is_(None), ApiKey.id < key_pk)
+    moment = datetime.fromisoformat(used)
+    return or_(
+        ApiKey.last_used_at < moment,
+        and_(ApiKey.last_used_at == moment, ApiKey.id < key_pk),
+        ApiKey.last_used_at.is_(None),
+    )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()

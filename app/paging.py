@@ -1,0 +1,71 @@
+"""Keyset pages: ``?limit=`` and an opaque ``?cursor=`` that stays right under inserts.
+
+A cursor names the last row of the page before (its sort key and id), not an offset, so
+rows created meanwhile neither repeat nor push others off a page. Bad input is a
+``PagingError`` with a message for people (the API answers it with 400).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from typing import Any, Generic, NamedTuple, TypeVar
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+T = TypeVar("T")
+
+
+class PagingError(ValueError):
+    """A limit or cursor that cannot be used; ``str()`` says why."""
+
+
+class Page(NamedTuple, Generic[T]):
+    """Rows, and the cursor of the next page (None on the last)."""
+
+    rows: list[T]
+    next_cursor: str | None
+
+
+def parse_limit(text: str | None, default: int = DEFAULT_LIMIT) -> int:
+    """``?limit=`` as a number from 1 to ``MAX_LIMIT`` (``default`` when absent)."""
+    if text is None or text == "":
+        return default
+    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+        raise PagingError(f"limit must be a whole number from 1 to {MAX_LIMIT}.")
+    return int(text)
+
+
+def encode_cursor(*values: Any) -> str:
+    """An opaque cursor holding ``values`` (JSON, base64url)."""
+    raw = json.dumps(list(values), separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, *kinds: Callable[[Any], Any]) -> tuple[Any, ...]:
+    """The values in ``cursor``, each checked by its kind (``whole_number``, ``text_or_none``)."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        if not isinstance(values, list) or len(values) != len(kinds):
+            raise ValueError
+        return tuple(kind(value) for kind, value in zip(kinds, values, strict=True))
+    except (ValueError, TypeError, binascii.Error, UnicodeError):
+        raise PagingError("cursor is not one this API gave out.") from None
+
+
+def whole_number(value: Any) -> int:
+    """A cursor value that must be a whole number (a row's id)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError
+    return value
+
+
+def text_or_none(value: Any) -> str | None:
+    """A cursor value that is text or null (a sort key that may be missing)."""
+    if value is not None and not isinstance(value, str):
+        raise ValueError
+    return value

@@ -1,0 +1,90 @@
+"""Per-key usage: counted in each process's memory, written in batches that add up.
+
+A request that presents a key's id adds one to that key's count for the UTC day, and one
+to its refusals when the answer is 401, 403 or 429. Nothing is written per request: each
+process writes what it counted every ``USAGE_FLUSH_SECONDS`` and when it exits cleanly,
+as upserts that add (``store.py``), so every worker and host sums correctly. A crash loses
+at most one interval of counts. ``networks.py`` notices a key used from a new network.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+REFUSED = (401, 403, 429)
+
+
+class UsageCounter:
+    """Counts per (key, day) in memory; a thread of each process writes them out."""
+
+    def __init__(self, write: Callable[[dict[tuple[int, date], list[int]]], None], every: float):
+        self._write = write
+        self.every = every
+        self._counts: defaultdict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0])
+        self._lock = threading.Lock()
+        self._flusher_pid: int | None = None
+        self._wake = threading.Event()
+
+    def count(self, key_pk: int, status: int) -> None:
+        """Count one request that presented ``key_pk`` and was answered ``status``."""
+        day = datetime.now(UTC).date()
+        with self._lock:
+            counts = self._counts[(key_pk, day)]
+            counts[0] += 1
+            if status in REFUSED:
+                counts[1] += 1
+        if self._flusher_pid != os.getpid():
+            self._start()
+
+    def flush(self) -> None:
+        """Write what was counted so far (kept for the next try if the write fails)."""
+        with self._lock:
+            counts, self._counts = self._counts, defaultdict(lambda: [0, 0])
+        if not counts:
+            return
+        try:
+            self._write(dict(counts))
+        except Exception:  # the database is away: keep the counts, try again next time
+            log.warning("could not write key usage; keeping it for the next try", exc_info=True)
+            with self._lock:
+                for key, (requests, refused) in counts.items():
+                    self._counts[key][0] += requests
+                    self._counts[key][1] += refused
+
+    def _start(self) -> None:
+        # A thread of its own in each process (a forked worker starts one on first use).
+        with self._lock:
+            if self._flusher_pid == os.getpid():
+                return
+            self._flusher_pid = os.getpid()
+            self._wake = threading.Event()
+        thread = threading.Thread(target=self._run, name="usage-flusher", daemon=True)
+        thread.start()
+
+    def _run(self) -> None:
+        wake = self._wake
+        while not wake.wait(self.every):
+            self.flush()
+
+
+def init_app(app: Flask) -> None:
+    """Make the app's usage counter and write its counts when the process exits."""
+    from app.usage import store
+
+    def write(counts: dict[tuple[int, date], list[int]]) -> None:
+        with app.app_context():
+            store.add_counts(counts)
+
+    counter = UsageCounter(write, float(app.config["USAGE_FLUSH_SECONDS"]))
+    app.extensions["usage_counter"] = counter
+    atexit.register(counter.flush)

@@ -1,0 +1,119 @@
+"""Noticing a key used from a network it was never used from (IPv4 /24, IPv6 /48).
+
+Each process remembers the (key, network) pairs it has seen, so a network costs one
+database look only the first time a process sees it. The first network a key is ever used
+from is where it lives, and is recorded as such; any later new network is recorded once
+(the row's primary key settles a race between workers), with a ``key.new_network`` audit
+event, and shown to the owner until they acknowledge it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import threading
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app import audit
+from app.audit import Actor
+from app.database import write_transaction
+from app.extensions import db
+from app.models import KeyNetwork
+from app.models.columns import utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_REMEMBERED = 100_000
+
+
+def network_of(address: str) -> str | None:
+    """The /24 (IPv4) or /48 (IPv6) holding ``address``, or None if it is no address."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    prefix = 24 if ip.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+class NetworkWatch:
+    """The pairs this process has seen, and the recording of new ones."""
+
+    def __init__(self) -> None:
+        self._seen: set[tuple[int, str]] = set()
+        self._lock = threading.Lock()
+
+    def is_new_here(self, key_pk: int, network: str) -> bool:
+        """Whether this process has not seen the key used from ``network`` yet (and now has)."""
+        pair = (key_pk, network)
+        if pair in self._seen:
+            return False
+        with self._lock:
+            if len(self._seen) >= MAX_REMEMBERED:
+                self._seen.clear()  # a bound, not an LRU: at worst one look more per pair
+            self._seen.add(pair)
+        return True
+
+    def record(
+        self, key_pk: int, key_id: str, owner_id: int, network: str, ip: str, user_agent: str
+    ) -> None:
+        """Store the network for the key if it is new, with its event when it is news."""
+        known = db.session.scalar(
+            select(KeyNetwork.network).where(
+                KeyNetwork.api_key_id == key_pk, KeyNetwork.network == network
+            )
+        )
+        if known is not None:
+            return
+        try:
+            with write_transaction() as session:
+                first = not session.scalar(
+                    select(func.count()).where(KeyNetwork.api_key_id == key_pk)
+                )
+                now = utcnow()
+                session.add(
+                    KeyNetwork(
+                        api_key_id=key_pk,
+                        network=network,
+                        first_seen_at=now,
+                        acknowledged_at=now if first else None,
+                    )
+                )
+                session.flush()
+                if not first:
+                    audit.record(
+                        "key.new_network",
+                        Actor(None, "", ip[:45], user_agent[: audit.MAX_USER_AGENT]),
+                        target=f"key:{key_id}",
+                        subject_user_id=owner_id,
+                        details={"network": network},
+                    )
+        except IntegrityError:
+            pass  # another worker recorded it first: one row, one event
+
+
+def unacknowledged(key_pks: list[int]) -> list[KeyNetwork]:
+    """New networks of these keys that their owner has not acknowledged yet."""
+    if not key_pks:
+        return []
+    query = select(KeyNetwork).where(
+        KeyNetwork.api_key_id.in_(key_pks), KeyNetwork.acknowledged_at.is_(None)
+    )
+    return list(db.session.scalars(query.order_by(KeyNetwork.first_seen_at)))
+
+
+def acknowledge(key_pk: int, network: str | None = None) -> int:
+    """Mark the key's new networks (or one of them) as seen by the owner; how many."""
+    statement = (
+        update(KeyNetwork)
+        .where(KeyNetwork.api_key_id == key_pk, KeyNetwork.acknowledged_at.is_(None))
+        .values(acknowledged_at=utcnow())
+    )
+    if network is not None:
+        statement = statement.where(KeyNetwork.network == network)
+    with write_transaction() as session:
+        return session.execute(statement).rowcount
