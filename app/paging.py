@@ -30,11 +30,20 @@ class Page(NamedTuple, Generic[T]):
     next_cursor: str | None
 
 
+def is_whole_number(text: str) -> bool:
+    """Whether ``text`` is ASCII digits only.
+
+    ``str.isdigit`` alone also takes "²", which ``int`` then refuses, and "١٢", which it
+    reads as 12.
+    """
+    return text.isascii() and text.isdigit()
+
+
 def parse_limit(text: str | None, default: int = DEFAULT_LIMIT) -> int:
     """``?limit=`` as a number from 1 to ``MAX_LIMIT`` (``default`` when absent)."""
     if text is None or text == "":
         return default
-    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+    if not is_whole_number(text) or not 1 <= int(text) <= MAX_LIMIT:
         raise PagingError(f"limit must be a whole number from 1 to {MAX_LIMIT}.")
     return int(text)
 

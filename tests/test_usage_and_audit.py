@@ -160,8 +160,27 @@ def test_users_see_their_own_events_and_admins_see_all(client, factory):
     assert api(client, admin_key, "/api/admin/audit?action=nonsense").status_code == 400
 
 
+# "\u00b2" is "²" and "\u0661" an Arabic-Indic one: str.isdigit() says yes to both.
+@pytest.mark.parametrize("user", ["x", "-1", "\u00b2", "\u0661", "99999999999"])
+def test_admin_audit_filter_by_a_user_that_is_no_user_id_is_400(client, factory, user):
+    _, admin_key = factory.key(factory.user("root@example.com", role="admin"))
+    response = api(client, admin_key, "/api/admin/audit", query_string={"user": user})
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "bad_request"
+
+
 @pytest.mark.parametrize(
-    "query", ["limit=0", "limit=1001", "limit=x", "limit=-5", "cursor=!!", "cursor=WyJ4Il0"]
+    "query",
+    [
+        "limit=0",
+        "limit=1001",
+        "limit=x",
+        "limit=-5",
+        "limit=\u00b2",
+        "limit=\u0661\u0662",
+        "cursor=!!",
+        "cursor=WyJ4Il0",
+    ],
 )
 def test_a_bad_page_is_400(client, factory, ada, query):
     _, key = factory.key(ada)

@@ -16,6 +16,7 @@ from app.audit.queries import to_dict as event_dict
 from app.errors import ApiError
 from app.keys import service
 from app.keys.listing import keys_page
+from app.paging import is_whole_number
 
 
 def admin_required(view):
@@ -101,7 +102,7 @@ def all_audit():
     if action is not None and action not in ACTIONS:
         raise ApiError(400, "bad_request", f"Unknown action; use one of {', '.join(ACTIONS)}.")
     user = request.args.get("user") or None
-    if user is not None and not (user.isdigit() and int(user) <= 2147483647):
+    if user is not None and not (is_whole_number(user) and int(user) <= 2147483647):
         raise ApiError(400, "bad_request", "user must be a user id (a whole number).")
     page = events_page(
         limit=limit, cursor=cursor, action=action, user_id=None if user is None else int(user)
