@@ -109,7 +109,9 @@ def render_error(status: int, code: str, message: str, headers: dict[str, str] |
 def handle_http_exception(error: HTTPException):
     """Any ``abort()`` or routing error (400, 403, 404, 405, 413...)."""
     status = error.code or 500
-    return render_error(status, API_CODES.get(status, "error"), _message(error))
+    # Keep what the error says besides its body, such as a 405's Allow (HTTP requires it).
+    headers = {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
+    return render_error(status, API_CODES.get(status, "error"), _message(error), headers)
 
 
 def handle_rate_limit(error: RateLimitExceeded):

@@ -113,6 +113,8 @@ def test_wrong_method_is_json_405(client, standard):
     response = client.delete("/api/me", headers=api_key_header(standard[2]))
     assert response.status_code == 405
     assert response.json["error"]["code"] == "method_not_allowed"
+    # HTTP requires a 405 to say which methods the resource does take.
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
 
 
 @pytest.mark.parametrize("body", ["{bad", '{"a": ', "[" * 100_000, b"\xff\xfe"])

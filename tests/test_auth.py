@@ -122,7 +122,9 @@ def test_logout_signs_out(client, auth, factory):
 
 def test_logout_by_get_is_not_allowed(client, auth, factory):
     auth.login(factory.user())
-    assert client.get("/logout").status_code == 405
+    refused = client.get("/logout")
+    assert refused.status_code == 405
+    assert "POST" in refused.headers["Allow"]
     assert client.get("/api-keys").status_code == 200
 
 
