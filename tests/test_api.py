@@ -272,7 +272,16 @@ def test_admin_lists_users_and_changes_roles(client, factory):
 
 @pytest.mark.parametrize(
     "body",
-    [{"role": "wizard"}, {"active": "no"}, {"colour": "red"}, [], {}, {"role": 7}],
+    [
+        {"role": "wizard"},
+        {"active": "no"},
+        {"colour": "red"},
+        [],
+        {},
+        {"role": 7},
+        {"role": None},
+        {"active": None, "role": "premium"},
+    ],
 )
 def test_admin_patch_refuses_bad_changes_with_400(client, factory, body):
     admin = factory.user("root@example.com", role="admin")

@@ -52,6 +52,10 @@ def update_user(user_id: int):
     unknown = set(changes) - {"role", "active"}
     if unknown:
         raise ApiError(400, "bad_request", f"Unknown field: {', '.join(sorted(unknown))}.")
+    # update_user reads None as "leave it": a null sent here would change nothing silently.
+    nulls = sorted(name for name, value in changes.items() if value is None)
+    if nulls:
+        raise ApiError(400, "bad_request", f"{', '.join(nulls)} cannot be null.")
     user = accounts.get_user(user_id)
     if user is None:
         raise ApiError(404, "not_found", "There is no user with that id.")
