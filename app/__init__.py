@@ -20,6 +20,7 @@ from app import (
     keys,
     logs,
     metrics,
+    openapi,
     ratelimit,
     usage,
 )
@@ -83,9 +84,9 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Mount the sign-in pages, the console, the JSON API and the health checks."""
+    """Mount the sign-in pages, the console, the JSON API, its reference and the health checks."""
     auth.init_app(app)
-    for blueprint in (auth.bp, console.bp, api.bp, health.bp):
+    for blueprint in (auth.bp, console.bp, api.bp, openapi.bp, health.bp):
         app.register_blueprint(blueprint)
     # Keys, not cookies, authenticate the API, so there is no cross-site request to forge.
     csrf.exempt(api.bp)
