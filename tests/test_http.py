@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from app import create_app
 
 from support.apps import BASE_CONFIG, dispose_engines
+from support.web import INLINE_SCRIPT, INLINE_STYLE
 
 CLOSED_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:1/nothing"
 
@@ -30,10 +29,6 @@ def test_security_headers_on_every_answer(client, path):
 def test_hsts_over_https(client):
     response = client.get("/login", base_url="https://localhost")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
-
-
-INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
-INLINE_STYLE = re.compile(r"<style\b|\sstyle=|\son[a-z]+=", re.IGNORECASE)
 
 
 def test_pages_have_no_inline_script_style_or_handlers(client, auth, factory):

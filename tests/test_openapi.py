@@ -1,4 +1,4 @@
-"""GET /openapi.json: a valid OpenAPI 3.1 document that describes exactly the API.
+"""GET /openapi.json and /docs: a valid OpenAPI 3.1 document that describes exactly the API.
 
 The document is written by hand, so these tests hold it to the code: every route under
 /api is an operation in it and every operation a route, every operation lists the answers
@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from markupsafe import escape
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate
 
@@ -23,7 +24,9 @@ from app.errors import API_CODES
 from app.keys.rules import ACCESS_LEVELS
 from app.models.user import ROLES
 from app.openapi import document
-from app.openapi.reading import METHODS, resolve
+from app.openapi.reading import METHODS, operations, resolve
+
+from support.web import INLINE_SCRIPT, INLINE_STYLE
 
 SPEC = document()
 ERROR_SCHEMA = "#/components/schemas/Error"
@@ -197,7 +200,31 @@ def test_every_example_matches_its_schema():
     assert checked > len(list(each_operation())) * 3
 
 
-@pytest.mark.parametrize("path", ["/openapi.json"])
+def test_docs_page_shows_every_operation_with_its_fields_and_a_curl(client):
+    response = client.get("/docs")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    for operation in operations(SPEC):
+        assert f'id="{operation.anchor}"' in page
+        assert f"<code>{operation.path}</code>" in page
+        assert escape(operation.summary) in page
+        assert escape(operation.curl) in page
+        for answer in operation.answers:
+            assert all(f"<code>{field.name}</code>" in page for field in answer.fields)
+    assert 'href="/openapi.json"' in page
+
+
+def test_docs_page_runs_no_script_under_the_strict_policy(client):
+    response = client.get("/docs")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    page = response.get_data(as_text=True)
+    assert "<script" not in page
+    assert INLINE_SCRIPT.search(page) is None and INLINE_STYLE.search(page) is None
+    assert "/static/css/api_docs.css" in page
+
+
+@pytest.mark.parametrize("path", ["/openapi.json", "/docs"])
 def test_the_reference_is_neither_rate_limited_nor_localized(client, path):
     # More requests than any role's budget: only /api counts them.
     for _ in range(120):

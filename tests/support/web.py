@@ -10,6 +10,9 @@ from werkzeug.test import TestResponse
 from support.factory import UserInfo
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+# What a strict Content-Security-Policy would block: script or style in the page itself.
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
+INLINE_STYLE = re.compile(r"<style\b|\sstyle=|\son[a-z]+=", re.IGNORECASE)
 
 
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:
