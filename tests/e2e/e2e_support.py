@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from app.keys.format import parse_key
+from app.keys.format import checksum, generate_key, parse_key
 
 from support.web import CSRF_META
 
@@ -50,6 +50,12 @@ def key_id_of(key: str) -> str:
     parsed = parse_key(key)
     assert parsed is not None, "not a well-formed key"
     return parsed.key_id
+
+
+def wrong_secret_for(key_id: str) -> str:
+    """A well-formed key, right checksum and all, for a real key id with the wrong secret."""
+    body = f"ck_{key_id}_{generate_key().value[16:-6]}"
+    return body + checksum(body)
 
 
 def error_code(response: requests.Response) -> str | None:

@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from e2e_support import TIMEOUT, key_header, run_concurrently
+from e2e_support import TIMEOUT, key_header, run_concurrently, wrong_secret_for
 
-from app.keys.format import checksum, generate_key
+from app.keys.format import generate_key
 
 pytestmark = [pytest.mark.gunicorn, pytest.mark.redis]
 
@@ -33,11 +33,6 @@ def call(base_url: str, key: str, source: str = "127.0.0.1") -> int:
         return response.status
     finally:
         connection.close()
-
-
-def wrong_secret_for(key_id: str) -> str:
-    body = f"ck_{key_id}_{generate_key().value[16:-6]}"
-    return body + checksum(body)
 
 
 def bcrypt_checks_of_keys(base_url: str) -> float:

@@ -1,0 +1,123 @@
+"""/metrics on real gunicorns: every worker's counts summed, and only for allowed networks.
+
+Each worker counts into files of its own in PROMETHEUS_MULTIPROC_DIR (gunicorn.conf.py);
+whichever worker answers /metrics sums them all. No label may hold a key, a key id, an
+email or a raw path, whatever the requests were.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import requests
+from e2e_support import TIMEOUT, key_header, run_concurrently, wrong_secret_for
+from prometheus_client import CollectorRegistry, multiprocess
+from prometheus_client.parser import text_string_to_metric_families
+
+pytestmark = [pytest.mark.gunicorn]
+
+GOOD_REQUESTS = 50
+WRONG_KEYS = 5
+
+
+def samples(text: str) -> dict[tuple[str, frozenset], float]:
+    """Every sample of a Prometheus text answer: (name, labels) -> value."""
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def value(found: dict, name: str, **labels: str) -> float:
+    """One sample's value, 0 when no such sample was ever counted."""
+    return found.get((name, frozenset(labels.items())), 0.0)
+
+
+def fresh_get(url: str, **kwargs) -> requests.Response:
+    """A GET on a connection of its own, so the kernel may hand it to any worker."""
+    with requests.Session() as http:
+        return http.get(url, timeout=TIMEOUT, **kwargs)
+
+
+def counts_per_worker(metrics_dir: Path, work_dir: Path) -> list[float]:
+    """Each worker's own count of authenticated API requests, read from its own files."""
+    counts = []
+    for counter_file in sorted(metrics_dir.glob("counter_*.db")):
+        alone = work_dir / counter_file.stem
+        alone.mkdir()
+        shutil.copy(counter_file, alone)
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=str(alone))
+        counts.append(registry.get_sample_value("chameleon_api_auth_total", {"outcome": "ok"}) or 0)
+    return counts
+
+
+@pytest.mark.redis
+def test_metrics_sum_the_counts_of_every_worker(
+    app, gunicorn, database_url, factory, redis_url, tmp_path
+):
+    user = factory.user("metrics@example.com")
+    key_id, key = factory.key(user)
+    metrics_dir = tmp_path / "metrics"
+    server = gunicorn(
+        database_url,
+        workers=4,
+        env={
+            "FLASK_RATELIMIT_STORAGE_URI": redis_url,
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        },
+    )
+    me = f"{server.url}/api/me"
+
+    calls = [lambda: fresh_get(me, headers=key_header(key)) for _ in range(GOOD_REQUESTS)]
+    calls += [lambda: fresh_get(me, headers=key_header(wrong_secret_for(key_id)))] * WRONG_KEYS
+    # Paths with ids in them, to show they are never labels: a route and a 404.
+    calls += [lambda: fresh_get(f"{server.url}/api/keys/{key_id}/usage", headers=key_header(key))]
+    calls += [lambda: fresh_get(f"{server.url}/api/{key_id}/metrics@example.com")]
+    answers = run_concurrently(calls, threads=8)
+    statuses = [answer.status_code for answer in answers]
+    assert statuses == [200] * GOOD_REQUESTS + [401] * WRONG_KEYS + [200, 401]
+
+    scrape = fresh_get(f"{server.url}/metrics")
+
+    assert scrape.status_code == 200
+    assert scrape.headers["Content-Type"].startswith("text/plain")
+    found = samples(scrape.text)
+    requests_total = "chameleon_http_requests_total"
+    assert value(found, requests_total, endpoint="/api/me", method="GET", status="200") == 50
+    assert value(found, requests_total, endpoint="/api/me", method="GET", status="401") == 5
+    assert value(found, "chameleon_api_auth_total", outcome="ok") == GOOD_REQUESTS + 1
+    assert value(found, "chameleon_api_auth_total", outcome="wrong_secret") == WRONG_KEYS
+    assert value(found, "chameleon_api_auth_total", outcome="missing") == 1
+    assert value(found, "chameleon_http_request_duration_seconds_count", endpoint="/api/me") == 55
+    assert value(found, "chameleon_rate_limit_storage_fallback") == 0
+    # Summed, not one worker's numbers: several workers counted some of them.
+    per_worker = counts_per_worker(metrics_dir, tmp_path)
+    assert sum(per_worker) == GOOD_REQUESTS + 1
+    assert len([count for count in per_worker if count > 0]) >= 2, per_worker
+
+    labels = {(name, value) for (_, pairs) in found for name, value in pairs}
+    # Route templates such as /api/keys/<key_id>/usage, never the path that was asked for.
+    templates = {rule.rule for rule in app.url_map.iter_rules()} | {"unmatched"}
+    assert {value for name, value in labels if name == "endpoint"} <= templates
+    for _, text in labels:
+        assert key_id not in text and "@" not in text, text
+    assert key not in scrape.text and "metrics@example.com" not in scrape.text
+
+
+def test_metrics_are_a_404_outside_the_allowed_networks(gunicorn, database_url):
+    # Behind one trusted proxy (here, the test) X-Forwarded-For names the client.
+    server = gunicorn(database_url, env={"FLASK_TRUSTED_PROXY_COUNT": "1"})
+    metrics = f"{server.url}/metrics"
+
+    outside = fresh_get(metrics, headers={"X-Forwarded-For": "198.51.100.9"})
+    local = fresh_get(metrics, headers={"X-Forwarded-For": "127.0.0.1"})
+    direct = fresh_get(metrics)
+
+    assert outside.status_code == 404
+    assert "chameleon_" not in outside.text
+    assert local.status_code == 200 and "chameleon_http_requests_total" in local.text
+    assert direct.status_code == 200
