@@ -46,8 +46,12 @@ class Factory:
         *,
         expires_in: timedelta | None = None,
         access: str = "full",
+        max_active: int = 100,
     ) -> tuple[str, str]:
-        """Create a key for ``user``; return its key id and the full key."""
+        """Create a key for ``user``; return its key id and the full key.
+
+        ``max_active`` is the cap on the user's active keys (MAX_ACTIVE_KEYS_PER_USER).
+        """
         from app import accounts
         from app.keys import service
         from app.models.columns import utcnow
@@ -58,7 +62,7 @@ class Factory:
                 owner,
                 name,
                 rounds=4,
-                max_active=100,
+                max_active=max_active,
                 expires_at=None if expires_in is None else utcnow() + expires_in,
                 access=access,
             )
