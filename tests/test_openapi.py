@@ -24,7 +24,8 @@ from app.errors import API_CODES
 from app.keys.rules import ACCESS_LEVELS
 from app.models.user import ROLES
 from app.openapi import document
-from app.openapi.reading import METHODS, operations, resolve
+from app.openapi.reading import METHODS, operations
+from app.openapi.schemas import resolve
 
 from support.web import INLINE_SCRIPT, INLINE_STYLE
 

@@ -57,7 +57,6 @@ def docs() -> str:
         info=spec["info"],
         tags=spec.get("tags", []),
         operations=operations(spec),
-        key_header=spec["components"]["securitySchemes"]["ApiKey"]["name"],
         prose=prose,
     )
 
