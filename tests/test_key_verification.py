@@ -229,7 +229,7 @@ def test_the_verifier_never_appears_in_answers_pages_or_logs(app, client, auth, 
         client.get("/api/admin/keys", headers={"X-API-Key": key}).get_data(as_text=True),
     ]
     auth.login(admin)
-    seen.append(client.get("/api-keys").get_data(as_text=True))
+    seen.append(client.get("/en/api-keys").get_data(as_text=True))
     seen.append(caplog.text)
     for text in seen:
         assert digest not in text and verifier not in text

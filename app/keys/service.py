@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
 
 from app import audit
@@ -58,7 +59,10 @@ def create_key(
         session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
         if active_key_count(user_id) >= max_active:
             raise TooManyKeys(
-                f"You already have {max_active} active keys. Revoke one you no longer use first."
+                _l(
+                    "You already have %(count)d active keys. Revoke one you no longer use first.",
+                    count=max_active,
+                )
             )
         row = made.row(user_id, name, expires_at, access)
         session.add(row)
@@ -122,10 +126,14 @@ def rotate_key(
 
 def _check_rotatable(old: ApiKey, now: datetime) -> None:
     if old.replaced_by is not None:
-        raise CannotRotate(f"This key was already replaced by {old.replaced_by}.")
+        raise CannotRotate(
+            _l("This key was already replaced by %(key_id)s.", key_id=old.replaced_by)
+        )
     status = old.status_at(now)
+    if status == "revoked":
+        raise CannotRotate(_l("A revoked key cannot be rotated. Create a new key instead."))
     if status != "active":
-        raise CannotRotate(f"A {status} key cannot be rotated. Create a new key instead.")
+        raise CannotRotate(_l("An expired key cannot be rotated. Create a new key instead."))
 
 
 @dataclass(frozen=True)
@@ -184,6 +192,11 @@ def get_key(key_id: str, *, owner_id: int | None) -> ApiKey | None:
     if owner_id is not None:
         query = query.where(ApiKey.user_id == owner_id)
     return db.session.scalar(query)
+
+
+def replaced_key(key_id: str) -> ApiKey | None:
+    """The key that ``key_id`` replaced by rotation, if any."""
+    return db.session.scalar(select(ApiKey).where(ApiKey.replaced_by == key_id))
 
 
 def revoke_key(key_id: str, *, owner_id: int | None, actor: Actor | None = None) -> ApiKey | None:

@@ -99,7 +99,7 @@ def test_database_unreachable_from_the_start(gunicorn):
         assert response.status_code == 401
 
     with ConsoleClient(server.url) as console:
-        assert console.load("/login").status_code == 200
+        assert console.load("/en/login").status_code == 200
         assert_friendly_503_page(console.submit_login("ada@example.com", "whatever password"))
     assert not server_log_errors(server.log()), server.log()[-3000:]
 

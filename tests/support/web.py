@@ -12,7 +12,7 @@ from support.factory import UserInfo
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
-def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+def csrf_token(client: FlaskClient, path: str = "/en/login") -> str:
     """The CSRF token the page at ``path`` gives this client's session."""
     page = client.get(path).get_data(as_text=True)
     match = CSRF_META.search(page)
@@ -34,10 +34,10 @@ class AuthActions:
             email, password = user.email, user.password
         token = csrf_token(self.client)
         return self.client.post(
-            "/login", data={"email": email, "password": password, "csrf_token": token}
+            "/en/login", data={"email": email, "password": password, "csrf_token": token}
         )
 
     def logout(self) -> TestResponse:
         """Post the sign-out form; return the response."""
-        token = csrf_token(self.client, "/api-keys")
-        return self.client.post("/logout", data={"csrf_token": token})
+        token = csrf_token(self.client, "/en/api-keys")
+        return self.client.post("/en/logout", data={"csrf_token": token})
