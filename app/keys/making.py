@@ -21,9 +21,16 @@ class MadeKey:
     key_hash: str
     verifier: str
 
-    def row(self, user_id: int, name: str, expires_at: datetime | None, access: str) -> ApiKey:
+    def row(
+        self,
+        user_id: int,
+        name: str,
+        expires_at: datetime | None,
+        access: str,
+        created_at: datetime | None = None,
+    ) -> ApiKey:
         """The key's row for ``user_id``, not yet added to any session."""
-        return ApiKey(
+        row = ApiKey(
             key_id=self.key_id,
             user_id=user_id,
             name=name,
@@ -33,6 +40,9 @@ class MadeKey:
             expires_at=expires_at,
             access=access,
         )
+        if created_at is not None:
+            row.created_at = created_at
+        return row
 
 
 def made_key(rounds: int) -> MadeKey:

@@ -6,7 +6,7 @@ has committed the processes that admit API requests are told (app/keys/signals.p
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
@@ -34,17 +34,23 @@ def create_key(
     rounds: int,
     max_active: int,
     expires_at: datetime | None = None,
+    expires_in: timedelta | None = None,
     access: str = "full",
     actor: Actor | None = None,
 ) -> tuple[ApiKey, str]:
     """Create a key for ``user``; return the row and the full key, which is never stored.
 
-    Raises ``InvalidKeyName``, ``InvalidAccess``, ``InvalidExpiry`` or ``TooManyKeys``.
+    The key expires at ``expires_at``, or ``expires_in`` after it is made. Raises
+    ``InvalidKeyName``, ``InvalidAccess``, ``InvalidExpiry`` or ``TooManyKeys``.
     """
     name = clean_key_name(name)
     check_access(access)
-    check_expiry(expires_at, utcnow())
     made = made_key(rounds)
+    # The key exists from now, not from the call: bcrypt above takes a good part of a second.
+    made_at = utcnow()
+    if expires_in is not None:
+        expires_at = made_at + expires_in
+    check_expiry(expires_at, made_at)
     user_id = user.id
     with write_transaction() as session:
         # Counted inside the write transaction, with the owner's row locked (PostgreSQL;
@@ -59,7 +65,7 @@ def create_key(
                     count=max_active,
                 )
             )
-        row = made.row(user_id, name, expires_at, access)
+        row = made.row(user_id, name, expires_at, access, created_at=made_at)
         session.add(row)
         session.flush()
         audit.record(
