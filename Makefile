@@ -9,7 +9,7 @@ PORT ?= 5000
 PYTEST_ARGS ?=
 FLASK = $(VENV)/bin/flask --app wsgi
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench clean translations-extract translations-update translations-compile
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,19 @@ format: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(VENV)/bin/python bench/run.py $(BENCH_ARGS)
+
+# Translations (app/translations): extract the marked strings, merge them into each
+# language's catalog, compile the catalogs the app reads (committed, so a fresh clone runs).
+BABEL = $(VENV)/bin/pybabel
+translations-extract: $(VENV)/.installed
+	$(BABEL) extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--project "Chameleon API keys" -o app/translations/messages.pot .
+
+translations-update: translations-extract
+	$(BABEL) update -i app/translations/messages.pot -d app/translations --ignore-obsolete
+
+translations-compile: $(VENV)/.installed
+	$(BABEL) compile -d app/translations --statistics
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -17,6 +17,7 @@ from app import (
     errors,
     health,
     http,
+    i18n,
     keys,
     logs,
     metrics,
@@ -71,6 +72,7 @@ def register_extensions(app: Flask) -> None:
     usage.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
+    i18n.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     ratelimit.init_app(app)
@@ -84,9 +86,11 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Mount the sign-in pages, the console, the JSON API, its reference and the health checks."""
+    """Mount sign-in and the console under each locale; the API, its docs and health as is."""
     auth.init_app(app)
-    for blueprint in (auth.bp, console.bp, api.bp, openapi.bp, health.bp):
+    for localized in (auth.bp, console.bp):
+        app.register_blueprint(localized, url_prefix="/<lang:lang_code>")
+    for blueprint in (api.bp, openapi.bp, health.bp):
         app.register_blueprint(blueprint)
     # Keys, not cookies, authenticate the API, so there is no cross-site request to forge.
     csrf.exempt(api.bp)

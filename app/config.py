@@ -59,6 +59,8 @@ DEFAULTS: dict[str, Any] = {
     # processes never grants more than the budget. None: gunicorn's worker count (set
     # for each worker by gunicorn.conf.py), else 1.
     "RATELIMIT_FALLBACK_DIVISOR": None,
+    # The console's locales; the first is the fallback (app/i18n).
+    "LANGUAGES": ["en", "es", "de", "zh"],
     # How long per-key usage counts may wait in a process before they are written (s).
     "USAGE_FLUSH_SECONDS": 10,
     # Who may read /metrics (others get 404): networks as "address/prefix".

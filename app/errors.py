@@ -10,18 +10,19 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, g, jsonify, render_template, request
-from flask_limiter import RateLimitExceeded
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from app.extensions import limiter, login_manager
+from app.extensions import login_manager
 from app.htmx import is_htmx
 from app.http import is_api_request
+from app.i18n import localized_redirect
 from app.keys.lookup import StoreUnavailable
-from app.ratelimit import seconds_until
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +46,28 @@ API_CODES = {
     503: "unavailable",
 }
 
+# Pages (and htmx messages) are for people in their language; the API's words stay English.
 PAGE_TITLES = {
-    400: "That request could not be understood",
-    403: "You do not have access to this page",
-    404: "Page not found",
-    405: "That action is not allowed here",
-    413: "That request is too large",
-    429: "Too many requests",
-    500: "Something went wrong on our side",
-    503: "Temporarily unavailable",
+    400: _l("That request could not be understood"),
+    403: _l("You do not have access to this page"),
+    404: _l("Page not found"),
+    405: _l("That action is not allowed here"),
+    408: _l("That took too long"),
+    413: _l("That request is too large"),
+    429: _l("Too many requests"),
+    500: _l("Something went wrong on our side"),
+    503: _l("Temporarily unavailable"),
+}
+# What a page says when the error brought no message of its own (Werkzeug's are English).
+PAGE_MESSAGES = {
+    400: _l("Check what you sent and try again."),
+    403: _l("Ask an admin if you need access."),
+    404: _l("There is nothing at this address. Check the link, or start from your API keys."),
+    405: _l("This page does not take that kind of request."),
+    408: _l("The request was not sent in time. Try again."),
+    413: _l("That request is larger than this service accepts."),
+    500: _l("The error has been logged. Try again in a moment."),
+    503: _l("The service is temporarily unavailable. Try again shortly."),
 }
 
 DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeoutError, StoreUnavailable)
@@ -83,15 +97,18 @@ def api_error_response(error: ApiError) -> Response:
 
 
 def _message(error: HTTPException) -> str:
-    # Werkzeug's descriptions are written for people and say nothing internal.
-    return (error.description or error.name).strip()
+    """The error's own message; for a page, ours when it only has Werkzeug's default."""
+    description = error.description or error.name
+    if not is_api_request() and description == type(error).description:
+        return str(PAGE_MESSAGES.get(error.code or 500, description))
+    return str(description).strip()
 
 
 def render_error(status: int, code: str, message: str, headers: dict[str, str] | None = None):
     """Answer ``status`` as JSON under /api, as an HTMX fragment or as a page elsewhere."""
     if is_api_request():
         return api_error_response(ApiError(status, code, message, headers))
-    title = PAGE_TITLES.get(status, "Something went wrong")
+    title = PAGE_TITLES.get(status, _l("Something went wrong"))
     if is_htmx():
         body = render_template("errors/_message.html", title=title, message=message)
         # Show the message in the page's message area, not in whatever the request targeted.
@@ -107,21 +124,17 @@ def render_error(status: int, code: str, message: str, headers: dict[str, str] |
 
 
 def handle_http_exception(error: HTTPException):
-    """Any ``abort()`` or routing error (400, 403, 404, 405, 413...)."""
+    """Any ``abort()`` or routing error (400, 403, 404, 405, 413...).
+
+    A console path without its locale is not an error: it redirects to the chosen one.
+    """
+    redirect = localized_redirect(error)
+    if redirect is not None:
+        return redirect
     status = error.code or 500
     # Keep what the error says besides its body, such as a 405's Allow (HTTP requires it).
     headers = {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
     return render_error(status, API_CODES.get(status, "error"), _message(error), headers)
-
-
-def handle_rate_limit(error: RateLimitExceeded):
-    """A Flask-Limiter breach: 429 saying when to retry (headers come from the limiter)."""
-    if error.response is not None:
-        return error.response  # the limit's own answer, such as the sign-in form
-    current = limiter.current_limit
-    wait = seconds_until(current.window.reset_time) if current else 60
-    message = f"Rate limit of {error.description} exceeded. Retry in {wait} seconds."
-    return render_error(429, "rate_limited", message, {"Retry-After": str(wait)})
 
 
 def handle_csrf_error(error: CSRFError):
@@ -129,7 +142,9 @@ def handle_csrf_error(error: CSRFError):
     if is_htmx() and not current_user.is_authenticated:
         # The session expired (taking its CSRF token along): go and sign in, whole page.
         return login_manager.unauthorized()
-    message = "This form has expired or was not sent from this site. Reload the page and try again."
+    message = _(
+        "This form has expired or was not sent from this site. Reload the page and try again."
+    )
     return render_error(400, "bad_request", message)
 
 
@@ -145,7 +160,8 @@ def handle_database_down(error: Exception):
     unavailable = database_unavailable(error)
     # Rendering the page asks who is signed in; app/auth knows not to ask the database again.
     g.database_down = True
-    return render_error(503, unavailable.code, unavailable.message, unavailable.headers)
+    message = unavailable.message if is_api_request() else str(PAGE_MESSAGES[503])
+    return render_error(503, unavailable.code, message, unavailable.headers)
 
 
 def handle_unexpected(error: Exception):
@@ -153,13 +169,13 @@ def handle_unexpected(error: Exception):
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
     log.exception("unhandled error on %s %s", request.method, request.path)
-    return render_error(500, "internal_error", InternalServerError.description)
+    message = InternalServerError.description if is_api_request() else str(PAGE_MESSAGES[500])
+    return render_error(500, "internal_error", message)
 
 
 def init_app(app: Flask) -> None:
     """Register the handlers, most specific first."""
     app.register_error_handler(ApiError, api_error_response)
-    app.register_error_handler(RateLimitExceeded, handle_rate_limit)
     app.register_error_handler(CSRFError, handle_csrf_error)
     for exception in DATABASE_DOWN:
         app.register_error_handler(exception, handle_database_down)

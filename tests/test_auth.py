@@ -9,22 +9,22 @@ from support.web import csrf_token
 
 
 def test_signup_creates_an_account_and_signs_in(client):
-    token = csrf_token(client, "/signup")
+    token = csrf_token(client, "/en/signup")
     response = client.post(
-        "/signup", data={"email": "Ada@Example.com", "password": PASSWORD, "csrf_token": token}
+        "/en/signup", data={"email": "Ada@Example.com", "password": PASSWORD, "csrf_token": token}
     )
     assert response.status_code == 302
-    assert response.headers["Location"] == "/api-keys"
-    page = client.get("/api-keys")
+    assert response.headers["Location"] == "/en/api-keys"
+    page = client.get("/en/api-keys")
     assert page.status_code == 200
     assert "ada@example.com" in page.get_data(as_text=True)
 
 
 def test_signup_refuses_a_taken_email_case_insensitively(client, factory):
     factory.user("ada@example.com")
-    token = csrf_token(client, "/signup")
+    token = csrf_token(client, "/en/signup")
     response = client.post(
-        "/signup", data={"email": "ADA@example.com", "password": PASSWORD, "csrf_token": token}
+        "/en/signup", data={"email": "ADA@example.com", "password": PASSWORD, "csrf_token": token}
     )
     assert response.status_code == 422
     assert "already exists" in response.get_data(as_text=True)
@@ -39,9 +39,9 @@ def test_signup_refuses_a_taken_email_case_insensitively(client, factory):
     ],
 )
 def test_signup_refuses_bad_passwords_with_a_clear_message(client, password, message):
-    token = csrf_token(client, "/signup")
+    token = csrf_token(client, "/en/signup")
     response = client.post(
-        "/signup", data={"email": "ada@example.com", "password": password, "csrf_token": token}
+        "/en/signup", data={"email": "ada@example.com", "password": password, "csrf_token": token}
     )
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
@@ -49,9 +49,9 @@ def test_signup_refuses_bad_passwords_with_a_clear_message(client, password, mes
 
 def test_a_72_byte_password_is_accepted_and_not_truncated(client, auth):
     password = "p" * 72
-    token = csrf_token(client, "/signup")
+    token = csrf_token(client, "/en/signup")
     client.post(
-        "/signup", data={"email": "ada@example.com", "password": password, "csrf_token": token}
+        "/en/signup", data={"email": "ada@example.com", "password": password, "csrf_token": token}
     )
     auth.logout()
     assert auth.login(email="ada@example.com", password=password).status_code == 302
@@ -62,26 +62,26 @@ def test_a_72_byte_password_is_accepted_and_not_truncated(client, auth):
 
 def test_signup_is_404_when_disabled(app, client):
     app.config["SIGNUP_ENABLED"] = False
-    assert client.get("/signup").status_code == 404
+    assert client.get("/en/signup").status_code == 404
 
 
 def test_login_lands_on_the_console(client, auth, factory):
     user = factory.user()
     response = auth.login(user)
     assert response.status_code == 302
-    assert response.headers["Location"] == "/api-keys"
+    assert response.headers["Location"] == "/en/api-keys"
 
 
 def test_login_follows_a_local_next_but_never_another_site(client, auth, factory):
     user = factory.user()
     token = csrf_token(client)
     form = {"email": user.email, "password": user.password, "csrf_token": token}
-    response = client.post("/login?next=//evil.example/x", data=form)
-    assert response.headers["Location"] == "/api-keys"
+    response = client.post("/en/login?next=//evil.example/x", data=form)
+    assert response.headers["Location"] == "/en/api-keys"
     auth.logout()
     token = csrf_token(client)
-    response = client.post("/login?next=/api-keys/create", data={**form, "csrf_token": token})
-    assert response.headers["Location"] == "/api-keys/create"
+    response = client.post("/en/login?next=/en/api-keys/create", data={**form, "csrf_token": token})
+    assert response.headers["Location"] == "/en/api-keys/create"
 
 
 def test_wrong_email_and_wrong_password_get_the_same_answer(client, auth, factory):
@@ -107,9 +107,9 @@ def test_wrong_email_and_wrong_password_get_the_same_answer(client, auth, factor
 def test_deactivated_user_cannot_sign_in_and_is_signed_out(client, auth, factory):
     user = factory.user()
     auth.login(user)
-    assert client.get("/api-keys").status_code == 200
+    assert client.get("/en/api-keys").status_code == 200
     factory.deactivate(user)
-    assert client.get("/api-keys").status_code == 302  # the session no longer counts
+    assert client.get("/en/api-keys").status_code == 302  # the session no longer counts
     assert auth.login(user).status_code == 422
 
 
@@ -117,18 +117,18 @@ def test_logout_signs_out(client, auth, factory):
     auth.login(factory.user())
     response = auth.logout()
     assert response.status_code == 302
-    assert client.get("/api-keys").headers["Location"].startswith("/login")
+    assert client.get("/en/api-keys").headers["Location"].startswith("/en/login")
 
 
 def test_logout_by_get_is_not_allowed(client, auth, factory):
     auth.login(factory.user())
-    refused = client.get("/logout")
+    refused = client.get("/en/logout")
     assert refused.status_code == 405
     assert "POST" in refused.headers["Allow"]
-    assert client.get("/api-keys").status_code == 200
+    assert client.get("/en/api-keys").status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/login", "/signup", "/logout"])
+@pytest.mark.parametrize("path", ["/en/login", "/en/signup", "/en/logout"])
 @pytest.mark.parametrize("token", [None, "wrong-token"], ids=["missing", "wrong"])
 def test_forms_without_a_valid_csrf_token_are_400(client, factory, path, token):
     user = factory.user()
@@ -152,10 +152,10 @@ def test_session_cookie_is_httponly_and_samesite_lax(client, auth, factory):
 
 def test_session_cookie_is_secure_over_https(client, factory):
     user = factory.user()
-    page = client.get("/login", base_url="https://localhost")
+    page = client.get("/en/login", base_url="https://localhost")
     token = page.get_data(as_text=True).split('name="csrf-token" content="')[1].split('"')[0]
     response = client.post(
-        "/login",
+        "/en/login",
         base_url="https://localhost",
         data={"email": user.email, "password": user.password, "csrf_token": token},
         headers={"Referer": "https://localhost/login"},
@@ -165,10 +165,11 @@ def test_session_cookie_is_secure_over_https(client, factory):
 
 
 def test_console_needs_sign_in(client):
-    response = client.get("/api-keys")
+    response = client.get("/en/api-keys")
     assert response.status_code == 302
-    assert response.headers["Location"] == "/login?next=/api-keys"
+    assert response.headers["Location"] == "/en/login?next=/en/api-keys"
 
 
 def test_home_leads_to_the_console(client):
-    assert client.get("/").headers["Location"] == "/api-keys"
+    assert client.get("/").headers["Location"] == "/en/"
+    assert client.get("/en/").headers["Location"] == "/en/api-keys"

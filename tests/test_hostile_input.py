@@ -27,8 +27,8 @@ def test_a_huge_user_id_is_404_in_the_api(client, admin):
 def test_a_huge_user_id_is_404_in_the_console(client, auth, admin):
     auth.login(admin[0])
     response = client.post(
-        f"/admin/users/{HUGE}/role",
-        data={"role": "admin", "csrf_token": csrf(client, "/admin/users")},
+        f"/en/admin/users/{HUGE}/role",
+        data={"role": "admin", "csrf_token": csrf(client, "/en/admin/users")},
     )
     assert response.status_code == 404
 
@@ -37,7 +37,7 @@ def test_a_huge_user_id_is_404_in_the_console(client, auth, admin):
 def test_nul_in_an_email_is_a_wrong_sign_in_not_a_500(client, factory, email):
     factory.user("ada@example.com")
     response = client.post(
-        "/login", data={"email": email, "password": "whatever it is", "csrf_token": csrf(client)}
+        "/en/login", data={"email": email, "password": "whatever it is", "csrf_token": csrf(client)}
     )
     assert response.status_code == 422
     assert "Wrong email or password." in response.text
@@ -45,7 +45,7 @@ def test_nul_in_an_email_is_a_wrong_sign_in_not_a_500(client, factory, email):
 
 def test_nul_in_an_email_is_refused_at_sign_up(client):
     response = client.post(
-        "/signup",
+        "/en/signup",
         data={
             "email": "a\x00@example.com",
             "password": "long enough pw",
@@ -73,14 +73,14 @@ def test_nan_and_infinity_are_not_json(client, factory, body):
 def test_sign_in_never_redirects_off_site(client, factory, target):
     user = factory.user()
     form = {"email": user.email, "password": user.password, "csrf_token": csrf(client)}
-    response = client.post("/login", query_string={"next": target}, data=form)
-    assert response.headers["Location"] == "/api-keys"
+    response = client.post("/en/login", query_string={"next": target}, data=form)
+    assert response.headers["Location"] == "/en/api-keys"
 
 
 def test_the_admin_role_form_needs_its_csrf_token(client, auth, admin, factory):
     bob = factory.user("bob@example.com")
     auth.login(admin[0])
-    response = client.post(f"/admin/users/{bob.id}/role", data={"role": "admin"})
+    response = client.post(f"/en/admin/users/{bob.id}/role", data={"role": "admin"})
     assert response.status_code == 400
     listed = client.get("/api/admin/users", headers={"X-API-Key": admin[1]}).json["users"]
     assert {u["email"]: u["role"] for u in listed}["bob@example.com"] == "standard"
@@ -88,9 +88,9 @@ def test_the_admin_role_form_needs_its_csrf_token(client, auth, admin, factory):
 
 @pytest.mark.parametrize("current", ["http://[", "http://[::1", "//[", "not a url"])
 def test_a_broken_hx_current_url_signed_out_gets_the_sign_in_redirect(client, current):
-    response = client.get("/api-keys", headers={"HX-Request": "true", "HX-Current-URL": current})
+    response = client.get("/en/api-keys", headers={"HX-Request": "true", "HX-Current-URL": current})
     assert response.status_code == 401
-    assert response.headers["HX-Redirect"].startswith("/login?next=")
+    assert response.headers["HX-Redirect"].startswith("/en/login?next=")
 
 
 def test_a_broken_next_on_sign_in_is_ignored(client, factory, auth):
@@ -99,8 +99,8 @@ def test_a_broken_next_on_sign_in_is_ignored(client, factory, auth):
 
     token = csrf_token(client)
     response = client.post(
-        "/login?next=//[",
+        "/en/login?next=//[",
         data={"email": user.email, "password": user.password, "csrf_token": token},
     )
     assert response.status_code == 302
-    assert response.headers["Location"] == "/api-keys"
+    assert response.headers["Location"] == "/en/api-keys"

@@ -12,7 +12,9 @@ from support.web import INLINE_SCRIPT, INLINE_STYLE
 CLOSED_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:1/nothing"
 
 
-@pytest.mark.parametrize("path", ["/login", "/api/me", "/livez", "/nowhere", "/static/css/app.css"])
+@pytest.mark.parametrize(
+    "path", ["/en/login", "/api/me", "/livez", "/nowhere", "/static/css/app.css"]
+)
 def test_security_headers_on_every_answer(client, path):
     with client.get(path) as response:
         headers = response.headers
@@ -27,16 +29,21 @@ def test_security_headers_on_every_answer(client, path):
 
 
 def test_hsts_over_https(client):
-    response = client.get("/login", base_url="https://localhost")
+    response = client.get("/en/login", base_url="https://localhost")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
 def test_pages_have_no_inline_script_style_or_handlers(client, auth, factory):
     admin = factory.user("root@example.com", role="admin")
     key_id, _ = factory.key(admin)
-    pages = [client.get("/login"), client.get("/signup")]
+    pages = [client.get("/en/login"), client.get("/en/signup")]
     auth.login(admin)
-    for path in ["/api-keys", "/api-keys/create", f"/api-keys/{key_id}/revoke", "/admin/users"]:
+    for path in [
+        "/en/api-keys",
+        "/en/api-keys/create",
+        f"/en/api-keys/{key_id}/revoke",
+        "/en/admin/users",
+    ]:
         pages.append(client.get(path))
     for response in pages:
         path, page = response.request.path, response.text
@@ -99,15 +106,15 @@ def test_api_with_the_database_down_is_503_never_a_pass(app_without_database):
 
 def test_console_with_the_database_down_is_a_friendly_503_page(app_without_database):
     client = app_without_database.test_client()
-    response = client.get("/login")
+    response = client.get("/en/login")
     assert response.status_code == 200  # the sign-in page itself needs no database
-    page = client.post("/login", data={"email": "a@example.com", "password": "x" * 10})
+    page = client.post("/en/login", data={"email": "a@example.com", "password": "x" * 10})
     assert page.status_code in (400, 503)  # no CSRF token here: 400 comes first
     with client.session_transaction() as session:
         session["_user_id"] = "1"
         session["_fresh"] = True
         session["sid"] = "a session token the database would be asked about"
-    response = client.get("/api-keys")
+    response = client.get("/en/api-keys")
     assert response.status_code == 503
     body = response.get_data(as_text=True)
     assert "Temporarily unavailable" in body

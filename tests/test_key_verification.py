@@ -17,8 +17,8 @@ from sqlalchemy import event
 from app import create_app
 from app.extensions import db
 from app.keys.format import checksum, generate_key
+from app.keys.unknown import UNKNOWN_FOR_SECONDS
 from app.keys.verifier import Verdict
-from app.keys.verify import UNKNOWN_FOR_SECONDS
 from app.models import ApiKey
 
 from support.apps import BASE_CONFIG, dispose_engines
@@ -229,7 +229,7 @@ def test_the_verifier_never_appears_in_answers_pages_or_logs(app, client, auth, 
         client.get("/api/admin/keys", headers={"X-API-Key": key}).get_data(as_text=True),
     ]
     auth.login(admin)
-    seen.append(client.get("/api-keys").get_data(as_text=True))
+    seen.append(client.get("/en/api-keys").get_data(as_text=True))
     seen.append(caplog.text)
     for text in seen:
         assert digest not in text and verifier not in text

@@ -31,4 +31,4 @@ def test_the_readme_lists_every_metric(client):
     }
     readme = (PROJECT_ROOT / "README.md").read_text()
     monitoring = readme.split("## Monitoring", 1)[1].split("\n## ", 1)[0]
-    assert set(re.findall(r"^\| `(chameleon_\w+)`", monitoring, re.MULTILINE)) == served
+    assert set(re.findall(r"`(chameleon_\w+)", monitoring)) == served

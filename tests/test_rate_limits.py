@@ -210,7 +210,7 @@ def test_x_forwarded_for_is_believed_from_a_trusted_proxy(client, factory, clock
 def login_attempt(client, email, password="wrong password", address="127.0.0.1"):
     token = csrf_token(client)
     return client.post(
-        "/login",
+        "/en/login",
         data={"email": email, "password": password, "csrf_token": token},
         environ_base={"REMOTE_ADDR": address},
     )

@@ -23,13 +23,13 @@ def test_a_copied_cookie_is_dead_once_its_session_signed_out(app, client, auth, 
     auth.login(user)
     thief = app.test_client()
     copy_of_cookie(client, thief)
-    assert thief.get("/api-keys").status_code == 200  # the copy works while signed in
+    assert thief.get("/en/api-keys").status_code == 200  # the copy works while signed in
     auth.logout()
-    after = thief.get("/api-keys")
+    after = thief.get("/en/api-keys")
     assert after.status_code == 302
-    assert after.headers["Location"].startswith("/login")
+    assert after.headers["Location"].startswith("/en/login")
     # Nor can it create a key: the form post is refused before anything is made.
-    posted = thief.post("/api-keys", data={"name": "stolen"})
+    posted = thief.post("/en/api-keys", data={"name": "stolen"})
     assert posted.status_code in (302, 400)
     with app.app_context():
         from app.keys.listing import keys_page
@@ -44,18 +44,18 @@ def test_sign_out_of_all_other_sessions_ends_them_and_keeps_this_one(app, factor
     AuthActions(phone).login(user)
     thief = app.test_client()
     copy_of_cookie(phone, thief)
-    token = csrf_token(laptop, "/account")
-    response = laptop.post("/account/sessions/end-others", data={"csrf_token": token})
+    token = csrf_token(laptop, "/en/account")
+    response = laptop.post("/en/account/sessions/end-others", data={"csrf_token": token})
     assert response.status_code == 302
-    assert "Signed out of 1 other session" in laptop.get("/account").get_data(as_text=True)
-    assert phone.get("/api-keys").status_code == 302
-    assert thief.get("/api-keys").status_code == 302
-    assert laptop.get("/api-keys").status_code == 200
+    assert "Signed out of 1 other session" in laptop.get("/en/account").get_data(as_text=True)
+    assert phone.get("/en/api-keys").status_code == 302
+    assert thief.get("/en/api-keys").status_code == 302
+    assert laptop.get("/en/api-keys").status_code == 200
 
 
 def test_the_account_page_lists_where_you_are_signed_in(client, auth, factory):
     auth.login(factory.user())
-    page = client.get("/account", headers={"User-Agent": "TestBrowser/1.0"})
+    page = client.get("/en/account", headers={"User-Agent": "TestBrowser/1.0"})
     text = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "(this one)" in text
@@ -87,9 +87,9 @@ def test_sessions_expire_and_the_sign_in_page_says_so(
         # Used every 11 hours for a week: never idle, still ended at 7 days.
         for hours in range(11, 7 * 24, 11):
             monkeypatch.setattr(sessions, "utcnow", lambda h=hours: now + timedelta(hours=h))
-            assert client.get("/api-keys").status_code == 200
+            assert client.get("/en/api-keys").status_code == 200
     monkeypatch.setattr(sessions, "utcnow", lambda: now + since_sign_in)
-    response = client.get("/api-keys")
+    response = client.get("/en/api-keys")
     assert response.status_code == 302
     assert "expired=1" in response.headers["Location"]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -104,7 +104,7 @@ def test_a_role_change_or_deactivation_ends_the_users_sessions(client, auth, fac
         factory.set_role(user, "premium")
     else:
         factory.deactivate(user)
-    assert client.get("/api-keys").status_code == 302
+    assert client.get("/en/api-keys").status_code == 302
 
 
 def test_a_cookie_from_before_server_sessions_must_sign_in_again(client, factory):
@@ -112,12 +112,12 @@ def test_a_cookie_from_before_server_sessions_must_sign_in_again(client, factory
     with client.session_transaction() as session:
         session["_user_id"] = "1"
         session["_fresh"] = True
-    assert client.get("/api-keys").status_code == 302
+    assert client.get("/en/api-keys").status_code == 302
 
 
 def test_every_page_and_answer_says_no_store(client, auth, factory):
     auth.login(factory.user())
-    for path in ("/login", "/api-keys", "/api-keys/create", "/account", "/api/me"):
+    for path in ("/en/login", "/en/api-keys", "/en/api-keys/create", "/en/account", "/api/me"):
         assert client.get(path).headers["Cache-Control"] == "no-store", path
     with client.get("/static/css/app.css") as static:
         assert static.headers.get("Cache-Control") != "no-store"

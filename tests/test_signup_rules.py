@@ -19,8 +19,10 @@ from support.web import csrf_token
 
 def sign_up(client, email: str, password: str = PASSWORD):
     """Post the sign-up form; return the response."""
-    token = csrf_token(client, "/signup")
-    return client.post("/signup", data={"email": email, "password": password, "csrf_token": token})
+    token = csrf_token(client, "/en/signup")
+    return client.post(
+        "/en/signup", data={"email": email, "password": password, "csrf_token": token}
+    )
 
 
 def assert_refused(response, message: str) -> None:
@@ -108,7 +110,7 @@ def test_an_invalid_email_gets_our_message_not_the_librarys(client, email):
 
 def test_an_idn_domain_signs_up_and_signs_in_in_either_spelling(client, auth):
     assert sign_up(client, "Ada@Bücher.example").status_code == 302
-    assert "ada@bücher.example" in client.get("/api-keys").get_data(as_text=True)
+    assert "ada@bücher.example" in client.get("/en/api-keys").get_data(as_text=True)
     auth.logout()
     assert auth.login(email="ada@xn--bcher-kva.example", password=PASSWORD).status_code == 302
     auth.logout()

@@ -44,7 +44,7 @@ def test_reads_do_not_wait_for_a_writer(client, auth, factory, database_url):
     lock.execute("BEGIN IMMEDIATE")
     try:
         for path, headers in [
-            ("/api-keys", {}),
+            ("/en/api-keys", {}),
             ("/healthz", {}),
             ("/api/me", {"X-API-Key": key}),
             ("/api/keys", {"X-API-Key": key}),
@@ -85,20 +85,20 @@ def bcrypt_under_write_lock(monkeypatch, database_url):
 def test_bcrypt_never_runs_inside_a_write_transaction(
     client, auth, factory, bcrypt_under_write_lock
 ):
-    token = csrf_token(client, "/signup")
+    token = csrf_token(client, "/en/signup")
     client.post(
-        "/signup",
+        "/en/signup",
         data={"email": "new@example.com", "password": "long enough pw", "csrf_token": token},
     )
     auth.logout()
     auth.login(email="new@example.com", password="not the password")
     auth.login(email="new@example.com", password="long enough pw")
     response = client.post(
-        "/api-keys",
+        "/en/api-keys",
         data={"name": "Mobile App"},
-        headers={"HX-Request": "true", "X-CSRFToken": csrf_token(client, "/api-keys")},
+        headers={"HX-Request": "true", "X-CSRFToken": csrf_token(client, "/en/api-keys")},
     )
     assert response.status_code == 200
-    key = response.text.split('id="new-key"')[1].split(">")[1].split("<")[0]
+    key = response.text.split('id="new-key-')[1].split(">")[1].split("<")[0]
     assert client.get("/api/me", headers={"X-API-Key": key}).status_code == 200
     assert bcrypt_under_write_lock == []

@@ -97,7 +97,7 @@ def _refuse_if_taken(email: str, skeleton: str) -> None:
         select(User.email).where(or_(User.email == email, User.email_skeleton == skeleton))
     ).all()
     if email in taken:
-        raise AccountRefused(messages.EMAIL_TAKEN.format(email=email))
+        raise AccountRefused(messages.EMAIL_TAKEN % {"email": email})
     if taken:
         raise AccountRefused(messages.LOOKALIKE_EMAIL)
 
@@ -165,6 +165,8 @@ def _user_by_email(email: str, cleaned: str | None) -> User | None:
     if cleaned is not None:
         user = db.session.scalar(select(User).where(User.email == cleaned))
     legacy = normalize_email(email)
+    if "\x00" in legacy:
+        return user  # no stored email holds a NUL (and PostgreSQL cannot even compare one)
     if user is None and legacy != cleaned:
         user = db.session.scalar(select(User).where(User.email == legacy))
     return user
@@ -174,5 +176,5 @@ def require_user(email: str) -> User:
     """The user with this email, or raise ``AccountRefused``."""
     user = get_user_by_email(email)
     if user is None:
-        raise AccountRefused(messages.NO_USER.format(email=normalize_email(email)))
+        raise AccountRefused(messages.NO_USER % {"email": normalize_email(email)})
     return user

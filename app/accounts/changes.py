@@ -43,7 +43,7 @@ class UserChange:
 def check_role(role: object) -> str:
     """Return ``role`` if it is one of the roles, or raise ``AccountRefused``."""
     if not isinstance(role, str) or role not in ROLES:
-        raise AccountRefused(messages.UNKNOWN_ROLE.format(role=role, roles=", ".join(ROLES)))
+        raise AccountRefused(messages.UNKNOWN_ROLE % {"role": role, "roles": ", ".join(ROLES)})
     return role
 
 

@@ -28,11 +28,11 @@ def check_password(password: str | None, *, email: str | None = None) -> bytes:
     """
     password = password or ""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountRefused(messages.PASSWORD_TOO_SHORT.format(minimum=MIN_PASSWORD_LENGTH))
+        raise AccountRefused(messages.PASSWORD_TOO_SHORT % {"minimum": MIN_PASSWORD_LENGTH})
     encoded = password.encode("utf-8", errors="surrogatepass")
     if len(encoded) > BCRYPT_MAX_BYTES:
         raise AccountRefused(
-            messages.PASSWORD_TOO_LONG.format(maximum=BCRYPT_MAX_BYTES, length=len(encoded))
+            messages.PASSWORD_TOO_LONG % {"maximum": BCRYPT_MAX_BYTES, "length": len(encoded)}
         )
     if email is not None and contains_email(password, email):
         raise AccountRefused(messages.PASSWORD_CONTAINS_EMAIL)

@@ -13,6 +13,7 @@ from app.database import write_transaction
 from app.extensions import db, login_manager
 from app.hashing import dummy_hash
 from app.htmx import is_htmx
+from app.i18n import localize_flash_messages
 from app.keys import signals
 from app.models import User
 
@@ -23,6 +24,7 @@ bp = Blueprint("auth", __name__)
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Sign in to continue."
 login_manager.login_message_category = "info"
+login_manager.localize_callback = localize_flash_messages
 
 
 def init_app(app: Flask) -> None:

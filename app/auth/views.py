@@ -13,6 +13,9 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from limits import WindowStats
 
@@ -24,7 +27,7 @@ from app.metrics import BCRYPT_CHECKS, RATE_LIMITED
 from app.models.user import normalize_email
 from app.ratelimit import client_address, seconds_until
 
-WRONG_CREDENTIALS = "Wrong email or password."
+WRONG_CREDENTIALS = _l("Wrong email or password.")
 
 
 def _budgets() -> SignInBudgets:
@@ -35,7 +38,11 @@ def _too_many_attempts(template: str, window: WindowStats):
     # The form the person was using, with the message, as a 429 that says when to retry.
     RATE_LIMITED.labels("sign_in", "").inc()
     wait = seconds_until(window.reset_time)
-    message = f"Too many sign-in attempts. Try again in {wait} seconds."
+    message = ngettext(
+        "Too many sign-in attempts. Try again in %(num)d second.",
+        "Too many sign-in attempts. Try again in %(num)d seconds.",
+        wait,
+    )
     email = request.form.get("email", "")
     response = make_response(render_template(template, email=email, error=message), 429)
     response.headers["Retry-After"] = str(wait)
@@ -86,7 +93,7 @@ def signup():
     except accounts.AccountRefused as refused:
         return render_template("auth/signup.html", email=email, error=str(refused)), 422
     _sign_in(user)
-    flash("Welcome! Create your first API key below.", "success")
+    flash(_("Welcome! Create your first API key below."), "success")
     return redirect(url_for("console.index"))
 
 
@@ -116,7 +123,7 @@ def login():
     if user is None:
         _budgets().failed(normalized, address)
         accounts.record_failed_sign_in(email, _actor_here())
-        return render_template("auth/login.html", email=email, error=WRONG_CREDENTIALS), 422
+        return render_template("auth/login.html", email=email, error=str(WRONG_CREDENTIALS)), 422
     _sign_in(user)
     return redirect(_landing_page())
 
@@ -129,7 +136,7 @@ def logout():
         sessions.end(token)
     logout_user()
     session.clear()
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -148,7 +155,12 @@ def end_other_sessions():
     """End every other session of this user (a lost laptop, a shared computer)."""
     actor = Actor.for_user(current_user, client_address(), request.headers.get("User-Agent", ""))
     ended = sessions.end_others(current_user.id, session.get(SESSION_TOKEN, ""), actor)
-    flash(f"Signed out of {ended} other session{'' if ended == 1 else 's'}.", "success")
+    flash(
+        ngettext(
+            "Signed out of %(num)d other session.", "Signed out of %(num)d other sessions.", ended
+        ),
+        "success",
+    )
     return redirect(url_for("auth.account"))
 
 

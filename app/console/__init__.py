@@ -9,10 +9,17 @@ from app.ratelimit import client_address
 bp = Blueprint("console", __name__)
 
 
+@bp.record_once
+def _register_labels(state) -> None:
+    from app.console import labels
+
+    labels.init_app(state.app)
+
+
 def console_actor() -> Actor:
     """The signed-in user acting through this request, from the client's address."""
     return Actor.for_user(current_user, client_address(), request.headers.get("User-Agent", ""))
 
 
 # The routes and template filters register themselves on bp.
-from app.console import admin, formatting, keys  # noqa: E402, F401
+from app.console import activity, admin, key_page, keys  # noqa: E402, F401

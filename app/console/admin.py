@@ -1,4 +1,4 @@
-"""/admin/users: every user with role, active flag and key count; admins change roles."""
+"""/admin/users for admins: roles, deactivation and reactivation, and any user's keys."""
 
 from __future__ import annotations
 
@@ -6,13 +6,19 @@ from functools import wraps
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from app import accounts
 from app.console import bp, console_actor
+from app.console.labels import ROLES as ROLE_NAMES
 from app.htmx import announce, is_htmx
+from app.keys import service
+from app.keys.listing import keys_page
 from app.keys.service import active_key_count
 from app.models import ROLES
+from app.models.columns import utcnow
 from app.paging import MAX_LIMIT
 
 
@@ -23,10 +29,17 @@ def admin_required(view):
     @login_required
     def wrapped(*args: Any, **kwargs: Any):
         if not current_user.is_admin:
-            abort(403, "This page is for admins only.")
+            abort(403, _("This page is for admins only."))
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def _user_or_404(user_id: int):
+    user = accounts.get_user(user_id)
+    if user is None:
+        abort(404, _("There is no user with that id."))
+    return user
 
 
 @bp.get("/admin/users")
@@ -41,24 +54,93 @@ def admin_users():
 @admin_required
 def admin_set_role(user_id: int):
     """Change a user's role; it applies to their keys from the next request."""
-    user = accounts.get_user(user_id)
-    if user is None:
-        abort(404, "There is no user with that id.")
+    user = _user_or_404(user_id)
     try:
         change = accounts.update_user(
             user, role=request.form.get("role", ""), by=current_user.id, actor=console_actor()
         )
     except accounts.AccountRefused as refused:
         abort(400, str(refused))
-    message = f"{user.email} is now {user.role}."
+    message = _("Saved: %(email)s is now %(role)s.", email=user.email, role=ROLE_NAMES[user.role])
     if change.role_rose and change.empowered_keys:
-        message += (
-            f" {change.empowered_keys} active keys of {user.email} will reach "
-            f"{user.role} endpoints."
+        message += " " + _empowered_message(change.empowered_keys, user)
+    return _user_changed(user, message)
+
+
+@bp.post("/admin/users/<int(max=2147483647):user_id>/active")
+@admin_required
+def admin_set_active(user_id: int):
+    """Deactivate (after a confirmation) or reactivate a user."""
+    user = _user_or_404(user_id)
+    active = request.form.get("active") == "true"
+    try:
+        accounts.update_user(user, active=active, by=current_user.id, actor=console_actor())
+    except accounts.AccountRefused as refused:
+        abort(400, str(refused))
+    if active:
+        message = _("%(email)s is active again.", email=user.email)
+    else:
+        message = _(
+            "%(email)s is deactivated: they cannot sign in, and their keys are refused.",
+            email=user.email,
         )
+    return _user_changed(user, message)
+
+
+def _empowered_message(count: int, user) -> str:
+    """What the admin should know: how many full keys gained power with the new role."""
+    if user.role == "admin":
+        return ngettext(
+            "%(num)d active key of %(email)s will reach admin endpoints.",
+            "%(num)d active keys of %(email)s will reach admin endpoints.",
+            count,
+            email=user.email,
+        )
+    return ngettext(
+        "%(num)d active key of %(email)s now draws on the %(role)s budget.",
+        "%(num)d active keys of %(email)s now draw on the %(role)s budget.",
+        count,
+        email=user.email,
+        role=ROLE_NAMES[user.role],
+    )
+
+
+def _user_changed(user, message: str):
     if is_htmx():
-        count = active_key_count(user.id)
-        body = render_template("admin/_user_row.html", user=user, key_count=count, roles=ROLES)
+        body = render_template(
+            "admin/_user_row.html",
+            user=user,
+            key_count=active_key_count(user.id),
+            roles=ROLES,
+            saved=message,
+        )
         return body, 200, announce(message)
     flash(message, "success")
-    return redirect(url_for("console.admin_users"))
+    return redirect(request.form.get("back") or url_for("console.admin_users"))
+
+
+@bp.get("/admin/users/<int(max=2147483647):user_id>")
+@admin_required
+def admin_user(user_id: int):
+    """One user: their account, and their keys with Revoke at hand."""
+    user = _user_or_404(user_id)
+    keys = keys_page(owner_id=user.id, limit=MAX_LIMIT).rows
+    return render_template("admin/user.html", user=user, keys=keys, roles=ROLES, now=utcnow())
+
+
+@bp.get("/admin/users/<int(max=2147483647):user_id>/deactivate")
+@admin_required
+def confirm_deactivate(user_id: int):
+    """Ask before deactivating (the page without JavaScript; htmx asks in the row)."""
+    return render_template("admin/deactivate.html", user=_user_or_404(user_id))
+
+
+@bp.post("/admin/keys/<key_id>/revoke")
+@admin_required
+def admin_revoke_key(key_id: str):
+    """Revoke any user's key (after the confirmation on the user's page)."""
+    key = service.revoke_key(key_id, owner_id=None, actor=console_actor())
+    if key is None:
+        abort(404, _("There is no key with that id."))
+    flash(_("Key “%(name)s” of %(email)s revoked.", name=key.name, email=key.user.email), "success")
+    return redirect(url_for("console.admin_user", user_id=key.user_id))

@@ -1,35 +1,67 @@
-"""/api-keys: list, create (shown once) and revoke keys, as HTMX fragments or full pages."""
+"""/api-keys: find, create (shown once) and revoke keys; as HTMX fragments or full pages.
+
+Every view works without JavaScript (plain forms, links and redirects); with htmx it
+answers the fragment the page swaps in, decided once by ``render_page_or_fragment``.
+"""
 
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app import accounts
 from app.console import bp, console_actor
+from app.console.forms import EXPIRY_DAYS, expiry_from
+from app.console.listing import PAGE_SIZE, Listing
 from app.htmx import announce, is_htmx, render_page_or_fragment
 from app.keys import service
 from app.keys.listing import keys_page
 from app.keys.rules import MAX_NAME_LENGTH, KeyRefused
+from app.models.columns import utcnow
+from app.usage import networks
 
-PAGE_SIZE = 50
 
-
-def _keys():
-    return keys_page(owner_id=current_user.id, limit=PAGE_SIZE).rows
+def _table(listing: Listing | None = None) -> dict:
+    """What the keys section needs to render."""
+    listing = listing or Listing()
+    page = listing.page(current_user.id)
+    active = service.active_key_count(current_user.id)
+    limit = current_app.config["MAX_ACTIVE_KEYS_PER_USER"]
+    return {
+        "keys": page.rows,
+        "next_cursor": page.next_cursor,
+        "listing": listing,
+        "active_count": active,
+        "max_active": limit,
+        "now": utcnow(),
+    }
 
 
 def _own_key_or_404(key_id: str):
     key = service.get_key(key_id, owner_id=current_user.id)
     if key is None:
-        abort(404, "You have no key with that id.")
+        abort(404, _("You have no key with that id."))
     return key
 
 
 @bp.get("/api-keys")
 @login_required
 def index():
-    """The table of the user's keys, newest first, with the create control."""
-    return render_template("console/index.html", keys=_keys())
+    """The user's keys, a page at a time, with search, filter and sort, and their notices."""
+    context = _table(Listing.from_args(request.args))
+    if is_htmx() and request.headers.get("HX-Target") == "keys":
+        return render_template("console/_keys.html", **context)
+    context["new_networks"] = networks.unacknowledged_of(current_user.id)
+    context["empowered"] = _empowered_keys() if current_user.role_raised_from else []
+    return render_template("console/index.html", **context)
+
+
+def _empowered_keys():
+    """The active full keys made before the user's role rose (the notice lists them)."""
+    page = keys_page(owner_id=current_user.id, limit=PAGE_SIZE, status="active")
+    raised = current_user.role_raised_at
+    return [key for key in page.rows if key.access == "full" and key.created_at <= raised]
 
 
 @bp.get("/api-keys/create")
@@ -37,42 +69,53 @@ def index():
 def new_key():
     """The create form: a fragment when HTMX asks, a full page otherwise."""
     return render_page_or_fragment(
-        "console/create.html",
-        "console/_create_form.html",
-        name="",
-        max_length=MAX_NAME_LENGTH,
+        "console/create.html", "console/_create_form.html", **_form_context({})
     )
+
+
+def _form_context(form, error: str | None = None) -> dict:
+    return {
+        "form": form,
+        "error": error,
+        "max_length": MAX_NAME_LENGTH,
+        "expiry_days": EXPIRY_DAYS,
+        "today": utcnow().date(),
+    }
 
 
 @bp.post("/api-keys")
 @login_required
 def create_key():
     """Create a key and show it once: never redirected, flashed or stored in the session."""
-    name = request.form.get("name", "")
+    form = request.form
     try:
         key, full_key = service.create_key(
             current_user,
-            name,
+            form.get("name", ""),
             rounds=current_app.config["BCRYPT_ROUNDS"],
             max_active=current_app.config["MAX_ACTIVE_KEYS_PER_USER"],
+            expires_at=expiry_from(form, utcnow()),
+            access=form.get("access", "full"),
             actor=console_actor(),
         )
     except KeyRefused as refused:
         body = render_page_or_fragment(
-            "console/create.html",
-            "console/_create_form.html",
-            name=name,
-            error=str(refused),
-            max_length=MAX_NAME_LENGTH,
+            "console/create.html", "console/_create_form.html", **_form_context(form, str(refused))
         )
         return body, 422
-    context = {"key": key, "full_key": full_key, "keys": _keys()}
+    duplicate = key.name in _other_names(key.key_id)
+    context = {"key": key, "full_key": full_key, "duplicate_name": duplicate, **_table()}
     body = render_page_or_fragment(
         "console/created.html", "console/_created_fragment.html", **context
     )
     # The key is in this answer and nowhere else: no cache, proxy or back button keeps it
     # (Cache-Control: no-store on every page, app/http.py; console.js drops a restored one).
-    return body, 200, announce("Key created")
+    return body, 200, announce(_("Key created"))
+
+
+def _other_names(key_id: str) -> set[str]:
+    page = keys_page(owner_id=current_user.id, limit=1000, status="active")
+    return {key.name for key in page.rows if key.key_id != key_id}
 
 
 @bp.get("/api-keys/<key_id>/revoke")
@@ -83,7 +126,7 @@ def confirm_revoke(key_id: str):
     if key.status == "revoked":
         return redirect(url_for("console.index"))
     return render_page_or_fragment(
-        "console/revoke.html", "console/_revoke_confirm_row.html", key=key
+        "console/revoke.html", "console/_revoke_confirm_row.html", key=key, now=utcnow()
     )
 
 
@@ -93,7 +136,9 @@ def key_row(key_id: str):
     """One row of the table (what Cancel on the confirmation puts back)."""
     if not is_htmx():
         return redirect(url_for("console.index"))
-    return render_template("console/_key_row.html", key=_own_key_or_404(key_id))
+    return render_template(
+        "console/_key_row.html", key=_own_key_or_404(key_id), now=utcnow(), focus_revoke=True
+    )
 
 
 @bp.post("/api-keys/<key_id>/revoke")
@@ -102,8 +147,18 @@ def revoke_key(key_id: str):
     """Revoke a key for good; the row turns to Revoked in place (or the page reloads)."""
     key = service.revoke_key(key_id, owner_id=current_user.id, actor=console_actor())
     if key is None:
-        abort(404, "You have no key with that id.")
+        abort(404, _("You have no key with that id."))
+    message = _("Key “%(name)s” revoked. Requests using it are now refused.", name=key.name)
     if is_htmx():
-        return render_template("console/_key_row.html", key=key), 200, announce("Key revoked")
-    flash(f"Key “{key.name}” revoked. Requests using it are now refused.", "success")
+        body = render_template("console/_key_row.html", key=key, now=utcnow(), revoked=True)
+        return body, 200, announce(message)
+    flash(message, "success")
+    return redirect(request.form.get("back") or url_for("console.index"))
+
+
+@bp.post("/api-keys/notices/role/dismiss")
+@login_required
+def dismiss_role_notice():
+    """Hide the notice about keys that gained power with the user's role."""
+    accounts.dismiss_role_notice(current_user)
     return redirect(url_for("console.index"))

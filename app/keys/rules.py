@@ -9,6 +9,8 @@ import re
 import unicodedata
 from datetime import datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
+
 MAX_NAME_LENGTH = 100
 ACCESS_LEVELS = ("full", "read")
 MAX_EXPIRY = timedelta(days=5 * 365)
@@ -40,18 +42,20 @@ def clean_key_name(name: str | None) -> str:
     """Return ``name`` trimmed, or raise ``InvalidKeyName`` saying what is wrong."""
     name = (name or "").strip()
     if not name:
-        raise InvalidKeyName("Give the key a name, such as the app that will use it.")
+        raise InvalidKeyName(_l("Give the key a name, such as the app that will use it."))
     if len(name) > MAX_NAME_LENGTH:
-        raise InvalidKeyName(f"Key names are at most {MAX_NAME_LENGTH} characters.")
+        raise InvalidKeyName(
+            _l("Key names are at most %(count)d characters.", count=MAX_NAME_LENGTH)
+        )
     if any(unicodedata.category(char).startswith("C") for char in name):
-        raise InvalidKeyName("Key names cannot contain control characters.")
+        raise InvalidKeyName(_l("Key names cannot contain control characters."))
     return name
 
 
 def check_access(access: str | None) -> str:
     """Return ``access`` if it is a known access level, or raise ``InvalidAccess``."""
     if access not in ACCESS_LEVELS:
-        raise InvalidAccess("Choose the key's access: full or read-only.")
+        raise InvalidAccess(_l("Choose the key's access: full or read-only."))
     return access
 
 
@@ -60,9 +64,9 @@ def check_expiry(expires_at: datetime | None, now: datetime) -> datetime | None:
     if expires_at is None:
         return None
     if expires_at <= now:
-        raise InvalidExpiry("Choose an expiry date in the future.")
+        raise InvalidExpiry(_l("Choose an expiry date in the future."))
     if expires_at - now > MAX_EXPIRY:
-        raise InvalidExpiry("A key can expire at most 5 years from now.")
+        raise InvalidExpiry(_l("A key can expire at most 5 years from now."))
     return expires_at
 
 
@@ -71,9 +75,12 @@ def parse_duration(text: str, *, allow_zero: bool = False) -> timedelta:
     match = DURATION.fullmatch(text.strip())
     if match is None:
         raise InvalidDuration(
-            f"{text!r} is not a duration: use a number and s, m, h or d, such as 90s or 30d."
+            _l(
+                "%(text)r is not a duration: use a number and s, m, h or d, such as 90s or 30d.",
+                text=text,
+            )
         )
     duration = timedelta(**{UNITS[match["unit"]]: int(match["number"])})
     if not duration and not allow_zero:
-        raise InvalidDuration("The duration must be more than zero.")
+        raise InvalidDuration(_l("The duration must be more than zero."))
     return duration

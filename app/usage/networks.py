@@ -12,6 +12,8 @@ from __future__ import annotations
 import ipaddress
 import logging
 import threading
+from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +22,7 @@ from app import audit
 from app.audit import Actor
 from app.database import write_transaction
 from app.extensions import db
-from app.models import KeyNetwork
+from app.models import ApiKey, KeyNetwork
 from app.models.columns import utcnow
 
 log = logging.getLogger(__name__)
@@ -96,14 +98,26 @@ class NetworkWatch:
             pass  # another worker recorded it first: one row, one event
 
 
-def unacknowledged(key_pks: list[int]) -> list[KeyNetwork]:
-    """New networks of these keys that their owner has not acknowledged yet."""
-    if not key_pks:
-        return []
-    query = select(KeyNetwork).where(
-        KeyNetwork.api_key_id.in_(key_pks), KeyNetwork.acknowledged_at.is_(None)
+class NewNetwork(NamedTuple):
+    """A new network to show its key's owner."""
+
+    key_id: str
+    key_name: str
+    network: str
+    first_seen_at: datetime
+
+
+def unacknowledged_of(owner_id: int, key_pk: int | None = None) -> list[NewNetwork]:
+    """The new networks of the owner's keys (or of one key) not acknowledged yet."""
+    query = (
+        select(ApiKey.key_id, ApiKey.name, KeyNetwork.network, KeyNetwork.first_seen_at)
+        .join(ApiKey, ApiKey.id == KeyNetwork.api_key_id)
+        .where(ApiKey.user_id == owner_id, KeyNetwork.acknowledged_at.is_(None))
+        .order_by(KeyNetwork.first_seen_at)
     )
-    return list(db.session.scalars(query.order_by(KeyNetwork.first_seen_at)))
+    if key_pk is not None:
+        query = query.where(ApiKey.id == key_pk)
+    return [NewNetwork(*row) for row in db.session.execute(query)]
 
 
 def acknowledge(key_pk: int, network: str | None = None) -> int:

@@ -1,14 +1,26 @@
 /*
- * The console's only script (no inline script anywhere, so a strict CSP holds):
- * - sends the CSRF token with every htmx request, from the page's <meta name="csrf-token">;
- * - copy buttons ([data-copy="#selector"]);
- * - dismiss links ([data-dismiss="#selector"]) that empty a panel instead of navigating;
- * (htmx itself moves focus to swapped-in content marked [autofocus].)
+ * The console's only script (no inline script anywhere, so a strict CSP holds). Everything
+ * here is an enhancement: with JavaScript off, the links and forms still work.
+ * - sends the CSRF token with every htmx request, from <meta name="csrf-token">;
+ * - copy buttons ([data-copy="#selector"]), shown only when there is a script to run them;
+ * - a revealed key stays until "Done, I have saved it"; leaving the page or pressing Escape
+ *   while one is shown asks first;
+ * - Escape closes the create form and cancels a confirmation; focus goes back where it was;
+ * - errors (the server unreachable, or an answer htmx cannot show) appear in the page's
+ *   message area, with Retry;
+ * - a key name typed when the session expired is kept and offered again after sign-in;
  * - speaks "announce" events (sent by the server in HX-Trigger) in the aria-live region.
- * Everything here is an enhancement: with JavaScript off, the links and forms still work.
+ * The words it shows come from the page (<template id="console-words">), in its language.
  */
 (function () {
   "use strict";
+
+  var PENDING_NAME = "chameleon:pending-key-name";
+
+  function word(name) {
+    var holder = document.getElementById("console-words");
+    return (holder && holder.dataset[name]) || "";
+  }
 
   function announce(message) {
     var region = document.getElementById("live-region");
@@ -18,15 +30,39 @@
     window.setTimeout(function () { region.textContent = message; }, 50);
   }
 
+  function showError(message, retry) {
+    var area = document.getElementById("messages");
+    if (!area) return;
+    var notice = document.createElement("p");
+    notice.className = "notice notice-error";
+    notice.setAttribute("role", "alert");
+    notice.tabIndex = -1;
+    notice.textContent = message + " ";
+    if (retry) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "button small";
+      button.textContent = word("retry");
+      button.addEventListener("click", function () { notice.remove(); retry(); });
+      notice.appendChild(button);
+    }
+    area.replaceChildren(notice);
+    notice.focus();
+  }
+
+  function opener() {
+    return document.querySelector("[data-opens-form]");
+  }
+
   function copyFrom(button) {
     var source = document.querySelector(button.getAttribute("data-copy"));
     if (!source) return;
     var text = source.value !== undefined ? source.value : source.textContent;
     var done = function () {
       var label = button.textContent;
-      button.textContent = "Copied";
+      button.textContent = word("copied");
       button.setAttribute("data-copied", "true");
-      announce("Copied to the clipboard");
+      announce(word("copiedLong"));
       window.setTimeout(function () {
         button.textContent = label;
         button.removeAttribute("data-copied");
@@ -46,8 +82,32 @@
     try {
       if (document.execCommand("copy")) done();
     } catch (error) {
-      announce("Press Ctrl+C (or Cmd+C) to copy the selected text");
+      announce(word("copyByHand"));
     }
+  }
+
+  function enhance(root) {
+    // Copy buttons need this script: show them, and drop the by-hand hint beside them.
+    root.querySelectorAll("[data-copy][hidden]").forEach(function (button) {
+      button.hidden = false;
+    });
+    root.querySelectorAll("[data-copy-hint]").forEach(function (hint) { hint.hidden = true; });
+    var form = root.querySelector && root.querySelector("[data-create-form]");
+    var pending = window.sessionStorage.getItem(PENDING_NAME);
+    if (form && pending && !form.elements.name.value) form.elements.name.value = pending;
+  }
+
+  function closeReveal(reveal, ask) {
+    if (ask && !window.confirm(word("leaveReveal"))) return;
+    reveal.remove();
+    var next = document.querySelector("[data-reveal]") || opener();
+    if (next) next.focus();
+  }
+
+  function closeForm(slot) {
+    slot.innerHTML = "";
+    var button = opener();
+    if (button) button.focus();
   }
 
   document.addEventListener("click", function (event) {
@@ -57,16 +117,62 @@
       copyFrom(copy);
       return;
     }
+    var done = event.target.closest("[data-done-reveal]");
+    if (done && window.htmx) {
+      event.preventDefault();
+      closeReveal(done.closest("[data-reveal]"), false);
+      return;
+    }
     var dismiss = event.target.closest("[data-dismiss]");
     if (dismiss && window.htmx) {
       var panel = document.querySelector(dismiss.getAttribute("data-dismiss"));
       if (panel) {
         event.preventDefault();
-        panel.innerHTML = "";
-        var opener = document.querySelector(".page-head .button.primary");
-        if (opener) opener.focus();
+        closeForm(panel);
       }
     }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var inside = document.activeElement;
+    var reveal = inside && inside.closest && inside.closest("[data-reveal]");
+    if (reveal) {
+      event.preventDefault();
+      closeReveal(reveal, true);
+      return;
+    }
+    var confirmation = inside && inside.closest && inside.closest("[data-confirmation]");
+    var cancel = confirmation && confirmation.querySelector("[data-cancel]");
+    if (cancel) {
+      event.preventDefault();
+      cancel.click();
+      return;
+    }
+    var form = inside && inside.closest && inside.closest("[data-create-form]");
+    var slot = form && form.closest("#form-slot");
+    if (slot) {
+      event.preventDefault();
+      closeForm(slot);
+    }
+  });
+
+  // A key on screen must not be lost to a stray click elsewhere or a reload.
+  window.addEventListener("beforeunload", function (event) {
+    if (document.querySelector("[data-reveal]")) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+
+  // A page restored from the back/forward cache may still show a key revealed once:
+  // drop it at once and fetch the page afresh (no page is ever stored: Cache-Control).
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    document.querySelectorAll("[data-reveal], [data-secret]").forEach(function (node) {
+      node.remove();
+    });
+    window.location.reload();
   });
 
   document.addEventListener("htmx:configRequest", function (event) {
@@ -74,21 +180,52 @@
     if (meta) event.detail.headers["X-CSRFToken"] = meta.getAttribute("content");
   });
 
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.detail.elt;
+    if (form && form.matches && form.matches("[data-create-form]")) {
+      window.sessionStorage.setItem(PENDING_NAME, form.elements.name.value);
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    // Kept only when the answer sends the person to sign in again (401): offered after.
+    var form = event.detail.elt;
+    if (form && form.matches && form.matches("[data-create-form]") && event.detail.xhr.status !== 401) {
+      window.sessionStorage.removeItem(PENDING_NAME);
+    }
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) { enhance(event.detail.elt); });
+
   document.addEventListener("announce", function (event) {
     var detail = event.detail;
     announce(typeof detail === "string" ? detail : (detail && detail.value) || "");
   });
 
-  // A page restored from the back/forward cache may still show a key revealed once:
-  // drop it at once and fetch the page afresh (no page is ever stored: Cache-Control).
-  window.addEventListener("pageshow", function (event) {
-    if (!event.persisted) return;
-    var reveals = document.querySelectorAll("#reveal, [data-secret]");
-    for (var i = 0; i < reveals.length; i++) reveals[i].remove();
-    window.location.reload();
+  function retryFor(elt) {
+    return function () {
+      if (elt.requestSubmit && elt.tagName === "FORM") elt.requestSubmit();
+      else elt.click();
+    };
+  }
+
+  document.addEventListener("htmx:sendError", function (event) {
+    showError(word("unreachable"), retryFor(event.detail.elt));
   });
 
-  document.addEventListener("htmx:sendError", function () {
-    announce("The server could not be reached. Check your connection and try again.");
+  document.addEventListener("htmx:responseError", function (event) {
+    // Our own error answers say what happened in the message area (HX-Retarget); anything
+    // else (a proxy's page, say) gets a plain message and a way to try again.
+    var xhr = event.detail.xhr;
+    if (!xhr.getResponseHeader("HX-Retarget")) {
+      showError(word("failed"), retryFor(event.detail.elt));
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    enhance(document);
+    var pending = window.sessionStorage.getItem(PENDING_NAME);
+    var button = opener();
+    if (pending && button && !document.querySelector("[data-create-form]")) button.click();
   });
 })();

@@ -107,7 +107,7 @@ def submit_create_form(page: Page, name: str) -> Response:
 
 def is_create_post(response: Response) -> bool:
     """Whether ``response`` answers the create form (``POST /api-keys``)."""
-    return response.request.method == "POST" and response.url.endswith("/api-keys")
+    return response.request.method == "POST" and response.url.endswith("/en/api-keys")
 
 
 def key_row(page: Page, name: str) -> Locator:

@@ -71,7 +71,7 @@ def test_created_key_is_shown_once_and_row_appears_without_navigation(
     expect(copy).to_be_visible()
     copy.click()
     # Its accessible name changes to "Copied" for two seconds: find it by what it copies.
-    expect(reveal.locator("button[data-copy='#new-key']")).to_have_text("Copied")
+    expect(reveal.locator("button[data-copy^='#new-key']")).to_have_text("Copied")
     assert page.evaluate("navigator.clipboard.readText()") == secret
 
     used = call_api(console_site, secret)
@@ -134,7 +134,7 @@ def test_console_journey_works_with_javascript_disabled(console_site, browser_co
     assert secret not in page.content()
 
     key_row(page, "Mobile App").get_by_role("link", name="Revoke Mobile App").click()
-    expect(page).to_have_url(re.compile(r"/api-keys/[^/]+/revoke$"))
+    expect(page).to_have_url(re.compile(r"/en/api-keys/[^/]+/revoke$"))
     expect(page.get_by_role("heading", name="Revoke this key?")).to_be_visible()
     expect(page.locator("main")).to_contain_text("Revoke “Mobile App”")
     expect(page.locator("main")).to_contain_text("Revoked keys cannot be restored")
@@ -233,7 +233,7 @@ def test_expired_session_on_htmx_request_goes_to_the_sign_in_page(console_site, 
     page.locator(".page-head").get_by_role("link", name="Create New Key").click()
 
     # Back to the page the person was on, not to the fragment htmx asked for.
-    expect(page).to_have_url(f"{console_site.url}/login?next=/api-keys")
+    expect(page).to_have_url(f"{console_site.url}/login?next=/en/api-keys")
     expect(page.get_by_role("heading", name="Sign in", level=1)).to_be_visible()
     expect(page.locator(".site-header")).to_have_count(1)
     expect(page.locator("#create-panel")).to_have_count(0)

@@ -37,7 +37,7 @@ UNLIMITED_ENV = {
 
 TIMEOUT = 30  # seconds for any one HTTP request: a hang is a failure, not a stuck suite
 
-_NEW_KEY = re.compile(r'<textarea id="new-key"[^>]*>(ck_[A-Za-z0-9_]+)</textarea>')
+_NEW_KEY = re.compile(r'<textarea id="new-key-[^"]*"[^>]*>(ck_[A-Za-z0-9_]+)</textarea>')
 
 
 def key_header(key: str) -> dict[str, str]:
@@ -148,9 +148,9 @@ class ConsoleClient:
 
     def submit_login(self, email: str, password: str) -> requests.Response:
         """Open the sign-in page and post the form; return the answer (not followed)."""
-        self.load("/login")
+        self.load("/en/login")
         return self.http.post(
-            self.base_url + "/login",
+            self.base_url + "/en/login",
             data={"email": email, "password": password, "csrf_token": self.csrf},
             allow_redirects=False,
             timeout=TIMEOUT,
@@ -160,7 +160,7 @@ class ConsoleClient:
         """Sign in and pick up the signed-in session's CSRF token."""
         response = self.submit_login(email, password)
         assert response.status_code == 302, f"sign-in failed: {response.status_code}"
-        assert self.load("/api-keys").status_code == 200
+        assert self.load("/en/api-keys").status_code == 200
 
     def fork(self) -> ConsoleClient:
         """Another client with this one's signed-in session (a second tab, own connections)."""
@@ -173,7 +173,7 @@ class ConsoleClient:
         """Submit the create form; return the new key's id and the key shown once."""
         headers = {"HX-Request": "true"} if htmx else {}
         response = self.http.post(
-            self.base_url + "/api-keys",
+            self.base_url + "/en/api-keys",
             data={"name": name, "csrf_token": self.csrf},
             headers=headers,
             allow_redirects=False,
@@ -189,7 +189,7 @@ class ConsoleClient:
         """Confirm the revoke form for ``key_id``; return the answer (not followed)."""
         headers = {"HX-Request": "true"} if htmx else {}
         return self.http.post(
-            f"{self.base_url}/api-keys/{key_id}/revoke",
+            f"{self.base_url}/en/api-keys/{key_id}/revoke",
             data={"csrf_token": self.csrf},
             headers=headers,
             allow_redirects=False,
@@ -198,7 +198,7 @@ class ConsoleClient:
 
     def keys_page(self) -> str:
         """The /api-keys page's HTML."""
-        response = self.http.get(self.base_url + "/api-keys", timeout=TIMEOUT)
+        response = self.http.get(self.base_url + "/en/api-keys", timeout=TIMEOUT)
         assert response.status_code == 200
         return response.text
 

@@ -15,7 +15,7 @@ INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 INLINE_STYLE = re.compile(r"<style\b|\sstyle=|\son[a-z]+=", re.IGNORECASE)
 
 
-def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+def csrf_token(client: FlaskClient, path: str = "/en/login") -> str:
     """The CSRF token the page at ``path`` gives this client's session."""
     page = client.get(path).get_data(as_text=True)
     match = CSRF_META.search(page)
@@ -37,10 +37,10 @@ class AuthActions:
             email, password = user.email, user.password
         token = csrf_token(self.client)
         return self.client.post(
-            "/login", data={"email": email, "password": password, "csrf_token": token}
+            "/en/login", data={"email": email, "password": password, "csrf_token": token}
         )
 
     def logout(self) -> TestResponse:
         """Post the sign-out form; return the response."""
-        token = csrf_token(self.client, "/api-keys")
-        return self.client.post("/logout", data={"csrf_token": token})
+        token = csrf_token(self.client, "/en/api-keys")
+        return self.client.post("/en/logout", data={"csrf_token": token})

@@ -1,0 +1,86 @@
+"""/api-keys/<key id>: one key's details, its 30 days of use, its events; rotate it."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.audit.queries import events_page
+from app.console import bp, console_actor
+from app.console.charts import usage_chart
+from app.console.forms import GRACE_PERIODS, grace_from
+from app.htmx import announce, render_page_or_fragment
+from app.keys import service
+from app.keys.rules import KeyRefused
+from app.models.columns import utcnow
+from app.usage import networks
+from app.usage import store as usage_store
+
+EVENTS_SHOWN = 20
+
+
+def _own_key_or_404(key_id: str):
+    key = service.get_key(key_id, owner_id=current_user.id)
+    if key is None:
+        abort(404, _("You have no key with that id."))
+    return key
+
+
+def _page_context(key) -> dict:
+    days = usage_store.last_days(key.id)
+    replaced = (
+        service.get_key(key.replaced_by, owner_id=current_user.id) if key.replaced_by else None
+    )
+    return {
+        "key": key,
+        "now": utcnow(),
+        "days": days,
+        "chart": usage_chart(days),
+        "events": events_page(limit=EVENTS_SHOWN, target=f"key:{key.key_id}").rows,
+        "new_networks": networks.unacknowledged_of(current_user.id, key.id),
+        "replaced_by": replaced,
+        "replaces": service.replaced_key(key.key_id),
+        "grace_periods": GRACE_PERIODS,
+    }
+
+
+@bp.get("/api-keys/<key_id>")
+@login_required
+def key_page(key_id: str):
+    """Everything about one key, and what can be done with it."""
+    return render_template("console/key.html", **_page_context(_own_key_or_404(key_id)))
+
+
+@bp.post("/api-keys/<key_id>/rotate")
+@login_required
+def rotate_key(key_id: str):
+    """Replace the key: the new one is shown once; the old one works for the grace chosen."""
+    key = _own_key_or_404(key_id)
+    try:
+        rotated = service.rotate_key(
+            key_id,
+            owner_id=current_user.id,
+            grace=grace_from(request.form),
+            rounds=current_app.config["BCRYPT_ROUNDS"],
+            actor=console_actor(),
+        )
+    except KeyRefused as refused:
+        context = {**_page_context(key), "rotate_error": str(refused)}
+        body = render_page_or_fragment("console/key.html", "console/_rotate_form.html", **context)
+        return body, 422
+    if rotated is None:
+        abort(404, _("You have no key with that id."))
+    old, new, full_key = rotated
+    context = {"key": new, "old": old, "full_key": full_key, "now": utcnow()}
+    body = render_page_or_fragment("console/rotated.html", "console/_rotated.html", **context)
+    return body, 200, announce(_("Key rotated"))
+
+
+@bp.post("/api-keys/<key_id>/networks/acknowledge")
+@login_required
+def acknowledge_networks(key_id: str):
+    """The owner has seen the key's new networks: stop showing them."""
+    key = _own_key_or_404(key_id)
+    networks.acknowledge(key.id, request.form.get("network") or None)
+    return redirect(request.form.get("back") or url_for("console.key_page", key_id=key_id))

@@ -1,0 +1,143 @@
+"""The console in the user's language: every page under ``/<lang_code>/``, with Flask-Babel.
+
+Flask's URL processors (the "Using URL Processors" pattern) take the locale out of the
+URL into ``g.lang_code`` and put it back into every ``url_for``, so no view or template
+passes it by hand. Only the console's blueprints are mounted under the prefix; /api,
+/openapi.json, /metrics and the health checks are not localized (their answers are for
+programs, and stay English).
+
+A console path without a locale redirects (302 for GET and HEAD, 308 for the rest, the
+query string kept) to the chosen locale: the language switcher's cookie, else the
+browser's Accept-Language, else the first of ``LANGUAGES``. An unknown locale is a 404.
+Adding a language is a catalog under app/translations/ and one more code in
+``LANGUAGES``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from flask import Flask, current_app, g, has_request_context, redirect, request
+from flask_babel import Babel, gettext
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BaseConverter
+from werkzeug.wrappers import Response
+
+from app.http import is_api_request
+from app.i18n import formatting
+
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+LANGUAGE_COOKIE = "lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+# Each language's name in its own language, for the switcher.
+LANGUAGE_NAMES = {"en": "English", "es": "Español", "de": "Deutsch", "zh": "中文"}
+
+babel = Babel()
+
+
+def init_app(app: Flask) -> None:
+    """Install the ``lang`` URL converter, Flask-Babel and the URL processors.
+
+    Called before the blueprints are registered: their rules use the converter.
+    """
+    languages = tuple(app.config["LANGUAGES"])
+
+    class LanguageConverter(BaseConverter):
+        """Matches only the configured locales, so /xx/api-keys is simply not found."""
+
+        regex = "|".join(re.escape(code) for code in languages)
+
+    app.url_map.converters["lang"] = LanguageConverter
+    babel.init_app(
+        app,
+        default_locale=languages[0],
+        default_translation_directories=str(TRANSLATIONS),
+        locale_selector=current_language,
+    )
+    app.url_value_preprocessor(_pull_language)
+    app.url_defaults(_add_language)
+    app.after_request(_remember_language)
+    app.jinja_env.globals.update(
+        language_names=LANGUAGE_NAMES, current_language=current_language, alternates=alternates
+    )
+    formatting.init_app(app)
+
+
+def current_language() -> str:
+    """The locale of this request: the URL's, English for programs, else the chosen one.
+
+    Outside a request (the command line) it is the first language.
+    """
+    if not has_request_context():
+        return current_app.config["LANGUAGES"][0]
+    code = g.get("lang_code")
+    if code is not None:
+        return code
+    if is_api_request():
+        return "en"
+    return chosen_language()
+
+
+def chosen_language() -> str:
+    """The switcher's cookie, else the best of Accept-Language, else the first language."""
+    languages = current_app.config["LANGUAGES"]
+    remembered = request.cookies.get(LANGUAGE_COOKIE)
+    if remembered in languages:
+        return remembered
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def _pull_language(endpoint: str | None, values: dict | None) -> None:
+    if values and "lang_code" in values:
+        g.lang_code = values.pop("lang_code")
+
+
+def _add_language(endpoint: str, values: dict) -> None:
+    if "lang_code" in values:
+        return
+    if current_app.url_map.is_endpoint_expecting(endpoint, "lang_code"):
+        values["lang_code"] = g.get("lang_code") or current_language()
+
+
+def _remember_language(response: Response) -> Response:
+    """A page served in a language remembers it, so /api-keys comes back to it next time."""
+    code = g.get("lang_code")
+    if code is not None and request.cookies.get(LANGUAGE_COOKIE) != code:
+        response.set_cookie(
+            LANGUAGE_COOKIE, code, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True
+        )
+    return response
+
+
+def localized_redirect(error: HTTPException) -> Response | None:
+    """For a console path without a locale, the redirect to it in the chosen one, or None."""
+    if error.code != 404 or is_api_request() or g.get("lang_code") is not None:
+        return None
+    target = f"/{chosen_language()}{request.path}"
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    try:
+        adapter.match(target, method=request.method)
+    except HTTPException:  # not a console page in any language, or not for this method
+        return None
+    query = request.query_string.decode("latin-1")
+    code = 302 if request.method in ("GET", "HEAD") else 308
+    return redirect(target + (f"?{query}" if query else ""), code)
+
+
+def alternates() -> list[tuple[str, str]]:
+    """The page in each language: (code, URL), for the switcher and hreflang links."""
+    if request.endpoint is None or g.get("lang_code") is None:
+        return []
+    from flask import url_for
+
+    args = {**(request.view_args or {}), **request.args.to_dict()}
+    return [
+        (code, url_for(request.endpoint, **args, lang_code=code))
+        for code in current_app.config["LANGUAGES"]
+    ]
+
+
+def localize_flash_messages(message: str) -> str:
+    """Flask-Login's messages, in the page's language."""
+    return gettext(message)
