@@ -8,18 +8,23 @@ email or a raw path, whatever the requests were.
 from __future__ import annotations
 
 import shutil
+import socket
+import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
-from e2e_support import TIMEOUT, key_header, run_concurrently, wrong_secret_for
+from e2e_support import TIMEOUT, key_header, run_concurrently, wait_for, wrong_secret_for
 from prometheus_client import CollectorRegistry, multiprocess
 from prometheus_client.parser import text_string_to_metric_families
 
 pytestmark = [pytest.mark.gunicorn]
 
+WORKERS = 4
 GOOD_REQUESTS = 50
 WRONG_KEYS = 5
+PAUSE = 0.05  # seconds between the two parts of a request's headers
 
 
 def samples(text: str) -> dict[tuple[str, frozenset], float]:
@@ -40,6 +45,24 @@ def fresh_get(url: str, **kwargs) -> requests.Response:
     """A GET on a connection of its own, so the kernel may hand it to any worker."""
     with requests.Session() as http:
         return http.get(url, timeout=TIMEOUT, **kwargs)
+
+
+def slow_get(base_url: str, path: str, headers: dict[str, str] | None = None) -> int:
+    """A GET on a connection of its own, its headers sent in two parts; the status.
+
+    A sync worker serves one connection at a time, so while it waits for the second part
+    the requests of the other threads go to other workers: the counts are surely spread.
+    """
+    parts = urlsplit(base_url)
+    lines = [f"{name}: {value}" for name, value in (headers or {}).items()]
+    with socket.create_connection((parts.hostname, parts.port), timeout=TIMEOUT) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\n".encode())
+        time.sleep(PAUSE)
+        sock.sendall("\r\n".join([*lines, "Connection: close", "", ""]).encode())
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return int(answer.split(b" ", 2)[1])
 
 
 def counts_per_worker(metrics_dir: Path, work_dir: Path) -> list[float]:
@@ -64,21 +87,30 @@ def test_metrics_sum_the_counts_of_every_worker(
     metrics_dir = tmp_path / "metrics"
     server = gunicorn(
         database_url,
-        workers=4,
+        workers=WORKERS,
         env={
             "FLASK_RATELIMIT_STORAGE_URI": redis_url,
             "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
         },
     )
-    me = f"{server.url}/api/me"
 
-    calls = [lambda: fresh_get(me, headers=key_header(key)) for _ in range(GOOD_REQUESTS)]
-    calls += [lambda: fresh_get(me, headers=key_header(wrong_secret_for(key_id)))] * WRONG_KEYS
+    # Every worker up and counting (each writes its files on its first answer) before the
+    # requests that are counted: gunicorn answers once one worker has booted.
+    def every_worker_has_answered() -> bool:
+        run_concurrently([lambda: slow_get(server.url, "/livez")] * 8, threads=8)
+        return len(list(metrics_dir.glob("counter_*.db"))) == WORKERS
+
+    wait_for(every_worker_has_answered, 60, "every worker to answer")
+
+    def me(key: str) -> int:
+        return slow_get(server.url, "/api/me", key_header(key))
+
+    calls = [lambda: me(key) for _ in range(GOOD_REQUESTS)]
+    calls += [lambda: me(wrong_secret_for(key_id)) for _ in range(WRONG_KEYS)]
     # Paths with ids in them, to show they are never labels: a route and a 404.
-    calls += [lambda: fresh_get(f"{server.url}/api/keys/{key_id}/usage", headers=key_header(key))]
-    calls += [lambda: fresh_get(f"{server.url}/api/{key_id}/metrics@example.com")]
-    answers = run_concurrently(calls, threads=8)
-    statuses = [answer.status_code for answer in answers]
+    calls += [lambda: slow_get(server.url, f"/api/keys/{key_id}/usage", key_header(key))]
+    calls += [lambda: slow_get(server.url, f"/api/{key_id}/metrics@example.com")]
+    statuses = run_concurrently(calls, threads=8)
     assert statuses == [200] * GOOD_REQUESTS + [401] * WRONG_KEYS + [200, 401]
 
     scrape = fresh_get(f"{server.url}/metrics")
@@ -97,6 +129,7 @@ def test_metrics_sum_the_counts_of_every_worker(
     # Summed, not one worker's numbers: several workers counted some of them.
     per_worker = counts_per_worker(metrics_dir, tmp_path)
     assert sum(per_worker) == GOOD_REQUESTS + 1
+    assert len(per_worker) == WORKERS
     assert len([count for count in per_worker if count > 0]) >= 2, per_worker
 
     labels = {(name, value) for (_, pairs) in found for name, value in pairs}
