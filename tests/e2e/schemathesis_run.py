@@ -60,7 +60,15 @@ def run_schemathesis(
         ),
         "CHAMELEON_PROTECTED_KEY_ID": protected_key_id,
         "CHAMELEON_SPARE_KEY_ID": spare_key_id,
+        # Its report has emoji: UTF-8 whatever the machine's locale.
+        "PYTHONIOENCODING": "utf-8",
     }
     return subprocess.run(
-        command, cwd=work_dir, env=environment, capture_output=True, text=True, timeout=TIMEOUT
+        command,
+        cwd=work_dir,
+        env=environment,
+        capture_output=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=TIMEOUT,
     )
