@@ -66,7 +66,7 @@ def build_variants(
             expected_status=401, goal="invalid",
         ),
     ]  # fmt: skip
-    for number, (piece, label, versus) in enumerate(LIBRARY_PIECES.items(), start=1):
+    for number, (piece, (label, versus)) in enumerate(LIBRARY_PIECES.items(), start=1):
         if piece in library:
             keys = pg[1].keys if piece == "redis" and pg else data.keys
             variants.append(
