@@ -148,7 +148,9 @@ def create_key():
         body = render_page_or_fragment(
             "console/create.html", "console/_create_form.html", **_form_context(form, str(refused))
         )
-        return body, 422
+        # htmx sent the form to put a reveal on top; the form with its message replaces itself.
+        retarget = {"HX-Retarget": "#form-slot", "HX-Reswap": "innerHTML"} if is_htmx() else {}
+        return body, 422, retarget
     duplicate = key.name in _other_names(key.key_id)
     context = {"key": key, "full_key": full_key, "duplicate_name": duplicate, **_table()}
     body = render_page_or_fragment(
