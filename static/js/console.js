@@ -98,6 +98,7 @@
       // Offered once: a form closed without using it does not come back on every visit.
       window.sessionStorage.removeItem(PENDING_NAME);
       if (!form.elements.name.value) form.elements.name.value = pending;
+      form.elements.name.focus(); // where the person left off: Enter creates the key
     }
   }
 
