@@ -20,6 +20,8 @@ KEYS_PER_USER = 3
 FRESH_KEYS = 5  # never-seen keys for the first-request (bcrypt) measurement
 INVALID_KEYS = 8
 SECRET_KEY = "benchmark secret key"  # a throwaway signing key for a temp database
+# Every Redis key the benchmark makes carries this, so it removes exactly its own.
+KEY_PREFIX = f"chameleon-bench-{os.getpid()}"
 PASSWORD = "benchmark password"  # nobody signs in; users need one anyway
 
 
@@ -68,6 +70,7 @@ def make_app(database_url: str, storage_uri: str) -> Flask:
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SECRET_KEY": SECRET_KEY,
             "RATELIMIT_STORAGE_URI": storage_uri,
+            "RATELIMIT_KEY_PREFIX": KEY_PREFIX,
         }
     )
 
@@ -173,14 +176,16 @@ def postgres_database(server_url: str) -> Iterator[str]:
 
 
 @contextmanager
-def flushed_redis(url: str) -> Iterator[str]:
-    """The Redis database at ``url``, flushed before and after."""
+def own_redis_keys(url: str) -> Iterator[str]:
+    """The Redis at ``url``; the benchmark's own keys (under ``KEY_PREFIX``) removed after."""
     import redis
 
     client = redis.Redis.from_url(url)
-    client.flushdb()
     try:
         yield url
     finally:
-        client.flushdb()
+        for pattern in (f"{KEY_PREFIX}:*", f"*/{KEY_PREFIX}/*"):
+            batch = list(client.scan_iter(match=pattern, count=1000))
+            if batch:
+                client.delete(*batch)
         client.close()

@@ -37,7 +37,7 @@ from typing import Any
 
 from fixtures import (
     dispose,
-    flushed_redis,
+    own_redis_keys,
     postgres_database,
     prepare_dataset,
     services_unavailable,
@@ -46,11 +46,12 @@ from load import LoadGenerator, require_wrk
 from machine import machine_info
 from measure import Target, measure
 from report import print_intro, print_report, settings, write_results
-from servers import PROJECT_ROOT, clean_environment, cpu_plan, start_server
+from restart import measure_restart
+from servers import PROJECT_ROOT, Server, clean_environment, cpu_plan, start_server
 from summary import exit_status
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def parse_args() -> argparse.Namespace:
@@ -118,18 +119,34 @@ def run_benchmark(
             cleanup.callback(server.stop)
             return server, dataset
 
+        def serve_library(piece: str, database_url: str, storage_uri: str) -> Server:
+            """The same database served with one hand-written piece put back to the library."""
+            server = start_server(
+                f"library-{piece}", database_url, storage_uri, workdir, server_cpu, library=piece
+            )
+            cleanup.callback(server.stop)
+            return server
+
         print("Setting up:")
-        sqlite = serve("sqlite", f"sqlite:///{workdir / 'bench.sqlite3'}", "memory://")
+        sqlite_url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+        sqlite = serve("sqlite", sqlite_url, "memory://")
+        library = {piece: serve_library(piece, sqlite_url, "memory://")
+                   for piece in ("hit", "memory", "read")}  # fmt: skip
         pg: Target | None = None
         if skip_reason is None:
             pg_url = cleanup.enter_context(postgres_database(args.postgres_url))
-            redis_url = cleanup.enter_context(flushed_redis(args.redis_url))
+            redis_url = cleanup.enter_context(own_redis_keys(args.redis_url))
             pg = serve("postgresql", pg_url, redis_url)
+            library["redis"] = serve_library("redis", pg_url, redis_url)
         else:
             print(f"  PostgreSQL + Redis variants skipped: {skip_reason}")
 
         load = LoadGenerator(workdir, args.connections, wrk_cpu)
-        return measure(sqlite, pg, load, args.rounds, args.duration, args.warmup)
+        report = measure(sqlite, pg, library, load, args.rounds, args.duration, args.warmup)
+        if pg is not None:
+            print("Restart: 4 workers, 40 keys used once, gunicorn stopped and started...")
+            report["restart"] = measure_restart(pg[1], redis_url, workdir)
+        return report
 
 
 def _stop_on_sigterm(signum: int, frame: object) -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
-from fixtures import SECRET_KEY
+from fixtures import KEY_PREFIX, SECRET_KEY
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -115,22 +115,41 @@ def pinned(command: list[str], cpu: int | None) -> list[str]:
 
 
 def start_server(
-    name: str, database_url: str, storage_uri: str, workdir: Path, cpu: int | None
+    name: str,
+    database_url: str,
+    storage_uri: str,
+    workdir: Path,
+    cpu: int | None,
+    *,
+    library: str | None = None,
+    workers: int = 1,
 ) -> Server:
-    """Start gunicorn (production config, one sync worker) and wait until it answers."""
+    """Start gunicorn (production config, sync workers) and wait until it answers.
+
+    ``library`` serves bench/library_wsgi.py with that hand-written piece swapped for the
+    library's version, so both can be measured in one run.
+    """
     port = free_port()
     log_path = workdir / f"gunicorn-{name}.log"
+    app_path = (
+        ["--pythonpath", str(Path(__file__).parent), "library_wsgi:app"]
+        if library
+        else ["wsgi:app"]
+    )
     command = [
-        sys.executable, "-m", "gunicorn", "wsgi:app",
+        sys.executable, "-m", "gunicorn", *app_path,
         "--config", str(PROJECT_ROOT / "gunicorn.conf.py"),
-        "--workers", "1", "--worker-class", "sync",
+        "--workers", str(workers),
         "--bind", f"127.0.0.1:{port}",
     ]  # fmt: skip
+    env = server_environment(database_url, storage_uri)
+    if library:
+        env["CHAMELEON_BENCH_LIBRARY"] = library
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
             pinned(command, cpu),
             cwd=PROJECT_ROOT,
-            env=server_environment(database_url, storage_uri),
+            env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
@@ -159,6 +178,7 @@ def server_environment(database_url: str, storage_uri: str) -> dict[str, str]:
         "FLASK_RATELIMIT_STORAGE_URI": storage_uri,
         "FLASK_ROLE_RATE_LIMITS": json.dumps(ROLE_LIMITS),
         "FLASK_FAILED_KEY_RATE_LIMIT": UNLIMITED,
+        "FLASK_RATELIMIT_KEY_PREFIX": KEY_PREFIX,
     }
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
+from app.extensions import db
 from app.keys import listing, service, verify
 from app.keys.format import checksum, generate_key
-from app.models import api_key
+from app.models import ApiKey, api_key
 from app.models.columns import utcnow
 
 
@@ -50,6 +52,13 @@ def test_a_key_made_to_expire_in_5s_gets_expired_api_key_after(client, runner, a
     assert refused.headers["WWW-Authenticate"] == 'ApiKey header="X-API-Key"'
     listed = run(runner, "keys", "list", ada.email).stdout
     assert "\texpired\t" in listed
+
+
+def test_expires_in_counts_from_the_keys_creation_not_from_before_its_bcrypt(app, runner, ada):
+    made = run(runner, "keys", "create", ada.email, "--name", "Short", "--expires-in", "5s")
+    with app.app_context():
+        key = db.session.scalar(select(ApiKey).where(ApiKey.name == "Short"))
+    assert made.exit_code == 0 and key.expires_at - key.created_at >= timedelta(seconds=5)
 
 
 def test_expired_shows_in_the_keys_json(client, factory, ada, later):

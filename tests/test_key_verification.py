@@ -17,8 +17,8 @@ from sqlalchemy import event
 from app import create_app
 from app.extensions import db
 from app.keys.format import checksum, generate_key
+from app.keys.unknown import UNKNOWN_FOR_SECONDS
 from app.keys.verifier import Verdict
-from app.keys.verify import UNKNOWN_FOR_SECONDS
 from app.models import ApiKey
 
 from support.apps import BASE_CONFIG, dispose_engines

@@ -165,6 +165,8 @@ def _user_by_email(email: str, cleaned: str | None) -> User | None:
     if cleaned is not None:
         user = db.session.scalar(select(User).where(User.email == cleaned))
     legacy = normalize_email(email)
+    if "\x00" in legacy:
+        return user  # no stored email holds a NUL (and PostgreSQL cannot even compare one)
     if user is None and legacy != cleaned:
         user = db.session.scalar(select(User).where(User.email == legacy))
     return user

@@ -13,34 +13,32 @@ toward the failed-check budgets (app/api/throttle.py).
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, current_app, g, request
 from limits.storage import RedisStorage
 from limits.strategies import STRATEGIES
 
 from app import database
+from app.api.bookkeeping import after_api_request
 from app.api.budget import ApiBudget, over_budget
 from app.api.gate import Admission
-from app.api.gate.local import TOUCH_SECONDS, LocalGate
+from app.api.gate.local import LocalGate
 from app.api.throttle import FailedKeyThrottle
 from app.errors import ApiError, database_unavailable
 from app.extensions import limiter
 from app.http import is_api_request
 from app.keys import signals
 from app.keys.lookup import KeyLookup, StoreUnavailable
-from app.keys.verify import AuthenticatedKey, KeyCheckRefused, KeyRejected, KeyVerifier
+from app.keys.verify import KeyCheckRefused, KeyRejected, KeyVerifier
 from app.metrics import API_AUTH, BCRYPT_CHECKS, RATE_LIMITED
-from app.models.columns import utcnow
 from app.ratelimit import client_address
 from app.ratelimit.counter import LimitCounter
-from app.usage.networks import NetworkWatch, network_of
+from app.usage.networks import NetworkWatch
 
 log = logging.getLogger(__name__)
 
 HEADER = "X-API-Key"
 READ_METHODS = ("GET", "HEAD")
-TOUCH_INTERVAL = timedelta(seconds=TOUCH_SECONDS)
 # Metric outcomes for refusal reasons that have no label of their own.
 OUTCOMES = {"expired_unverified": "expired"}
 
@@ -152,52 +150,6 @@ def _rejection(throttle: FailedKeyThrottle, rejected: KeyRejected, address: str)
         return ApiError(401, "expired_api_key", "API key expired", headers)
     API_AUTH.labels(OUTCOMES.get(rejected.reason, rejected.reason)).inc()
     return ApiError(401, "invalid_api_key", "API key not found", headers)
-
-
-def after_api_request(response: Response) -> Response:
-    """Put the caller's budget on the answer; count the key's use, and record it once sent."""
-    if not is_api_request():
-        return response
-    headers = g.get("rate_limit_headers")
-    if headers is not None:
-        response.headers.extend(headers)
-    key_pk = g.get("usage_key")
-    if key_pk is not None:
-        current_app.extensions["usage_counter"].count(key_pk, response.status_code)
-    api_key = g.get("api_key")
-    if api_key is not None:
-        work = _after_sending(api_key, client_address(), request.headers.get("User-Agent", ""))
-        if work is not None:
-            response.call_on_close(work)
-    return response
-
-
-def _after_sending(api_key: AuthenticatedKey, address: str, user_agent: str):
-    """The bookkeeping of this request, to run once its answer has gone (or None)."""
-    app = current_app._get_current_object()
-    touch = g.get("record_use") is not None
-    network = network_of(address)
-    watch: NetworkWatch = app.extensions["network_watch"]
-    new_network = network is not None and watch.is_new_here(api_key.key_pk, network)
-    if not touch and not new_network:
-        return None
-
-    def work() -> None:
-        # Never a reason to fail a request: its answer is already sent.
-        try:
-            with app.app_context():
-                if touch:
-                    lookup = app.extensions["api_gate"].verifier.lookup
-                    lookup.touch(api_key.key_pk, utcnow(), TOUCH_INTERVAL, address, user_agent)
-                if new_network:
-                    watch.record(
-                        api_key.key_pk, api_key.key_id, api_key.user_id, network, address,
-                        user_agent,
-                    )  # fmt: skip
-        except Exception:
-            log.warning("could not record the use of a key", exc_info=True)
-
-    return work
 
 
 def _too_many_failures(headers: dict[str, str]) -> ApiError:

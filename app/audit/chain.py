@@ -26,6 +26,14 @@ GENESIS = "0" * 64
 _LOCK_ID = 0x6175646974
 
 
+def storable(text: str) -> str:
+    """``text`` as any database stores it: a NUL (which PostgreSQL refuses) as U+FFFD.
+
+    What people type or send ends up here (the email of a failed sign-in, a user agent).
+    """
+    return text.replace("\x00", "\ufffd")
+
+
 def canonical_details(details: dict[str, Any]) -> str:
     """``details`` as the canonical JSON stored and hashed."""
     return json.dumps(details, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -69,12 +77,12 @@ def append(
         at=utcnow(),
         action=action,
         actor_user_id=actor.user_id,
-        actor_email=actor.email[:254],
-        ip=actor.ip[:45],
-        user_agent=actor.user_agent[:MAX_USER_AGENT],
+        actor_email=storable(actor.email)[:254],
+        ip=storable(actor.ip)[:45],
+        user_agent=storable(actor.user_agent)[:MAX_USER_AGENT],
         target=target,
         subject_user_id=subject_user_id,
-        details=canonical_details(details),
+        details=storable(canonical_details(details)),
         prev_hash=last.hash if last else GENESIS,
     )
     event.hash = event_hash(event, event.prev_hash)

@@ -10,7 +10,6 @@ from app.cli import existing_user, refused, rounds
 from app.keys import service
 from app.keys.listing import keys_page
 from app.keys.rules import KeyRefused, parse_duration
-from app.models.columns import utcnow
 from app.paging import MAX_LIMIT
 
 keys_cli = AppGroup("keys", help="Create, rotate, list and revoke API keys.")
@@ -31,13 +30,13 @@ def create_key(email: str, name: str, expires_in: str | None, access: str) -> No
     """Create a key; the key alone is the last line of stdout."""
     user = existing_user(email)
     try:
-        expires_at = None if expires_in is None else utcnow() + parse_duration(expires_in)
+        lifetime = None if expires_in is None else parse_duration(expires_in)
         key, full_key = service.create_key(
             user,
             name,
             rounds=rounds(),
             max_active=current_app.config["MAX_ACTIVE_KEYS_PER_USER"],
-            expires_at=expires_at,
+            expires_in=lifetime,
             access=access,
         )
     except KeyRefused as error:

@@ -6,8 +6,6 @@ answers the fragment the page swaps in, decided once by ``render_page_or_fragmen
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -15,57 +13,13 @@ from flask_login import current_user, login_required
 from app import accounts
 from app.console import bp, console_actor
 from app.console.forms import EXPIRY_DAYS, expiry_from
+from app.console.listing import PAGE_SIZE, Listing
 from app.htmx import announce, is_htmx, render_page_or_fragment
 from app.keys import service
-from app.keys.listing import SORTS, STATUSES, keys_page
+from app.keys.listing import keys_page
 from app.keys.rules import MAX_NAME_LENGTH, KeyRefused
 from app.models.columns import utcnow
-from app.paging import Page, PagingError
 from app.usage import networks
-
-PAGE_SIZE = 50
-
-
-@dataclass(frozen=True)
-class Listing:
-    """What the keys table shows: a status, a name search, a sort, a page."""
-
-    status: str = "all"
-    search: str = ""
-    sort: str = "created"
-    cursor: str | None = None
-
-    @classmethod
-    def from_args(cls, args) -> Listing:
-        """The listing a query string asks for (anything unknown falls back to the default)."""
-        status = args.get("status", "all")
-        sort = args.get("sort", "created")
-        return cls(
-            status=status if status in STATUSES else "all",
-            search=args.get("q", "").strip()[:MAX_NAME_LENGTH],
-            sort=sort if sort in SORTS else "created",
-            cursor=args.get("cursor") or None,
-        )
-
-    def args(self, **changes: str | None) -> dict[str, str]:
-        """Query-string arguments for this listing with ``changes`` (defaults left out)."""
-        values = {"status": self.status, "q": self.search, "sort": self.sort, **changes}
-        defaults = {"status": "all", "q": "", "sort": "created", "cursor": None}
-        return {name: value for name, value in values.items() if value != defaults.get(name)}
-
-    @property
-    def filtered(self) -> bool:
-        """Whether anything narrows the list (so an empty one is "none match", not "none")."""
-        return self.status != "all" or bool(self.search)
-
-    def page(self, owner_id: int) -> Page:
-        """The page of keys this listing shows (a cursor the app never gave: the first)."""
-        query = {"owner_id": owner_id, "limit": PAGE_SIZE, "status": self.status,
-                 "search": self.search, "sort": self.sort}  # fmt: skip
-        try:
-            return keys_page(cursor=self.cursor, **query)
-        except PagingError:
-            return keys_page(**query)
 
 
 def _table(listing: Listing | None = None) -> dict:

@@ -1,4 +1,4 @@
-"""Create, rotate, list and revoke keys: the operations behind the console, the API and the CLI.
+"""Create, find and revoke keys: the operations behind the console, the API and the CLI.
 
 Every change is written with its audit event in one transaction (app/audit), and once it
 has committed the processes that admit API requests are told (app/keys/signals.py).
@@ -6,7 +6,6 @@ has committed the processes that admit API requests are told (app/keys/signals.p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -16,9 +15,9 @@ from app import audit
 from app.audit import Actor
 from app.database import write_transaction
 from app.extensions import db
-from app.hashing import hash_secret
-from app.keys import signals, verifier_secret
-from app.keys.format import generate_key, is_key_id
+from app.keys import signals
+from app.keys.format import is_key_id
+from app.keys.making import made_key
 from app.keys.rules import KeyRefused, check_access, check_expiry, clean_key_name
 from app.models import ApiKey, User
 from app.models.columns import utcnow
@@ -28,10 +27,6 @@ class TooManyKeys(KeyRefused):
     """The user already has ``MAX_ACTIVE_KEYS_PER_USER`` active keys."""
 
 
-class CannotRotate(KeyRefused):
-    """The key is revoked, expired, or already replaced."""
-
-
 def create_key(
     user: User,
     name: str | None,
@@ -39,17 +34,23 @@ def create_key(
     rounds: int,
     max_active: int,
     expires_at: datetime | None = None,
+    expires_in: timedelta | None = None,
     access: str = "full",
     actor: Actor | None = None,
 ) -> tuple[ApiKey, str]:
     """Create a key for ``user``; return the row and the full key, which is never stored.
 
-    Raises ``InvalidKeyName``, ``InvalidAccess``, ``InvalidExpiry`` or ``TooManyKeys``.
+    The key expires at ``expires_at``, or ``expires_in`` after it is made. Raises
+    ``InvalidKeyName``, ``InvalidAccess``, ``InvalidExpiry`` or ``TooManyKeys``.
     """
     name = clean_key_name(name)
     check_access(access)
-    check_expiry(expires_at, utcnow())
-    made = _made_key(rounds)
+    made = made_key(rounds)
+    # The key exists from now, not from the call: bcrypt above takes a good part of a second.
+    made_at = utcnow()
+    if expires_in is not None:
+        expires_at = made_at + expires_in
+    check_expiry(expires_at, made_at)
     user_id = user.id
     with write_transaction() as session:
         # Counted inside the write transaction, with the owner's row locked (PostgreSQL;
@@ -64,7 +65,7 @@ def create_key(
                     count=max_active,
                 )
             )
-        row = made.row(user_id, name, expires_at, access)
+        row = made.row(user_id, name, expires_at, access, created_at=made_at)
         session.add(row)
         session.flush()
         audit.record(
@@ -75,103 +76,6 @@ def create_key(
             details={"name": name, "access": access, "expires_at": _iso(expires_at)},
         )
     return row, made.value
-
-
-def rotate_key(
-    key_id: str,
-    *,
-    owner_id: int | None,
-    grace: timedelta,
-    rounds: int,
-    actor: Actor | None = None,
-) -> tuple[ApiKey, ApiKey, str] | None:
-    """Replace a key: (old row, new row, new full key), or None when there is no such key.
-
-    The new key has the old one's name, owner and access, and the same lifetime if the old
-    one had one. The old key keeps working until ``grace`` from now, then counts as
-    expired; its ``replaced_by`` names the new key. Raises ``CannotRotate`` for a revoked,
-    expired or already replaced key. Rotation is not held to the active-key cap: the old
-    key is on its way out.
-    """
-    if not is_key_id(key_id):
-        return None
-    made = _made_key(rounds)
-    now = utcnow()
-    with write_transaction() as session:
-        query = select(ApiKey).where(ApiKey.key_id == key_id).with_for_update(key_share=True)
-        if owner_id is not None:
-            query = query.where(ApiKey.user_id == owner_id)
-        old = session.scalar(query)
-        if old is None:
-            return None
-        _check_rotatable(old, now)
-        lifetime = None if old.expires_at is None else old.expires_at - old.created_at
-        new = made.row(
-            old.user_id, old.name, None if lifetime is None else now + lifetime, old.access
-        )
-        session.add(new)
-        session.flush()
-        old.replaced_by = new.key_id
-        old.expires_at = now + grace
-        audit.record(
-            "key.rotated",
-            actor or Actor.system(),
-            target=f"key:{old.key_id}",
-            subject_user_id=old.user_id,
-            details={"replaced_by": new.key_id, "old_key_expires_at": _iso(old.expires_at)},
-        )
-    signals.send_key_changed(key_id)
-    return old, new, made.value
-
-
-def _check_rotatable(old: ApiKey, now: datetime) -> None:
-    if old.replaced_by is not None:
-        raise CannotRotate(
-            _l("This key was already replaced by %(key_id)s.", key_id=old.replaced_by)
-        )
-    status = old.status_at(now)
-    if status == "revoked":
-        raise CannotRotate(_l("A revoked key cannot be rotated. Create a new key instead."))
-    if status != "active":
-        raise CannotRotate(_l("An expired key cannot be rotated. Create a new key instead."))
-
-
-@dataclass(frozen=True)
-class _MadeKey:
-    value: str
-    key_id: str
-    prefix: str
-    key_hash: str
-    verifier: str
-
-    def row(self, user_id: int, name: str, expires_at: datetime | None, access: str) -> ApiKey:
-        return ApiKey(
-            key_id=self.key_id,
-            user_id=user_id,
-            name=name,
-            key_hash=self.key_hash,
-            verifier=self.verifier,
-            prefix=self.prefix,
-            expires_at=expires_at,
-            access=access,
-        )
-
-
-def _made_key(rounds: int) -> _MadeKey:
-    """A fresh key with its bcrypt hash and its verifier.
-
-    Hashed before any write transaction starts: bcrypt must not hold SQLite's write lock.
-    The verifier is made now, while the key is in hand, so its very first request needs no
-    bcrypt anywhere.
-    """
-    new_key = generate_key()
-    return _MadeKey(
-        value=new_key.value,
-        key_id=new_key.key_id,
-        prefix=new_key.prefix,
-        key_hash=hash_secret(new_key.value.encode("ascii"), rounds),
-        verifier=verifier_secret().make(new_key.value),
-    )
 
 
 def _active(now: datetime):
@@ -192,11 +96,6 @@ def get_key(key_id: str, *, owner_id: int | None) -> ApiKey | None:
     if owner_id is not None:
         query = query.where(ApiKey.user_id == owner_id)
     return db.session.scalar(query)
-
-
-def replaced_key(key_id: str) -> ApiKey | None:
-    """The key that ``key_id`` replaced by rotation, if any."""
-    return db.session.scalar(select(ApiKey).where(ApiKey.replaced_by == key_id))
 
 
 def revoke_key(key_id: str, *, owner_id: int | None, actor: Actor | None = None) -> ApiKey | None:
@@ -232,3 +131,18 @@ def revoke_key(key_id: str, *, owner_id: int | None, actor: Actor | None = None)
 
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
+
+
+# Rotation has a module of its own; callers find every key operation here.
+from app.keys.rotation import CannotRotate, replaced_key, rotate_key  # noqa: E402
+
+__all__ = [
+    "CannotRotate",
+    "TooManyKeys",
+    "active_key_count",
+    "create_key",
+    "get_key",
+    "replaced_key",
+    "revoke_key",
+    "rotate_key",
+]

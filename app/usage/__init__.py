@@ -61,6 +61,12 @@ class UsageCounter:
                     self._counts[key][0] += requests
                     self._counts[key][1] += refused
 
+    def close(self) -> None:
+        """Write what is left and stop this process's writer (an app being thrown away)."""
+        self._wake.set()
+        self.flush()
+        atexit.unregister(self.flush)
+
     def _start(self) -> None:
         # A thread of its own in each process (a forked worker starts one on first use).
         with self._lock:

@@ -183,7 +183,7 @@ class ConsoleClient:
         """Confirm the revoke form for ``key_id``; return the answer (not followed)."""
         headers = {"HX-Request": "true"} if htmx else {}
         return self.http.post(
-            f"{self.base_url}/api-keys/{key_id}/revoke",
+            f"{self.base_url}/en/api-keys/{key_id}/revoke",
             data={"csrf_token": self.csrf},
             headers=headers,
             allow_redirects=False,

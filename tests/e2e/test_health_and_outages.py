@@ -150,7 +150,7 @@ def test_database_lost_and_back_mid_run(gunicorn, database_url, factory, tcp_pro
         health = healthz(server.url)
         assert health.status_code == 503
         assert health.json()["down"] == ["database"]
-        assert_friendly_503_page(console.http.get(f"{server.url}/api-keys", timeout=TIMEOUT))
+        assert_friendly_503_page(console.http.get(f"{server.url}/en/api-keys", timeout=TIMEOUT))
 
         proxy.start()  # the database is back, on the same address
 
@@ -161,7 +161,7 @@ def test_database_lost_and_back_mid_run(gunicorn, database_url, factory, tcp_pro
 
         wait_for(key_works_again, timeout=20, what="the API to recover", interval=0.2)
         assert healthz(server.url).status_code == 200
-        assert console.http.get(f"{server.url}/api-keys", timeout=TIMEOUT).status_code == 200
+        assert console.http.get(f"{server.url}/en/api-keys", timeout=TIMEOUT).status_code == 200
     finally:
         console.close()
         http.close()

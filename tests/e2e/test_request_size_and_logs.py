@@ -132,7 +132,7 @@ def test_access_log_never_shows_a_key_or_a_header_value(served):
 
     def logged_everything() -> str | None:
         log = server.log()
-        return log if log.count('"GET /api-keys HTTP/1.1" 200') >= 1 else None
+        return log if log.count('"GET /en/api-keys HTTP/1.1" 200') >= 1 else None
 
     log = wait_for(logged_everything, timeout=10, what="the access log lines")
     # What the log is for: method, path (no query string), status, time.
@@ -142,7 +142,7 @@ def test_access_log_never_shows_a_key_or_a_header_value(served):
         '"GET /api/endpoint HTTP/1.1" 401 ',
         '"GET /api/me HTTP/1.1" 401 ',
         '"POST /api/endpoint HTTP/1.1" 413 ',
-        '"POST /login HTTP/1.1" 422 ',
+        '"POST /en/login HTTP/1.1" 422 ',
     ):
         assert line in log, f"no access log line {line!r}:\n{log[-3000:]}"
     # What it must never hold.

@@ -19,7 +19,13 @@ BASE_CONFIG = {
 
 
 def dispose_engines(app: Flask) -> None:
-    """Close every pooled connection the app opened (the key lookup's engine too)."""
+    """Close every pooled connection the app opened (the key lookup's engine too).
+
+    The usage counter writes what it holds first, while the database is still there.
+    """
+    counter = app.extensions.get("usage_counter")
+    if counter is not None:
+        counter.close()
     with app.app_context():
         for engine in db.engines.values():
             engine.dispose()

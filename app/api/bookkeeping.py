@@ -1,0 +1,71 @@
+"""After an API answer: its budget headers, the key's usage, and what is written once sent.
+
+The request was already decided; this is bookkeeping. The rate-limit headers go on every
+answer; the request is counted for the key it presented (in memory, app/usage); and once
+the answer has gone (``call_on_close``), the key's use is recorded at most once a minute
+and a network new to this process is looked up, so no answer waits for either.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import Response, current_app, g, request
+
+from app.api.gate.local import TOUCH_SECONDS
+from app.http import is_api_request
+from app.keys.verify import AuthenticatedKey
+from app.models.columns import utcnow
+from app.ratelimit import client_address
+from app.usage.networks import NetworkWatch, network_of
+
+log = logging.getLogger(__name__)
+
+TOUCH_INTERVAL = timedelta(seconds=TOUCH_SECONDS)
+
+
+def after_api_request(response: Response) -> Response:
+    """Put the caller's budget on the answer; count the key's use, and record it once sent."""
+    if not is_api_request():
+        return response
+    headers = g.get("rate_limit_headers")
+    if headers is not None:
+        response.headers.extend(headers)
+    key_pk = g.get("usage_key")
+    if key_pk is not None:
+        current_app.extensions["usage_counter"].count(key_pk, response.status_code)
+    api_key = g.get("api_key")
+    if api_key is not None:
+        work = _after_sending(api_key, client_address(), request.headers.get("User-Agent", ""))
+        if work is not None:
+            response.call_on_close(work)
+    return response
+
+
+def _after_sending(api_key: AuthenticatedKey, address: str, user_agent: str):
+    """The bookkeeping of this request, to run once its answer has gone (or None)."""
+    app = current_app._get_current_object()
+    touch = g.get("record_use") is not None
+    network = network_of(address)
+    watch: NetworkWatch = app.extensions["network_watch"]
+    new_network = network is not None and watch.is_new_here(api_key.key_pk, network)
+    if not touch and not new_network:
+        return None
+
+    def work() -> None:
+        # Never a reason to fail a request: its answer is already sent.
+        try:
+            with app.app_context():
+                if touch:
+                    lookup = app.extensions["api_gate"].verifier.lookup
+                    lookup.touch(api_key.key_pk, utcnow(), TOUCH_INTERVAL, address, user_agent)
+                if new_network:
+                    watch.record(
+                        api_key.key_pk, api_key.key_id, api_key.user_id, network, address,
+                        user_agent,
+                    )  # fmt: skip
+        except Exception:
+            log.warning("could not record the use of a key", exc_info=True)
+
+    return work

@@ -1,0 +1,53 @@
+"""What the keys table shows, read from the query string: status, search, sort and page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.keys.listing import SORTS, STATUSES, keys_page
+from app.keys.rules import MAX_NAME_LENGTH
+from app.paging import Page, PagingError
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What the keys table shows: a status, a name search, a sort, a page."""
+
+    status: str = "all"
+    search: str = ""
+    sort: str = "created"
+    cursor: str | None = None
+
+    @classmethod
+    def from_args(cls, args) -> Listing:
+        """The listing a query string asks for (anything unknown falls back to the default)."""
+        status = args.get("status", "all")
+        sort = args.get("sort", "created")
+        return cls(
+            status=status if status in STATUSES else "all",
+            search=args.get("q", "").strip()[:MAX_NAME_LENGTH],
+            sort=sort if sort in SORTS else "created",
+            cursor=args.get("cursor") or None,
+        )
+
+    def args(self, **changes: str | None) -> dict[str, str]:
+        """Query-string arguments for this listing with ``changes`` (defaults left out)."""
+        values = {"status": self.status, "q": self.search, "sort": self.sort, **changes}
+        defaults = {"status": "all", "q": "", "sort": "created", "cursor": None}
+        return {name: value for name, value in values.items() if value != defaults.get(name)}
+
+    @property
+    def filtered(self) -> bool:
+        """Whether anything narrows the list (so an empty one is "none match", not "none")."""
+        return self.status != "all" or bool(self.search)
+
+    def page(self, owner_id: int) -> Page:
+        """The page of keys this listing shows (a cursor the app never gave: the first)."""
+        query = {"owner_id": owner_id, "limit": PAGE_SIZE, "status": self.status,
+                 "search": self.search, "sort": self.sort}  # fmt: skip
+        try:
+            return keys_page(cursor=self.cursor, **query)
+        except PagingError:
+            return keys_page(**query)

@@ -1,0 +1,62 @@
+"""A new key made ready to store: its value (shown once), hash, verifier and row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.hashing import hash_secret
+from app.keys import verifier_secret
+from app.keys.format import generate_key
+from app.models import ApiKey
+
+
+@dataclass(frozen=True)
+class MadeKey:
+    """A fresh key: the value to show once, and what its row stores."""
+
+    value: str
+    key_id: str
+    prefix: str
+    key_hash: str
+    verifier: str
+
+    def row(
+        self,
+        user_id: int,
+        name: str,
+        expires_at: datetime | None,
+        access: str,
+        created_at: datetime | None = None,
+    ) -> ApiKey:
+        """The key's row for ``user_id``, not yet added to any session."""
+        row = ApiKey(
+            key_id=self.key_id,
+            user_id=user_id,
+            name=name,
+            key_hash=self.key_hash,
+            verifier=self.verifier,
+            prefix=self.prefix,
+            expires_at=expires_at,
+            access=access,
+        )
+        if created_at is not None:
+            row.created_at = created_at
+        return row
+
+
+def made_key(rounds: int) -> MadeKey:
+    """A fresh key with its bcrypt hash and its verifier.
+
+    Hashed before any write transaction starts: bcrypt must not hold SQLite's write lock.
+    The verifier is made now, while the key is in hand, so its very first request needs no
+    bcrypt anywhere.
+    """
+    new_key = generate_key()
+    return MadeKey(
+        value=new_key.value,
+        key_id=new_key.key_id,
+        prefix=new_key.prefix,
+        key_hash=hash_secret(new_key.value.encode("ascii"), rounds),
+        verifier=verifier_secret().make(new_key.value),
+    )

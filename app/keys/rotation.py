@@ -1,0 +1,91 @@
+"""Rotation: a key replaced without an outage, the old one kept for a grace period."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app import audit
+from app.audit import Actor
+from app.database import write_transaction
+from app.extensions import db
+from app.keys import signals
+from app.keys.format import is_key_id
+from app.keys.making import made_key
+from app.keys.rules import KeyRefused
+from app.models import ApiKey
+from app.models.columns import utcnow
+
+
+class CannotRotate(KeyRefused):
+    """The key is revoked, expired, or already replaced."""
+
+
+def rotate_key(
+    key_id: str,
+    *,
+    owner_id: int | None,
+    grace: timedelta,
+    rounds: int,
+    actor: Actor | None = None,
+) -> tuple[ApiKey, ApiKey, str] | None:
+    """Replace a key: (old row, new row, new full key), or None when there is no such key.
+
+    The new key has the old one's name, owner and access, and the same lifetime if the old
+    one had one. The old key keeps working until ``grace`` from now, then counts as
+    expired; its ``replaced_by`` names the new key. Raises ``CannotRotate`` for a revoked,
+    expired or already replaced key. Rotation is not held to the active-key cap: the old
+    key is on its way out.
+    """
+    if not is_key_id(key_id):
+        return None
+    made = made_key(rounds)
+    now = utcnow()
+    with write_transaction() as session:
+        query = select(ApiKey).where(ApiKey.key_id == key_id).with_for_update(key_share=True)
+        if owner_id is not None:
+            query = query.where(ApiKey.user_id == owner_id)
+        old = session.scalar(query)
+        if old is None:
+            return None
+        _check_rotatable(old, now)
+        lifetime = None if old.expires_at is None else old.expires_at - old.created_at
+        new = made.row(
+            old.user_id, old.name, None if lifetime is None else now + lifetime, old.access
+        )
+        session.add(new)
+        session.flush()
+        old.replaced_by = new.key_id
+        old.expires_at = now + grace
+        audit.record(
+            "key.rotated",
+            actor or Actor.system(),
+            target=f"key:{old.key_id}",
+            subject_user_id=old.user_id,
+            details={"replaced_by": new.key_id, "old_key_expires_at": _iso(old.expires_at)},
+        )
+    signals.send_key_changed(key_id)
+    return old, new, made.value
+
+
+def _check_rotatable(old: ApiKey, now: datetime) -> None:
+    if old.replaced_by is not None:
+        raise CannotRotate(
+            _l("This key was already replaced by %(key_id)s.", key_id=old.replaced_by)
+        )
+    status = old.status_at(now)
+    if status == "revoked":
+        raise CannotRotate(_l("A revoked key cannot be rotated. Create a new key instead."))
+    if status != "active":
+        raise CannotRotate(_l("An expired key cannot be rotated. Create a new key instead."))
+
+
+def replaced_key(key_id: str) -> ApiKey | None:
+    """The key that ``key_id`` replaced by rotation, if any."""
+    return db.session.scalar(select(ApiKey).where(ApiKey.replaced_by == key_id))
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
