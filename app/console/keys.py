@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app import accounts
+from app.auth import safe_next
 from app.console import bp, console_actor
 from app.console.forms import EXPIRY_DAYS, expiry_from
 from app.console.listing import PAGE_SIZE, Listing
@@ -155,7 +156,7 @@ def revoke_key(key_id: str):
         body = render_template("console/_key_row.html", key=key, now=utcnow(), revoked=True)
         return body, 200, announce(message)
     flash(message, "success")
-    return redirect(request.form.get("back") or url_for("console.index"))
+    return redirect(safe_next(request.form.get("back")) or url_for("console.index"))
 
 
 @bp.post("/api-keys/notices/role/dismiss")
