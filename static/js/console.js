@@ -7,7 +7,8 @@
  *   while one is shown asks first;
  * - Escape closes the create form and cancels a confirmation; focus goes back where it was;
  * - errors (the server unreachable, or an answer htmx cannot show) appear in the page's
- *   message area, with Retry;
+ *   message area, with Retry; while a request runs its form is aria-busy (htmx disables
+ *   its buttons and shows the spinner);
  * - a key name typed when the session expired is kept and offered again after sign-in;
  * - speaks "announce" events (sent by the server in HX-Trigger) in the aria-live region.
  * The words it shows come from the page (<template id="console-words">), in its language.
