@@ -4,7 +4,7 @@ A browser that asks for German gets German from the first page on; the language 
 moves to another and the choice is remembered. In each language the key's whole journey
 (create, the one-time reveal, the confirmation, the revoked row) works with htmx and with
 JavaScript off, and no English is left on the way: only the user's own data. Each
-language's keys page (English too) is saved to docs/screenshots/.
+language's keys page (English too) is saved, to docs/screenshots/ under `make screenshots`.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 One walk visits each state a person meets (signed out, empty, creating, a key revealed,
 confirming, revoked, errors, a long list, a key's page, activity, the admin pages). The
-screenshot test saves each state to docs/screenshots/ for reviewers; the accessibility
-test runs axe-core (every rule, any impact) in each state and fails on any violation.
+screenshot test saves each state (to docs/screenshots/ under `make screenshots`); the
+accessibility test runs axe-core (every rule, any impact) in each state and fails on any violation.
 """
 
 from __future__ import annotations
@@ -155,7 +155,7 @@ def centre_offset(element: Locator) -> float:
 
 @pytest.mark.parametrize("width", list(VIEWPORTS))
 def test_screenshots_of_every_state(shared_console, browser_context, width):
-    """Save each state to docs/screenshots/ (and check that none scrolls sideways)."""
+    """Save each state (``make screenshots``: to docs/screenshots/); none scrolls sideways."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page, problems = open_page(browser_context, viewport=VIEWPORTS[width])
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
