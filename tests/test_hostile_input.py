@@ -170,3 +170,13 @@ def test_a_forms_back_field_never_redirects_off_site(client, auth, factory, admi
     )
     assert response.status_code == 302
     assert response.headers["Location"] == "/en/api-keys"
+
+
+def test_a_password_of_nul_bytes_is_refused_so_it_never_equals_the_empty_one(client, auth):
+    response = client.post(
+        "/en/signup",
+        data={"email": "nul@example.com", "password": "\x00" * 20, "csrf_token": csrf(client)},
+    )
+    assert response.status_code == 422
+    assert "cannot contain a NUL character" in response.text
+    assert auth.login(email="nul@example.com", password="").status_code == 422
