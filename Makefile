@@ -9,7 +9,7 @@ PORT ?= 5000
 PYTEST_ARGS ?=
 FLASK = $(VENV)/bin/flask --app wsgi
 
-.PHONY: run test lint format bench clean translations-extract translations-update translations-compile
+.PHONY: run test lint format bench screenshots clean translations-extract translations-update translations-compile
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# The console's screenshots in docs/screenshots, taken by the browser tests that check them.
+screenshots: $(VENV)/.installed-test
+	env SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(VENV)/bin/python -m pytest -q tests/browser
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

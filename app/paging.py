@@ -11,6 +11,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Generic, NamedTuple, TypeVar
 
 DEFAULT_LIMIT = 100
@@ -62,19 +63,24 @@ def decode_cursor(cursor: str, *kinds: Callable[[Any], Any]) -> tuple[Any, ...]:
         if not isinstance(values, list) or len(values) != len(kinds):
             raise ValueError
         return tuple(kind(value) for kind, value in zip(kinds, values, strict=True))
-    except (ValueError, TypeError, binascii.Error, UnicodeError):
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeError):
         raise PagingError("cursor is not one this API gave out.") from None
 
 
 def whole_number(value: Any) -> int:
-    """A cursor value that must be a whole number (a row's id)."""
-    if not isinstance(value, int) or isinstance(value, bool):
+    """A cursor value that must be a whole number (a row's id) that a database can hold."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**63:
         raise ValueError
     return value
 
 
-def text_or_none(value: Any) -> str | None:
-    """A cursor value that is text or null (a sort key that may be missing)."""
-    if value is not None and not isinstance(value, str):
+def moment_or_none(value: Any) -> datetime | None:
+    """A cursor value that is an ISO 8601 time with its offset, or null (never used)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
         raise ValueError
-    return value
+    moment = datetime.fromisoformat(value)
+    if moment.utcoffset() is None:
+        raise ValueError
+    return moment

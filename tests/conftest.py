@@ -30,7 +30,12 @@ from app import create_app  # noqa: E402
 
 from support import services  # noqa: E402
 from support.apps import BASE_CONFIG, dispose_engines  # noqa: E402
-from support.browser import ConsoleSite, launch_chromium, new_context  # noqa: E402
+from support.browser import (  # noqa: E402
+    ConsoleSite,
+    SharedConsole,
+    launch_chromium,
+    new_context,
+)
 from support.clock import Clock  # noqa: E402
 from support.databases import (  # noqa: E402
     copy_sqlite,
@@ -139,11 +144,13 @@ def redis_url() -> Iterator[str]:
 
 @pytest.fixture
 def gunicorn(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
-    """Start real gunicorns: ``gunicorn(database_url, workers=4, env={...})``."""
+    """Start real gunicorns: ``gunicorn(database_url, workers=4, env={...}, port=...)``."""
     servers: list[LiveServer] = []
 
-    def start(database_url: str, workers: int = 1, env: dict | None = None) -> LiveServer:
-        server = launch_gunicorn(database_url, tmp_path, workers, env)
+    def start(
+        database_url: str, workers: int = 1, env: dict | None = None, port: int | None = None
+    ) -> LiveServer:
+        server = launch_gunicorn(database_url, tmp_path, workers, env, port)
         servers.append(server)  # stopped at the end even if it never answers
         wait_until_serving(server)
         return server
@@ -186,6 +193,33 @@ def console_site(database_url: str, gunicorn, factory: Factory) -> ConsoleSite:
     user = factory.user("browser@example.com")
     server = gunicorn(database_url, workers=1)
     return ConsoleSite(server.url, user, server)
+
+
+@pytest.fixture(scope="module")
+def console_server_env() -> dict:
+    """Extra ``FLASK_*`` settings for a module's shared console; override it in the module."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def shared_console(
+    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory, console_server_env: dict
+) -> Iterator[SharedConsole]:
+    """One gunicorn for a whole module of browser tests, on a SQLite database of its own.
+
+    Starting a server costs a second or two; most browser tests only need a user of their
+    own (``shared_console.site()``), not a server of their own.
+    """
+    folder = tmp_path_factory.mktemp("shared-console")
+    database_url = copy_sqlite(sqlite_template, folder / "app.sqlite3")
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
+    server = launch_gunicorn(database_url, folder, 1, console_server_env)
+    try:
+        wait_until_serving(server)
+        yield SharedConsole(server.url, server, Factory(app))
+    finally:
+        server.stop()
+        dispose_engines(app)
 
 
 @pytest.fixture

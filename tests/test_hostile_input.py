@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 
 from support.web import csrf_token as csrf
@@ -104,3 +107,77 @@ def test_a_broken_next_on_sign_in_is_ignored(client, factory, auth):
     )
     assert response.status_code == 302
     assert response.headers["Location"] == "/en/api-keys"
+
+
+def _cursor(*values) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/keys", "/api/audit", "/api/admin/users", "/api/admin/keys", "/api/admin/audit"],
+)
+@pytest.mark.parametrize("cursor", [_cursor(int(HUGE)), _cursor(-1), _cursor(None)])
+def test_a_cursor_no_page_gave_out_is_a_400_in_the_api(client, admin, path, cursor):
+    response = client.get(path, query_string={"cursor": cursor}, headers={"X-API-Key": admin[1]})
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "bad_request"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"cursor": _cursor(int(HUGE))},
+        {"sort": "last_used", "cursor": _cursor("not a date", 5)},
+        {"sort": "last_used", "cursor": _cursor("2026-11-30T12:00:00", 5)},  # no offset
+        {"sort": "last_used", "cursor": _cursor(7, 5)},
+    ],
+)
+def test_a_cursor_no_page_gave_out_shows_the_first_page_in_the_console(
+    client, auth, factory, admin, query
+):
+    factory.key(admin[0], "Mobile App")
+    auth.login(admin[0])
+    response = client.get("/en/api-keys", query_string=query)
+    assert response.status_code == 200
+    assert "Mobile App" in response.text
+
+
+def test_a_nul_in_the_key_search_is_left_out(client, auth, factory, admin):
+    factory.key(admin[0], "Mobile App")
+    auth.login(admin[0])
+    response = client.get("/en/api-keys", query_string={"q": "Mobile\x00"})
+    assert response.status_code == 200
+    assert "Mobile App" in response.text
+
+
+@pytest.mark.parametrize("name", ["lang_code", "endpoint", "_method", "_external", "user_id"])
+def test_a_query_parameter_named_like_a_url_for_argument_is_harmless(client, auth, admin, name):
+    assert client.get("/en/login", query_string={name: "de"}).status_code == 200
+    auth.login(admin[0])
+    response = client.get(f"/en/admin/users/{admin[0].id}", query_string={name: "abc"})
+    assert response.status_code == 200
+    # The language switcher keeps the query string as it came.
+    assert f'href="/de/admin/users/{admin[0].id}?{name}=abc"' in response.text
+
+
+@pytest.mark.parametrize("back", ["https://evil.example/", "//evil.example/", "/\\evil.example"])
+def test_a_forms_back_field_never_redirects_off_site(client, auth, factory, admin, back):
+    key_id, _ = factory.key(admin[0])
+    auth.login(admin[0])
+    response = client.post(
+        f"/en/api-keys/{key_id}/revoke",
+        data={"back": back, "csrf_token": csrf(client, "/en/api-keys")},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/en/api-keys"
+
+
+def test_a_password_of_nul_bytes_is_refused_so_it_never_equals_the_empty_one(client, auth):
+    response = client.post(
+        "/en/signup",
+        data={"email": "nul@example.com", "password": "\x00" * 20, "csrf_token": csrf(client)},
+    )
+    assert response.status_code == 422
+    assert "cannot contain a NUL character" in response.text
+    assert auth.login(email="nul@example.com", password="").status_code == 422

@@ -146,8 +146,12 @@ class VisibleText(HTMLParser):
         super().__init__()
         self.skipping: list[str] = []
         self.texts: list[str] = []
+        # A <time> may stand inside a sentence ("Expires <time>in 3 days</time>"): the text
+        # on either side of it is one string.
+        self.glue = False
 
     def handle_starttag(self, tag, attrs):
+        self.glue = tag == "time" and bool(self.texts)
         if tag in self.SKIPPED:
             self.skipping.append(tag)
         if tag == "time":
@@ -161,9 +165,14 @@ class VisibleText(HTMLParser):
     def handle_endtag(self, tag):
         if self.skipping and self.skipping[-1] == tag:
             self.skipping.pop()
+        self.glue = tag == "time" and bool(self.texts)
 
     def handle_data(self, data):
-        if not self.skipping and data.strip():
+        if self.skipping or not data.strip():
+            return
+        if self.glue:
+            self.texts[-1] += data
+        else:
             self.texts.append(data)
 
 

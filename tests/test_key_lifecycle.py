@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -122,10 +122,18 @@ def test_a_rotated_key_keeps_its_lifetime(client, runner, factory, ada):
     old_id, _ = factory.key(ada, "Monthly", expires_in=timedelta(days=30))
     new = run(runner, "keys", "rotate", old_id).stdout.splitlines()[-1]
     keys = client.get("/api/keys", headers={"X-API-Key": new}).json["keys"]
-    from datetime import datetime
-
     expires = datetime.fromisoformat(keys[0]["expires_at"])
     assert timedelta(days=29, hours=23) < expires - utcnow() <= timedelta(days=30)
+
+
+def test_a_grace_never_outlives_the_old_keys_own_expiry(client, runner, factory, ada):
+    old_id, old = factory.key(ada, "Soon", expires_in=timedelta(minutes=5))
+    run(runner, "keys", "rotate", old_id, "--grace", "7d")
+    keys = {
+        key["id"]: key for key in client.get("/api/keys", headers={"X-API-Key": old}).json["keys"]
+    }
+    ends = datetime.fromisoformat(keys[old_id]["expires_at"])
+    assert ends - utcnow() <= timedelta(minutes=5)
 
 
 @pytest.mark.parametrize("state", ["replaced", "revoked", "expired"])

@@ -240,8 +240,9 @@ def test_audit_export_writes_json_lines(runner, factory, ada):
     assert all(len(line["hash"]) == 64 for line in lines)
     later = runner.invoke(args=["audit", "export", "--since", "2999-01-01"])
     assert later.stdout == ""
-    bad = runner.invoke(args=["audit", "export", "--since", "yesterday"])
-    assert bad.exit_code == 1 and len(bad.stderr.strip().splitlines()) == 1
+    for since in ("yesterday", "0001-01-01T00:00:00+01:00"):
+        bad = runner.invoke(args=["audit", "export", "--since", since])
+        assert bad.exit_code == 1 and len(bad.stderr.strip().splitlines()) == 1
 
 
 def test_a_rolled_back_change_leaves_no_event(app, factory, ada):

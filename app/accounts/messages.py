@@ -30,6 +30,7 @@ PASSWORD_TOO_LONG = _l(
     "Passwords can be at most %(maximum)d bytes (UTF-8); this one has %(length)d. "
     "Use a shorter one."
 )
+PASSWORD_HAS_NUL = _l("Passwords cannot contain a NUL character.")
 PASSWORD_CONTAINS_EMAIL = _l(
     "Choose a password that does not contain your email address or the name before its @."
 )

@@ -29,6 +29,8 @@ def check_password(password: str | None, *, email: str | None = None) -> bytes:
     password = password or ""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountRefused(messages.PASSWORD_TOO_SHORT % {"minimum": MIN_PASSWORD_LENGTH})
+    if "\x00" in password:
+        raise AccountRefused(messages.PASSWORD_HAS_NUL)
     encoded = password.encode("utf-8", errors="surrogatepass")
     if len(encoded) > BCRYPT_MAX_BYTES:
         raise AccountRefused(

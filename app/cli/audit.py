@@ -34,11 +34,11 @@ def export_log(since: str | None) -> None:
     if since is not None:
         try:
             start = datetime.fromisoformat(since)
-        except ValueError:
+            start = start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
+        except (ValueError, OverflowError):
             raise click.ClickException(
                 f"{since!r} is not an ISO date, such as 2026-11-30 or 2026-11-30T12:00:00."
             ) from None
-        start = start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
     for event in all_events(since=start):
         line = {**to_dict(event), "prev_hash": event.prev_hash, "hash": event.hash}
         click.echo(json.dumps(line, ensure_ascii=False, separators=(",", ":")))

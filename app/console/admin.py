@@ -11,6 +11,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from app import accounts
+from app.auth import safe_next
 from app.console import bp, console_actor
 from app.console.labels import ROLES as ROLE_NAMES
 from app.htmx import announce, is_htmx
@@ -116,7 +117,7 @@ def _user_changed(user, message: str):
         )
         return body, 200, announce(message)
     flash(message, "success")
-    return redirect(request.form.get("back") or url_for("console.admin_users"))
+    return redirect(safe_next(request.form.get("back")) or url_for("console.admin_users"))
 
 
 @bp.get("/admin/users/<int(max=2147483647):user_id>")

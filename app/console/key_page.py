@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.audit.queries import events_page
+from app.auth import safe_next
 from app.console import bp, console_actor
 from app.console.charts import usage_chart
 from app.console.forms import GRACE_PERIODS, grace_from
@@ -83,4 +84,5 @@ def acknowledge_networks(key_id: str):
     """The owner has seen the key's new networks: stop showing them."""
     key = _own_key_or_404(key_id)
     networks.acknowledge(key.id, request.form.get("network") or None)
-    return redirect(request.form.get("back") or url_for("console.key_page", key_id=key_id))
+    back = safe_next(request.form.get("back"))
+    return redirect(back or url_for("console.key_page", key_id=key_id))

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app import accounts
+from app.auth import safe_next
 from app.console import bp, console_actor
 from app.console.forms import EXPIRY_DAYS, expiry_from
 from app.console.listing import PAGE_SIZE, Listing
@@ -102,7 +103,9 @@ def create_key():
         body = render_page_or_fragment(
             "console/create.html", "console/_create_form.html", **_form_context(form, str(refused))
         )
-        return body, 422
+        # htmx sent the form to put a reveal on top; the form with its message replaces itself.
+        retarget = {"HX-Retarget": "#form-slot", "HX-Reswap": "innerHTML"} if is_htmx() else {}
+        return body, 422, retarget
     duplicate = key.name in _other_names(key.key_id)
     context = {"key": key, "full_key": full_key, "duplicate_name": duplicate, **_table()}
     body = render_page_or_fragment(
@@ -153,7 +156,7 @@ def revoke_key(key_id: str):
         body = render_template("console/_key_row.html", key=key, now=utcnow(), revoked=True)
         return body, 200, announce(message)
     flash(message, "success")
-    return redirect(request.form.get("back") or url_for("console.index"))
+    return redirect(safe_next(request.form.get("back")) or url_for("console.index"))
 
 
 @bp.post("/api-keys/notices/role/dismiss")

@@ -27,7 +27,7 @@ class Listing:
         sort = args.get("sort", "created")
         return cls(
             status=status if status in STATUSES else "all",
-            search=args.get("q", "").strip()[:MAX_NAME_LENGTH],
+            search=args.get("q", "").replace("\x00", "").strip()[:MAX_NAME_LENGTH],
             sort=sort if sort in SORTS else "created",
             cursor=args.get("cursor") or None,
         )

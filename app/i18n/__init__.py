@@ -131,9 +131,13 @@ def alternates() -> list[tuple[str, str]]:
         return []
     from flask import url_for
 
-    args = {**(request.view_args or {}), **request.args.to_dict()}
+    # The query string is carried over as it came, not through url_for: a parameter named
+    # like one of url_for's own (endpoint, _method, lang_code) must not break the page.
+    query = request.query_string.decode("latin-1")
+    suffix = f"?{query}" if query else ""
+    view_args = request.view_args or {}
     return [
-        (code, url_for(request.endpoint, **args, lang_code=code))
+        (code, url_for(request.endpoint, **{**view_args, "lang_code": code}) + suffix)
         for code in current_app.config["LANGUAGES"]
     ]
 

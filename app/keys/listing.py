@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 from app.extensions import db
 from app.models import ApiKey
 from app.models.columns import utcnow
-from app.paging import Page, decode_cursor, encode_cursor, text_or_none, whole_number
+from app.paging import Page, decode_cursor, encode_cursor, moment_or_none, whole_number
 
 STATUSES = ("all", "active", "expired", "revoked")
 SORTS = ("created", "last_used")
@@ -40,7 +40,7 @@ def keys_page(
     if sort == "last_used":
         query = query.order_by(ApiKey.last_used_at.desc().nulls_last(), ApiKey.id.desc())
         if cursor is not None:
-            used, key_pk = decode_cursor(cursor, text_or_none, whole_number)
+            used, key_pk = decode_cursor(cursor, moment_or_none, whole_number)
             query = query.where(_after_last_used(used, key_pk))
     else:
         query = query.order_by(ApiKey.id.desc())
@@ -74,11 +74,10 @@ def _filtered(query: Select, status: str, search: str, now: datetime) -> Select:
     return query
 
 
-def _after_last_used(used: str | None, key_pk: int):
-    """Rows after (``used``, ``key_pk``) in last-used order, never-used keys last."""
-    if used is None:
+def _after_last_used(moment: datetime | None, key_pk: int):
+    """Rows after (``moment``, ``key_pk``) in last-used order, never-used keys last."""
+    if moment is None:
         return and_(ApiKey.last_used_at.is_(None), ApiKey.id < key_pk)
-    moment = datetime.fromisoformat(used)
     return or_(
         ApiKey.last_used_at < moment,
         and_(ApiKey.last_used_at == moment, ApiKey.id < key_pk),

@@ -58,7 +58,9 @@ def rotate_key(
         session.add(new)
         session.flush()
         old.replaced_by = new.key_id
-        old.expires_at = now + grace
+        # The grace shortens the old key's life, never lengthens it past its own expiry.
+        ends = now + grace
+        old.expires_at = ends if old.expires_at is None else min(old.expires_at, ends)
         audit.record(
             "key.rotated",
             actor or Actor.system(),

@@ -7,7 +7,8 @@
  *   while one is shown asks first;
  * - Escape closes the create form and cancels a confirmation; focus goes back where it was;
  * - errors (the server unreachable, or an answer htmx cannot show) appear in the page's
- *   message area, with Retry;
+ *   message area, with Retry; while a request runs its form is aria-busy (htmx disables
+ *   its buttons and shows the spinner);
  * - a key name typed when the session expired is kept and offered again after sign-in;
  * - speaks "announce" events (sent by the server in HX-Trigger) in the aria-live region.
  * The words it shows come from the page (<template id="console-words">), in its language.
@@ -94,7 +95,12 @@
     root.querySelectorAll("[data-copy-hint]").forEach(function (hint) { hint.hidden = true; });
     var form = root.querySelector && root.querySelector("[data-create-form]");
     var pending = window.sessionStorage.getItem(PENDING_NAME);
-    if (form && pending && !form.elements.name.value) form.elements.name.value = pending;
+    if (form && pending) {
+      // Offered once: a form closed without using it does not come back on every visit.
+      window.sessionStorage.removeItem(PENDING_NAME);
+      if (!form.elements.name.value) form.elements.name.value = pending;
+      form.elements.name.focus(); // where the person left off: Enter creates the key
+    }
   }
 
   function closeReveal(reveal, ask) {
@@ -180,17 +186,30 @@
     if (meta) event.detail.headers["X-CSRFToken"] = meta.getAttribute("content");
   });
 
+  function isCreateForm(elt) {
+    return Boolean(elt && elt.matches && elt.matches("[data-create-form]"));
+  }
+
+  // Busy while a request runs: htmx disables the buttons (hx-disabled-elt) and shows the
+  // spinner (.htmx-request); aria-busy tells screen readers the same.
   document.addEventListener("htmx:beforeRequest", function (event) {
-    var form = event.detail.elt;
-    if (form && form.matches && form.matches("[data-create-form]")) {
-      window.sessionStorage.setItem(PENDING_NAME, form.elements.name.value);
-    }
+    var elt = event.detail.elt;
+    if (elt && elt.setAttribute) elt.setAttribute("aria-busy", "true");
+    if (isCreateForm(elt)) window.sessionStorage.setItem(PENDING_NAME, elt.elements.name.value);
   });
 
   document.addEventListener("htmx:afterRequest", function (event) {
-    // Kept only when the answer sends the person to sign in again (401): offered after.
-    var form = event.detail.elt;
-    if (form && form.matches && form.matches("[data-create-form]") && event.detail.xhr.status !== 401) {
+    var elt = event.detail.elt;
+    if (elt && elt.removeAttribute) elt.removeAttribute("aria-busy");
+  });
+
+  // The name is kept only when the answer sends the person to sign in again (401), to be
+  // offered after. Checked before the swap (htmx:beforeOnLoad): once the form is swapped
+  // out of the page, events on it no longer reach this document's listeners.
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
+    var elt = event.detail.elt;
+    if (elt && elt.removeAttribute) elt.removeAttribute("aria-busy");
+    if (isCreateForm(elt) && event.detail.xhr.status !== 401) {
       window.sessionStorage.removeItem(PENDING_NAME);
     }
   });
@@ -210,6 +229,7 @@
   }
 
   document.addEventListener("htmx:sendError", function (event) {
+    if (isCreateForm(event.detail.elt)) window.sessionStorage.removeItem(PENDING_NAME);
     showError(word("unreachable"), retryFor(event.detail.elt));
   });
 

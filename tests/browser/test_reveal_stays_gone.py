@@ -12,11 +12,7 @@ from playwright.sync_api import Page, expect
 
 from support.browser import new_context
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.gunicorn,
-    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.gunicorn]
 
 
 def reveal_a_key(page: Page) -> str:
@@ -34,11 +30,12 @@ def assert_no_key_anywhere(page: Page, key: str) -> None:
 
 
 @pytest.mark.parametrize("leave", ["another page", "sign out"])
-def test_back_after_a_reveal_shows_no_key(console_site, browser_with_history_cache, leave):
+def test_back_after_a_reveal_shows_no_key(shared_console, browser_with_history_cache, leave):
     context = new_context(browser_with_history_cache)
     page, _ = open_page(lambda: context)
-    sign_in(page, console_site)
+    sign_in(page, shared_console.site())
     key = reveal_a_key(page)
+    page.on("dialog", lambda dialog: dialog.accept())  # "leave this page?": yes
     if leave == "another page":
         page.get_by_role("link", name="Account").click()
         expect(page.get_by_role("heading", name="Your account")).to_be_visible()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from support.factory import UserInfo
+from support.factory import Factory, UserInfo
 from support.servers import LiveServer
 
 if TYPE_CHECKING:
@@ -29,6 +29,20 @@ class ConsoleSite:
     url: str
     user: UserInfo
     server: LiveServer
+
+
+@dataclass
+class SharedConsole:
+    """A gunicorn that a module's tests share, and a factory on its database."""
+
+    url: str
+    server: LiveServer
+    factory: Factory
+
+    def site(self, role: str = "standard") -> ConsoleSite:
+        """The console for a fresh user of ``role`` (each test works as a user of its own)."""
+        user = self.factory.user(role=role)
+        return ConsoleSite(self.url, user, self.server)
 
 
 def launch_chromium(

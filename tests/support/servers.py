@@ -51,11 +51,18 @@ class LiveServer:
 
 
 def launch_gunicorn(
-    database_url: str, log_dir: Path, workers: int = 1, env: dict | None = None
+    database_url: str,
+    log_dir: Path,
+    workers: int = 1,
+    env: dict | None = None,
+    port: int | None = None,
 ) -> LiveServer:
-    """Start gunicorn on ``database_url`` with the project's config; do not wait for it."""
-    port = free_port()
-    log_path = log_dir / f"gunicorn-{port}.log"
+    """Start gunicorn on ``database_url`` with the project's config; do not wait for it.
+
+    ``port`` starts it again where a stopped one served (a free port otherwise).
+    """
+    port = port or free_port()
+    log_path = log_dir / f"gunicorn-{port}-{time.monotonic_ns()}.log"
     environment = {
         **os.environ,
         "FLASK_SQLALCHEMY_DATABASE_URI": database_url,

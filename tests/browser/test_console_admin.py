@@ -1,0 +1,129 @@
+"""The admin pages in Chromium.
+
+Roles saved visibly (with htmx and without), users deactivated and reactivated, another
+user's key revoked, the users table as cards on a phone, and the notice a user gets when
+their role rises.
+"""
+
+from __future__ import annotations
+
+import pytest
+from browser_support import (
+    VIEWPORTS,
+    call_api,
+    key_row,
+    no_sideways_scroll,
+    open_page,
+    sign_in,
+)
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.gunicorn]
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "no-javascript"])
+def test_saving_a_role_says_so_in_the_users_row(shared_console, browser_context, javascript):
+    admin = shared_console.site(role="admin")
+    member = shared_console.site()
+    page, problems = open_page(browser_context, java_script_enabled=javascript)
+    sign_in(page, admin)
+    page.get_by_role("link", name="Users").click()
+    row = page.locator(f"#user-{member.user.id}")
+
+    row.get_by_label(f"Role of {member.user.email}").select_option("premium")
+    row.get_by_role("button", name=f"Save ({member.user.email})").click()
+
+    saved = f"Saved: {member.user.email} is now premium."
+    if javascript:
+        # The row is swapped in place, says so, and has the focus.
+        expect(row.locator(".notice-inline")).to_have_text(saved)
+        expect(row.locator(".notice-inline")).to_be_focused()
+        expect(page.locator("#live-region")).to_have_text(saved)
+        assert problems.console_errors() == []
+    else:
+        expect(page.locator("#messages")).to_contain_text(saved)
+    expect(row.get_by_label(f"Role of {member.user.email}")).to_have_value("premium")
+
+
+def test_an_admin_deactivates_and_reactivates_a_user(shared_console, browser_context):
+    admin = shared_console.site(role="admin")
+    member = shared_console.site()
+    _, key = shared_console.factory.key(member.user, "Their key")
+    assert call_api(member, key).status_code == 200
+    page, _ = open_page(browser_context)
+    sign_in(page, admin)
+    page.goto(f"{admin.url}/en/admin/users")
+    row = page.locator(f"#user-{member.user.id}")
+
+    row.get_by_role("link", name=f"Deactivate {member.user.email}").click()
+    expect(page.get_by_role("heading", name="Deactivate a user", level=1)).to_be_visible()
+    page.get_by_role("button", name="Deactivate").click()
+    expect(page.locator("#messages")).to_contain_text(f"{member.user.email} is deactivated")
+    expect(row).to_contain_text("Deactivated")
+    assert call_api(member, key).status_code == 401
+
+    row.get_by_role("button", name=f"Reactivate {member.user.email}").click()
+    expect(page.locator("#messages")).to_contain_text(f"{member.user.email} is active again")
+    expect(row.get_by_role("link", name=f"Deactivate {member.user.email}")).to_be_visible()
+    assert call_api(member, key).status_code == 200
+
+
+def test_an_admin_revokes_another_users_key(shared_console, browser_context):
+    admin = shared_console.site(role="admin")
+    member = shared_console.site()
+    _, kept = shared_console.factory.key(member.user, "Kept")
+    _, leaked = shared_console.factory.key(member.user, "Leaked")
+    page, _ = open_page(browser_context)
+    sign_in(page, admin)
+    page.goto(f"{admin.url}/en/admin/users")
+    page.get_by_role("link", name=member.user.email, exact=True).click()
+    expect(page.get_by_role("heading", name=member.user.email, level=1)).to_be_visible()
+
+    row = page.locator("tbody tr", has=page.locator("th", has_text="Leaked"))
+    row.locator("summary").click()
+    expect(row).to_contain_text("Revoked keys cannot be restored")
+    row.get_by_role("button", name="Revoke key").click()
+
+    expect(page.locator("#messages")).to_contain_text(
+        f"Key “Leaked” of {member.user.email} revoked."
+    )
+    expect(row).to_contain_text("Revoked")
+    assert call_api(member, leaked).status_code == 401
+    assert call_api(member, kept).status_code == 200
+
+    # The owner sees it on their own keys page.
+    page.context.clear_cookies()
+    sign_in(page, member)
+    expect(key_row(page, "Leaked")).to_contain_text("Revoked")
+
+
+def test_the_users_table_is_a_list_of_cards_on_a_phone(shared_console, browser_context):
+    admin = shared_console.site(role="admin")
+    shared_console.factory.user(f"{'x' * 64}@example.com")  # the longest local part
+    page, _ = open_page(browser_context, viewport=VIEWPORTS["phone"])
+    sign_in(page, admin)
+    page.goto(f"{admin.url}/en/admin/users")
+    table = page.locator("table.users")
+    expect(table.locator("tbody tr").first).to_be_visible()
+    assert table.locator("thead").evaluate("head => head.getBoundingClientRect().height") <= 1
+    rows = table.locator("tbody tr")
+    assert {row.evaluate("row => getComputedStyle(row).display") for row in rows.all()} == {"block"}
+    assert no_sideways_scroll(page) <= 0
+
+
+def test_a_raised_role_is_noticed_on_the_keys_page_until_dismissed(shared_console, browser_context):
+    member = shared_console.site()
+    shared_console.factory.key(member.user, "Old full key")
+    shared_console.factory.key(member.user, "Reader", access="read")
+    shared_console.factory.set_role(member.user, "admin")
+    page, _ = open_page(browser_context)
+    sign_in(page, member)
+
+    notice = page.locator("section.notice", has=page.locator("#role-notice-heading"))
+    expect(notice.get_by_role("heading")).to_have_text("Your role changed from standard to admin")
+    expect(notice.get_by_role("listitem")).to_have_count(1)
+    expect(notice).to_contain_text("Old full key")
+    notice.get_by_role("button", name="Dismiss").click()
+    expect(page.locator("#role-notice-heading")).to_have_count(0)
+    page.reload()
+    expect(page.locator("#role-notice-heading")).to_have_count(0)
