@@ -9,6 +9,7 @@ event, and shown to the owner until they acknowledge it.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import threading
@@ -30,8 +31,13 @@ log = logging.getLogger(__name__)
 MAX_REMEMBERED = 100_000
 
 
+@functools.lru_cache(maxsize=4096)
 def network_of(address: str) -> str | None:
-    """The /24 (IPv4) or /48 (IPv6) holding ``address``, or None if it is no address."""
+    """The /24 (IPv4) or /48 (IPv6) holding ``address``, or None if it is no address.
+
+    Cached: it runs on every API request, and parsing an address costs more than the rest
+    of the bookkeeping together.
+    """
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
