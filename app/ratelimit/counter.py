@@ -16,10 +16,8 @@ import time
 from collections.abc import Callable
 
 from limits import RateLimitItem, WindowStats
-from limits.storage import Storage
-from limits.strategies import STRATEGIES, MovingWindowRateLimiter, RateLimiter
-
-from app.ratelimit.memory import SweptMemoryStorage
+from limits.storage import MemoryStorage, Storage
+from limits.strategies import STRATEGIES, RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +37,7 @@ class LimitCounter:
         self._storage = storage
         self._strategy_class = STRATEGIES[strategy_name]
         self._strategy: RateLimiter | None = None
-        self._fallback = self._strategy_class(SweptMemoryStorage())
+        self._fallback = self._strategy_class(MemoryStorage())
         self._prefix = (key_prefix,) if key_prefix else ()
         self.fallback_divisor = max(1, int(fallback_divisor))
         self._down_until = 0.0
@@ -60,7 +58,7 @@ class LimitCounter:
         return self._call("get_window_stats", item, identifiers)
 
     def hit_and_window(self, item: RateLimitItem, *identifiers: str) -> tuple[bool, WindowStats]:
-        """Count one request and read the window after it."""
+        """Count one request and read the window after it (for the answer's headers)."""
         return self._call("hit_and_window", item, identifiers)
 
     # --- the circuit, shared with app/api/redis_gate.py --------------------------------
@@ -131,13 +129,6 @@ class LimitCounter:
 
 
 def _run(strategy: RateLimiter, method: str, item: RateLimitItem, identifiers: tuple[str, ...]):
-    if method != "hit_and_window":
-        return getattr(strategy, method)(item, *identifiers)
-    storage = strategy.storage
-    if isinstance(strategy, MovingWindowRateLimiter) and isinstance(storage, SweptMemoryStorage):
-        # memory://: the hit and the window read in one pass. TODO(bench): figure vs limits.
-        expiry = item.get_expiry()
-        key = item.key_for(*identifiers)
-        acquired, window_start, count = storage.hit_and_window(key, item.amount, expiry)
-        return acquired, WindowStats(window_start + expiry, item.amount - count)
-    return strategy.hit(item, *identifiers), strategy.get_window_stats(item, *identifiers)
+    if method == "hit_and_window":
+        return strategy.hit(item, *identifiers), strategy.get_window_stats(item, *identifiers)
+    return getattr(strategy, method)(item, *identifiers)
