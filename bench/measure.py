@@ -35,8 +35,8 @@ def measure(
     print("Warming up (every key once, then each variant briefly)...")
     for server, dataset in targets:
         use_every_key(server, dataset.keys)
-    for piece, server in library.items():
-        use_every_key(server, (pg[1] if piece == "redis" and pg else sqlite[1]).keys)
+    for server in library.values():
+        use_every_key(server, sqlite[1].keys)
     variants = build_variants(*sqlite, pg, library)
     if warmup:
         # Each variant briefly, so imports, caches and pools are warm before measuring.

@@ -49,6 +49,7 @@ from report import print_intro, print_report, settings, write_results
 from restart import measure_restart
 from servers import PROJECT_ROOT, Server, clean_environment, cpu_plan, start_server
 from summary import exit_status
+from variants import LIBRARY_PIECES
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -130,14 +131,12 @@ def run_benchmark(
         print("Setting up:")
         sqlite_url = f"sqlite:///{workdir / 'bench.sqlite3'}"
         sqlite = serve("sqlite", sqlite_url, "memory://")
-        library = {piece: serve_library(piece, sqlite_url, "memory://")
-                   for piece in ("hit", "memory", "read")}  # fmt: skip
+        library = {piece: serve_library(piece, sqlite_url, "memory://") for piece in LIBRARY_PIECES}
         pg: Target | None = None
         if skip_reason is None:
             pg_url = cleanup.enter_context(postgres_database(args.postgres_url))
             redis_url = cleanup.enter_context(own_redis_keys(args.redis_url))
             pg = serve("postgresql", pg_url, redis_url)
-            library["redis"] = serve_library("redis", pg_url, redis_url)
         else:
             print(f"  PostgreSQL + Redis variants skipped: {skip_reason}")
 

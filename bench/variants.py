@@ -68,9 +68,8 @@ def build_variants(
     ]  # fmt: skip
     for number, (piece, (label, versus)) in enumerate(LIBRARY_PIECES.items(), start=1):
         if piece in library:
-            keys = pg[1].keys if piece == "redis" and pg else data.keys
             variants.append(
-                Variant(f"L{number}", label, library[piece], "GET", "/api/me", keys,
+                Variant(f"L{number}", label, library[piece], "GET", "/api/me", data.keys,
                         versus=versus, piece=piece)
             )  # fmt: skip
     if pg is not None:
@@ -89,11 +88,6 @@ def build_variants(
 
 
 # The hand-written pieces and what each is compared with: (label, variant it stands in for).
-# L1 (limits' two calls) is the base for L2: with limits' own memory storage the one-pass
-# hit cannot apply, so L2 against L1 is the swept storage's own share.
 LIBRARY_PIECES = {
-    "hit": ("2 with limits' two calls for the budget", "2"),
-    "memory": ("2 with limits' MemoryStorage (Timers)", "L1"),
     "read": ("2 with the key read through SQLAlchemy", "2"),
-    "redis": ("6a with admit.lua through redis-py's pool", "6a"),
 }

@@ -15,16 +15,15 @@ trips), this is the PostgreSQL + Redis goal in make bench; see docs/performance.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Mapping
 from pathlib import Path
 
 from limits import WindowStats
+from redis.commands.core import Script
 from redis.exceptions import RedisError
 
 from app.api.gate import Admission
-from app.api.gate.connection import ThreadConnections
 from app.api.gate.local import TOUCH_SECONDS, LocalGate
 from app.api.gate.records import RECORD_SECONDS, RecordCache, given
 from app.keys.verify import AuthenticatedKey, KeyRejected
@@ -53,9 +52,8 @@ class RedisGate:
         self.records = records
         self._role_limits = dict(role_limits)
         self._key_prefix = key_prefix
-        self._script: tuple[str, str] | None = None  # (text, sha)
+        self._script: Script | None = None
         self._fixed: list[str] = []
-        self._connections: ThreadConnections | None = None
 
     def admit(self, presented: str, address: str) -> Admission:
         """Admit ``presented`` from ``address``, or raise (see app/api/auth.py)."""
@@ -76,6 +74,12 @@ class RedisGate:
             return self.local.admit(presented, address)
         self.counter.storage_answered()
         return self._answer(reply, key_id, presented, address)
+
+    def warm_up(self) -> None:
+        """Open the database and Redis connections and load admit.lua into Redis."""
+        self.local.warm_up()
+        self._prepare()
+        self._script.registered_client.script_load(self._script.script)
 
     def _answer(self, reply: list, key_id: str, presented: str, address: str) -> Admission:
         status = reply[0]
@@ -102,7 +106,7 @@ class RedisGate:
         return self.local.charge(key)
 
     def _run(self, key_id: str, presented_verifier: str, row: list[str] | None) -> list:
-        if self._connections is None:
+        if self._script is None:
             self._prepare()
         args = [
             self.records.user_prefix,
@@ -114,11 +118,12 @@ class RedisGate:
             *self._fixed,
             *(row or ()),
         ]
-        text, sha = self._script
-        return self._connections.run_script(text, sha, [self.records.key_name(key_id)], args)
+        # redis-py sends EVALSHA, and EVAL once when Redis does not know the script (first
+        # use, a restart, SCRIPT FLUSH).
+        return self._script(keys=[self.records.key_name(key_id)], args=args)
 
     def _prepare(self) -> None:
-        """admit.lua (with limits' scripts pasted in), the per-role arguments, a connection."""
+        """admit.lua (with limits' scripts pasted in) and the per-role arguments."""
         storage = self.counter.storage
         text = (
             _LUA.read_text()
@@ -134,9 +139,8 @@ class RedisGate:
             name = storage.prefixed_key(item.key_for(self._key_prefix, "api", "user:\x00"))
             head, tail = name.split("\x00")
             fixed += [role, head, tail, str(item.amount), str(item.get_expiry())]
-        sha = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
-        self._script, self._fixed = (text, sha), fixed
-        self._connections = ThreadConnections(storage.get_connection().connection_pool)
+        self._script = storage.get_connection().register_script(text)
+        self._fixed = fixed
 
 
 def _text(script: str | bytes) -> str:
