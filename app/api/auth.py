@@ -37,6 +37,10 @@ from app.usage.networks import NetworkWatch
 
 log = logging.getLogger(__name__)
 
+# No route limit applies under /api: the gate below charges the API's budgets. Flask-Limiter's
+# own request filter lets it skip its per-route check there at once.
+limiter.request_filter(is_api_request)
+
 HEADER = "X-API-Key"
 READ_METHODS = ("GET", "HEAD")
 # Metric outcomes for refusal reasons that have no label of their own.
