@@ -116,6 +116,13 @@ def post_fork(server, worker):
     os.environ["CHAMELEON_WORKERS"] = str(server.cfg.workers)
 
 
+def post_worker_init(worker):
+    """Connect the new worker to the database and Redis before it takes a request."""
+    from app.api.auth import warm_up
+
+    warm_up(worker.wsgi)
+
+
 def on_starting(server):
     """Refuse several workers that would each count rate limits on their own.
 

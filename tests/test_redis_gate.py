@@ -7,6 +7,7 @@ from limits import parse
 from limits.storage import storage_from_string
 
 from app import create_app
+from app.api.auth import warm_up
 from app.api.gate.records import given
 from app.api.gate.redis_gate import RedisGate
 from app.ratelimit import counter as counter_module
@@ -203,3 +204,27 @@ def test_a_redis_restarted_between_two_requests_is_used_at_once(own_redis, caplo
     assert allowed
     assert stats.remaining == 4  # the restarted Redis kept nothing: one hit, in Redis
     assert "unreachable" not in caplog.text
+
+
+def test_warm_up_connects_and_loads_the_script_before_the_first_request(private_app, factory):
+    from sqlalchemy import event
+
+    _, key = factory.key(factory.user())
+    gate = private_app.extensions["api_gate"]
+    engine = gate.verifier.lookup.engine
+    connects: list[object] = []
+    event.listen(engine, "connect", lambda *_: connects.append(1))
+    redis = redis_client(private_app)
+    redis.script_flush()
+    warm_up(private_app)
+    assert len(connects) == 1
+    assert redis.script_exists(gate._script.sha) == [True]
+    opened = len(connects)
+    assert me(private_app.test_client(), key).status_code == 200
+    assert len(connects) == opened, "the first request connected again"
+
+
+def test_warm_up_with_redis_down_lets_the_worker_start(private_app, own_redis, caplog):
+    own_redis.kill()
+    warm_up(private_app)  # no exception: the first request will connect, or fall back
+    assert "could not connect ahead of the first request" in caplog.text

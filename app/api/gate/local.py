@@ -31,6 +31,10 @@ class LocalGate:
         )
         return self.charge(key)
 
+    def warm_up(self) -> None:
+        """Open this thread's database connection (see app/api/auth.py, ``warm_up``)."""
+        self.verifier.lookup.connect()
+
     def charge(self, key: AuthenticatedKey) -> Admission:
         """Charge a verified key's owner."""
         allowed, headers = self.budget.charge(key.user_id, key.role)
