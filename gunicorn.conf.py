@@ -51,6 +51,10 @@ class ClientBoundedSyncWorker(SyncWorker):
 
 if threads == 1 and "GUNICORN_WORKER_CLASS" not in os.environ:
     worker_class = ClientBoundedSyncWorker
+# The app is imported once, in the master, and forked: a new or recycled worker serves at
+# once instead of spending a second of CPU importing it while requests queue (the app's
+# connections, threads and caches are made per process, after the fork).
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1") != "0"
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
 max_requests_jitter = max_requests // 10
 if os.path.isdir("/dev/shm"):  # noqa: S108  (gunicorn's own advice for worker_tmp_dir)
@@ -94,12 +98,21 @@ def _load_logs_module():
 logger_class = _load_logs_module().GunicornLogger
 
 
-# Prometheus metrics summed over every worker (app/metrics.py): each worker keeps its
-# numbers in files here. Set now, in the master, before any worker imports
-# prometheus_client (which reads it once, at import).
-_metrics_dir_made = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
-if _metrics_dir_made:
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="chameleon-metrics-")
+# Prometheus metrics summed over every worker (app/metrics.py): each process keeps its
+# numbers in files here. Made ready now, in the master, before the app is imported (the
+# preloaded app opens its files at import): an earlier run's files would be summed in.
+# Once per master: gunicorn reads this file again on HUP, while the workers count on.
+if os.environ.get("CHAMELEON_METRICS_MASTER") != str(os.getpid()):
+    os.environ["CHAMELEON_METRICS_MASTER"] = str(os.getpid())
+    _metrics_dir_made = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+    os.environ["CHAMELEON_METRICS_DIR_MADE"] = "1" if _metrics_dir_made else ""
+    if _metrics_dir_made:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="chameleon-metrics-")
+    _metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    os.makedirs(_metrics_dir, exist_ok=True)
+    for _name in os.listdir(_metrics_dir):
+        if _name.endswith(".db"):
+            os.remove(os.path.join(_metrics_dir, _name))
 
 
 def _refuse_unshared_limits(workers_count: int) -> None:
@@ -117,24 +130,21 @@ def post_fork(server, worker):
 
 
 def post_worker_init(worker):
-    """Connect the new worker to the database and Redis before it takes a request."""
+    """Ready the new worker: its share of each budget, and its connections, before requests.
+
+    A preloaded app was made before the fork, before the worker count was known.
+    """
     from app.api.auth import warm_up
 
-    warm_up(worker.wsgi)
+    app = worker.wsgi
+    if not os.environ.get("FLASK_RATELIMIT_FALLBACK_DIVISOR"):
+        app.extensions["limit_counter"].fallback_divisor = max(1, worker.cfg.workers)
+    warm_up(app)
 
 
 def on_starting(server):
-    """Refuse several workers that would each count rate limits on their own.
-
-    Also start the metrics from zero: files left by an earlier run in a configured
-    PROMETHEUS_MULTIPROC_DIR would be summed in.
-    """
+    """Refuse several workers that would each count rate limits on their own."""
     _refuse_unshared_limits(server.cfg.workers)
-    metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
-    for name in os.listdir(metrics_dir) if os.path.isdir(metrics_dir) else ():
-        if name.endswith(".db"):
-            os.remove(os.path.join(metrics_dir, name))
-    os.makedirs(metrics_dir, exist_ok=True)
 
 
 def worker_exit(server, worker):
@@ -154,7 +164,7 @@ def child_exit(server, worker):
 
 def on_exit(server):
     """Remove the metrics folder this config made."""
-    if _metrics_dir_made:
+    if os.environ.get("CHAMELEON_METRICS_DIR_MADE"):
         shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
 
 
