@@ -65,15 +65,19 @@ def slow_get(base_url: str, path: str, headers: dict[str, str] | None = None) ->
     return int(answer.split(b" ", 2)[1])
 
 
-def counts_per_worker(metrics_dir: Path, work_dir: Path, master_pid: int) -> list[float]:
-    """Each worker's own count of authenticated API requests, read from its own files.
+def worker_counter_files(metrics_dir: Path, master_pid: int) -> list[Path]:
+    """The workers' counter files, not the master's.
 
-    The master made the app before forking (preload_app), so it has files too: not counted.
+    The master made the app before forking (preload_app), so it has one too, counting nothing.
     """
+    files = sorted(metrics_dir.glob("counter_*.db"))
+    return [path for path in files if path.stem != f"counter_{master_pid}"]
+
+
+def counts_per_worker(metrics_dir: Path, work_dir: Path, master_pid: int) -> list[float]:
+    """Each worker's own count of authenticated API requests, read from its own files."""
     counts = []
-    for counter_file in sorted(metrics_dir.glob("counter_*.db")):
-        if counter_file.stem == f"counter_{master_pid}":
-            continue
+    for counter_file in worker_counter_files(metrics_dir, master_pid):
         alone = work_dir / counter_file.stem
         alone.mkdir()
         shutil.copy(counter_file, alone)
@@ -103,7 +107,7 @@ def test_metrics_sum_the_counts_of_every_worker(
     # requests that are counted: gunicorn answers once one worker has booted.
     def every_worker_has_answered() -> bool:
         run_concurrently([lambda: slow_get(server.url, "/livez")] * 8, threads=8)
-        return len(list(metrics_dir.glob("counter_*.db"))) == WORKERS
+        return len(worker_counter_files(metrics_dir, server.process.pid)) == WORKERS
 
     wait_for(every_worker_has_answered, 60, "every worker to answer")
 
