@@ -5,7 +5,9 @@ least 3% on a goal, measured in one run against the library's version. This modu
 the app with ``CHAMELEON_BENCH_LIBRARY`` naming the piece to put back to the library:
 
 - ``read``: the key's row read through SQLAlchemy (a pooled connection, Core ``execute``)
-  instead of a raw cursor held by each thread (app/keys/lookup.py).
+  instead of a raw cursor held by each thread (app/keys/lookup.py);
+- ``body``: a JSON body of announced size read through ``request.get_data`` instead of one
+  read of ``wsgi.input`` (app/api/views.py).
 
 Never used by the app itself; gunicorn loads it by name in bench/servers.py.
 """
@@ -41,9 +43,19 @@ def _library_read(app) -> None:
     KeyLookup.find = find
 
 
+def _library_body() -> None:
+    from flask import request
+
+    from app.api import views
+
+    views.read_announced = lambda length: request.get_data(cache=False)
+
+
 from app import create_app  # noqa: E402
 
 app = create_app()
 
 if PIECE == "read":
     _library_read(app)
+if PIECE == "body":
+    _library_body()

@@ -68,9 +68,11 @@ def build_variants(
     ]  # fmt: skip
     for number, (piece, (label, versus)) in enumerate(LIBRARY_PIECES.items(), start=1):
         if piece in library:
+            post = versus == "3"
             variants.append(
-                Variant(f"L{number}", label, library[piece], "GET", "/api/me", data.keys,
-                        versus=versus, piece=piece)
+                Variant(f"L{number}", label, library[piece], "POST" if post else "GET",
+                        "/api/endpoint" if post else "/api/me", data.keys,
+                        body=BODY if post else None, versus=versus, piece=piece)
             )  # fmt: skip
     if pg is not None:
         server, pg_data = pg
@@ -90,4 +92,5 @@ def build_variants(
 # The hand-written pieces and what each is compared with: (label, variant it stands in for).
 LIBRARY_PIECES = {
     "read": ("2 with the key read through SQLAlchemy", "2"),
+    "body": ("3 with the body read by request.get_data", "3"),
 }
