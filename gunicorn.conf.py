@@ -124,15 +124,11 @@ def _refuse_unshared_limits(workers_count: int) -> None:
         )
 
 
-def post_fork(server, worker):
-    """Tell the app how many workers share this host (their share of a budget in fallback)."""
-    os.environ["CHAMELEON_WORKERS"] = str(server.cfg.workers)
-
-
 def post_worker_init(worker):
-    """Ready the new worker: its share of each budget, and its connections, before requests.
+    """Ready a new worker before its first request: connections, and its budget share.
 
-    A preloaded app was made before the fork, before the worker count was known.
+    While Redis is away each worker counts its share of every budget: the workers on this
+    host divide it (unless RATELIMIT_FALLBACK_DIVISOR says otherwise).
     """
     from app.api.auth import warm_up
 

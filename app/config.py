@@ -24,8 +24,6 @@ from app.models.user import ROLES
 log = logging.getLogger(__name__)
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105  (a file name, not a secret)
-# Set by gunicorn.conf.py in each worker: how many workers serve on this host.
-WORKERS_ENV = "CHAMELEON_WORKERS"
 # Redis waits, well under a second: a Redis that accepts and never answers costs a request
 # at most this (twice: one retry on a fresh connection), once per circuit window.
 REDIS_TIMEOUT_SECONDS = 0.25
@@ -56,8 +54,8 @@ DEFAULTS: dict[str, Any] = {
     # None: derived from SECRET_KEY (app/keys/verifier.py). Never stored in the database.
     "KEY_VERIFIER_SECRET": None,
     # While Redis is away each process counts 1/N of every budget, so a host of N
-    # processes never grants more than the budget. None: gunicorn's worker count (set
-    # for each worker by gunicorn.conf.py), else 1.
+    # processes never grants more than the budget. None: gunicorn's worker count (given
+    # to each worker by gunicorn.conf.py, post_worker_init), else 1.
     "RATELIMIT_FALLBACK_DIVISOR": None,
     # The console's locales; the first is the fallback (app/i18n).
     "LANGUAGES": ["en", "es", "de", "zh"],
@@ -115,9 +113,7 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None = None) -> Non
     app.config["SECRET_KEY"] = str(app.config["SECRET_KEY"])
     if not app.config["KEY_VERIFIER_SECRET"]:
         app.config["KEY_VERIFIER_SECRET"] = derive_secret(app.config["SECRET_KEY"])
-    app.config["RATELIMIT_FALLBACK_DIVISOR"] = int(
-        app.config["RATELIMIT_FALLBACK_DIVISOR"] or os.environ.get(WORKERS_ENV) or 1
-    )
+    app.config["RATELIMIT_FALLBACK_DIVISOR"] = int(app.config["RATELIMIT_FALLBACK_DIVISOR"] or 1)
     # The cookie lives as long as its server-side session may (app/auth/sessions.py).
     app.config["PERMANENT_SESSION_LIFETIME"] = app.config["SESSION_LIFETIME"]
     bound_storage_waits(app.config)

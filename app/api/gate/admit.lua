@@ -1,5 +1,5 @@
 -- Admit one API request in one round trip: the key's cached record, its owner's, and the
--- owner's budget. Run by app/api/gate/redis.py, which documents KEYS and ARGV.
+-- owner's budget. Run by app/api/gate/redis_gate.py, which documents KEYS and ARGV.
 -- limits' own moving-window scripts are pasted in as the two functions below (each takes
 -- its own KEYS and ARGV), so the budget is counted exactly as limits counts it.
 
