@@ -66,13 +66,14 @@ def build_variants(
             expected_status=401, goal="invalid",
         ),
     ]  # fmt: skip
+    by_id = {variant.id: variant for variant in variants}
     for number, (piece, (label, versus)) in enumerate(LIBRARY_PIECES.items(), start=1):
         if piece in library:
-            post = versus == "3"
+            # The same request as the variant it stands in for, on the library's server.
+            same = by_id[versus]
             variants.append(
-                Variant(f"L{number}", label, library[piece], "POST" if post else "GET",
-                        "/api/endpoint" if post else "/api/me", data.keys,
-                        body=BODY if post else None, versus=versus, piece=piece)
+                Variant(f"L{number}", label, library[piece], same.method, same.path, same.keys,
+                        body=same.body, versus=versus, piece=piece)
             )  # fmt: skip
     if pg is not None:
         server, pg_data = pg
