@@ -3,9 +3,9 @@
 Flask-Limiter owns the storage (``RATELIMIT_STORAGE_URI``) and the strategy (a moving
 window). Every budget (the API's per user, failed key checks, sign-in attempts) is counted
 through ``LimitCounter`` (``counter.py``), which falls back to a share of the budget in
-process memory while the storage does not answer. ``memory.py`` is the ``memory://``
-storage. Nothing here ever puts a key into a storage key: only user ids, key ids, emails
-hashed by the caller, and client addresses.
+process memory while the storage does not answer. With ``memory://`` the moving windows
+are counted by ``windows.py``. Nothing here ever puts a key into a storage key: only user
+ids, key ids, emails hashed by the caller, and client addresses.
 """
 
 from __future__ import annotations

