@@ -4,8 +4,13 @@ The project keeps code that replaces a library's behaviour for speed only where 
 least 3% on a goal, measured in one run against the library's version. This module serves
 the app with ``CHAMELEON_BENCH_LIBRARY`` naming the piece to put back to the library:
 
-- ``read``: the key's row read through SQLAlchemy (a pooled connection, Core ``execute``)
-  instead of a raw cursor held by each thread (app/keys/lookup.py);
+- ``read``: the key's row (and, on SQLite, ``PRAGMA data_version``) read through
+  SQLAlchemy (a pooled connection, Core ``execute``) instead of a raw cursor held by each
+  thread (app/keys/lookup.py), keeping records just the same;
+- ``windows``: the budgets of ``memory://`` counted in limits' ``MemoryStorage`` with its
+  moving-window strategy instead of ``MovingWindows`` (app/ratelimit/windows.py);
+- ``kept``: on SQLite, the key's row read on every request instead of kept while
+  ``data_version`` says nothing changed (app/keys/lookup.py);
 - ``body``: a JSON body of announced size read through ``request.get_data`` instead of one
   read of ``wsgi.input`` (app/api/views.py).
 
@@ -20,25 +25,34 @@ PIECE = os.environ.get("CHAMELEON_BENCH_LIBRARY", "")
 
 
 def _library_read(app) -> None:
-    from sqlalchemy import create_engine
+    import threading
+
+    from sqlalchemy import create_engine, text
 
     from app.extensions import db
-    from app.keys.lookup import _FIND, KeyLookup, KeyRecord, _utc
+    from app.keys.lookup import _FIND, KeptRecords, KeyLookup, record_of
 
     with app.app_context():
         engine = create_engine(db.engine.url, isolation_level="AUTOCOMMIT")
+    local = threading.local()
+    data_version = text("PRAGMA data_version")
 
     def find(self, key_id):
         with engine.connect() as connection:
+            kept = None
+            if self.keeps_records:
+                if not hasattr(local, "kept"):
+                    local.kept = KeptRecords()
+                kept = local.kept.at(connection.execute(data_version).scalar())
+                if key_id in kept:
+                    return kept[key_id]
             row = connection.execute(_FIND, {"key_id": key_id}).first()
         if row is None:
             return None
-        pk, key_id_, name, key_hash, verifier, revoked, expires, access, *owner = row
-        user_id, email, role, active = owner
-        return KeyRecord(
-            pk, key_id_, name, key_hash, verifier, bool(revoked), _utc(expires), access,
-            user_id, email, role, bool(active),
-        )  # fmt: skip
+        record = record_of(row)
+        if kept is not None:
+            kept[key_id] = record
+        return record
 
     KeyLookup.find = find
 
@@ -59,3 +73,7 @@ if PIECE == "read":
     _library_read(app)
 if PIECE == "body":
     _library_body()
+if PIECE == "windows":
+    app.extensions["limit_counter"].windows = None
+if PIECE == "kept":
+    app.extensions["api_gate"].verifier.lookup.keeps_records = False

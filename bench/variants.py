@@ -94,4 +94,6 @@ def build_variants(
 LIBRARY_PIECES = {
     "read": ("2 with the key read through SQLAlchemy", "2"),
     "body": ("3 with the body read by request.get_data", "3"),
+    "kept": ("2 with the key's row read on every request", "2"),
+    "windows": ("2 with the budget in limits' MemoryStorage", "2"),
 }
