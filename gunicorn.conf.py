@@ -4,6 +4,7 @@ Every value can be set from the environment, and gunicorn's own flags (``-w 4``,
 ``-b 0.0.0.0:8000``) still win over this file.
 """
 
+import gc
 import importlib.util
 import os
 import shutil
@@ -136,6 +137,16 @@ def post_worker_init(worker):
     if not os.environ.get("FLASK_RATELIMIT_FALLBACK_DIVISOR"):
         app.extensions["limit_counter"].fallback_divisor = max(1, worker.cfg.workers)
     warm_up(app)
+
+
+def pre_fork(server, worker):
+    """Freeze what the master holds (the preloaded app) out of the workers' garbage collector.
+
+    Python's advice for a fork without exec (``gc.freeze``): a worker's full collection then
+    walks only what the worker made itself, not the whole app it inherited, so no request
+    waits tens of milliseconds behind one, and the inherited pages stay shared.
+    """
+    gc.freeze()
 
 
 def on_starting(server):
