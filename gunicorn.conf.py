@@ -143,8 +143,8 @@ def pre_fork(server, worker):
     """Freeze what the master holds (the preloaded app) out of the workers' garbage collector.
 
     Python's advice for a fork without exec (``gc.freeze``): a worker's full collection then
-    walks only what the worker made itself, not the whole app it inherited, so no request
-    waits tens of milliseconds behind one, and the inherited pages stay shared.
+    walks only what the worker made itself, not the whole app it inherited (tens of
+    milliseconds a request would wait for), and no longer writes to the inherited pages.
     """
     gc.freeze()
 

@@ -25,8 +25,6 @@ PIECE = os.environ.get("CHAMELEON_BENCH_LIBRARY", "")
 
 
 def _library_read(app) -> None:
-    import threading
-
     from sqlalchemy import create_engine, text
 
     from app.extensions import db
@@ -34,16 +32,15 @@ def _library_read(app) -> None:
 
     with app.app_context():
         engine = create_engine(db.engine.url, isolation_level="AUTOCOMMIT")
-    local = threading.local()
     data_version = text("PRAGMA data_version")
 
     def find(self, key_id):
         with engine.connect() as connection:
             kept = None
             if self.keeps_records:
-                if not hasattr(local, "kept"):
-                    local.kept = KeptRecords()
-                kept = local.kept.at(connection.execute(data_version).scalar())
+                # data_version compares only on one connection: keep records per connection.
+                records = connection.info.setdefault("kept", KeptRecords())
+                kept = records.at(connection.execute(data_version).scalar())
                 if key_id in kept:
                     return kept[key_id]
             row = connection.execute(_FIND, {"key_id": key_id}).first()

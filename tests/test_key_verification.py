@@ -234,15 +234,27 @@ def test_a_change_committed_by_another_process_applies_to_the_very_next_request(
     assert me(client, key).json["role"] == "standard"  # on SQLite: the kept record
     # Another process (a flask command, another worker) commits through its own connection.
     other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
-    with other.begin() as connection:
-        connection.execute(update(User).where(User.id == user.id).values(role="premium"))
-    assert me(client, key).json["role"] == "premium"
-    with other.begin() as connection:
-        connection.execute(
-            update(ApiKey).where(ApiKey.key_id == key_id).values(revoked_at=datetime.now(UTC))
-        )
-    other.dispose()
-    assert me(client, key).status_code == 401
+    try:
+        with other.begin() as connection:
+            connection.execute(update(User).where(User.id == user.id).values(role="premium"))
+        assert me(client, key).json["role"] == "premium"
+        with other.begin() as connection:
+            revoked = update(ApiKey).where(ApiKey.key_id == key_id)
+            connection.execute(revoked.values(revoked_at=datetime.now(UTC)))
+        assert me(client, key).status_code == 401
+    finally:
+        other.dispose()
+
+
+def test_a_verifier_this_thread_writes_is_what_it_reads_next(app, factory):
+    # Its own write does not move SQLite's data_version: the kept record must go anyway.
+    key_id, _ = factory.key(factory.user())
+    lookup = app.extensions["api_gate"].verifier.lookup
+    record = lookup.find(key_id)
+    assert lookup.find(key_id) == record
+    fresh = app.extensions["verifier_secret"].make("ck_some_other_key")
+    lookup.set_verifier(record.id, fresh)
+    assert lookup.find(key_id).verifier == fresh
 
 
 def test_the_verifier_never_appears_in_answers_pages_or_logs(app, client, auth, factory, caplog):
@@ -331,8 +343,13 @@ def test_limiter_storage_holds_ids_and_addresses_never_secrets(app, client, fact
     body = f"ck_{key_id}_{generate_key().value[16:-6]}"
     for presented in (key, body + checksum(body), "garbage"):
         me(client, presented)
+    from app.extensions import limiter
+
     windows = app.extensions["limit_counter"].windows
-    stored = " ".join(" ".join(identifiers) for _, _, identifiers in windows._windows)
+    storage = limiter.storage  # Flask-Limiter's own, for any route limit
+    stored = " ".join(
+        [*(" ".join(names) for names in windows.identifiers()), *storage.events, *storage.storage]
+    )
     assert "user:" in stored and "failed-key" in stored
     assert key[16:-6] not in stored and body[16:] not in stored
 

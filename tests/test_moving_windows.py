@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections import deque
 
 import pytest
 from limits import parse
@@ -92,10 +94,43 @@ def test_idle_windows_are_swept_out(windows, clock):
     assert len(windows) == 100
     clock.now += SWEEP_SECONDS + 1
     windows.hit_and_window(item, ("user", "busy"))
-    assert len(windows) == 1
+    assert windows.identifiers() == [("user", "busy")]
 
 
-def test_threads_together_never_get_more_than_the_limit():
+def test_a_sweep_keeps_every_window_still_counting(windows, clock):
+    hourly, brief = parse("5 per hour"), parse("5 per second")
+    for _ in range(3):
+        windows.hit_and_window(hourly, ("email", "e"))
+    windows.hit_and_window(brief, ("user", "1"))
+    clock.now += SWEEP_SECONDS + 1
+    windows.hit_and_window(brief, ("user", "2"))  # sweeps
+    assert sorted(windows.identifiers()) == [("email", "e"), ("user", "2")]
+    assert windows.window(hourly, ("email", "e")).remaining == 2
+
+
+def test_a_sweep_stops_at_the_first_window_in_use(windows, clock):
+    item = parse("5 per 5 seconds")
+    start = clock.now
+    for offset, user in ((0, "b"), (1, "a"), (8, "c"), (9, "a")):
+        clock.now = start + offset
+        windows.hit_and_window(item, ("user", user))
+    clock.now = start + SWEEP_SECONDS
+    windows.hit_and_window(item, ("user", "d"))  # sweeps: only b is idle
+    assert windows.identifiers() == [("user", "c"), ("user", "a"), ("user", "d")]
+    assert windows.window(item, ("user", "a")).remaining == 4
+
+
+class SlowDeque(deque):
+    """A deque that hands the CPU to another thread whenever it is counted."""
+
+    def __len__(self) -> int:
+        length = super().__len__()
+        time.sleep(0)  # between counting and acting on the count
+        return length
+
+
+def test_threads_together_never_get_more_than_the_limit(monkeypatch):
+    monkeypatch.setattr("app.ratelimit.windows.deque", SlowDeque)  # a race, if any, shows
     windows = MovingWindows()
     item = parse("500 per minute")
     granted = []

@@ -14,7 +14,8 @@ On SQLite each thread also keeps the records it has read, for as long as SQLite'
 ``PRAGMA data_version`` says that no other connection (another thread or process, a
 ``flask`` command) has committed anything since. A revocation or a role change commits, so
 the very next request reads the row again. This connection's own writes do not move that
-number, so ``set_verifier`` drops what the thread kept.
+number, so ``set_verifier`` drops what the thread kept; ``touch`` writes only what a
+``KeyRecord`` does not hold (when and from where a key was last used).
 """
 
 from __future__ import annotations

@@ -15,22 +15,26 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 
 from limits import RateLimitItem, WindowStats
 
 SWEEP_SECONDS = 10.0
 
-Key = tuple[int, int, tuple[str, ...]]
+Key = tuple[int, tuple[str, ...]]  # (amount, identifiers), within one window length
 
 
 class MovingWindows:
-    """Moving windows in process memory, one per (limit, identifiers)."""
+    """Moving windows in process memory, one per (window length, amount, identifiers).
+
+    Windows of one length are kept in the order they last granted a request, so a sweep
+    stops at the first one still in use: it costs what it removes, not what is held.
+    """
 
     def __init__(self, clock: Callable[[], float] | None = None) -> None:
         self.clock = clock or _wall_clock
-        self._windows: dict[Key, deque[float]] = {}
+        self._lengths: dict[int, OrderedDict[Key, deque[float]]] = {}
         self._lock = threading.Lock()
         self._next_sweep = self.clock() + SWEEP_SECONDS
 
@@ -39,12 +43,19 @@ class MovingWindows:
     ) -> tuple[bool, WindowStats]:
         """Count one request if the window has room; whether it did, and the window after."""
         expiry = item.get_expiry()
+        key = (item.amount, identifiers)
         with self._lock:
             now = self.clock()
-            times = self._current((expiry, item.amount, identifiers), now - expiry, create=True)
+            windows = self._lengths.get(expiry)
+            if windows is None:
+                windows = self._lengths[expiry] = OrderedDict()
+            times = _current(windows.get(key), now - expiry)
+            if times is None:
+                times = windows[key] = deque()
             allowed = len(times) < item.amount
             if allowed:
                 times.append(now)
+                windows.move_to_end(key)
             if now >= self._next_sweep:
                 self._sweep(now)
             return allowed, _stats(item, times, now, expiry)
@@ -53,8 +64,8 @@ class MovingWindows:
         """Whether one more request would be granted, without counting it."""
         expiry = item.get_expiry()
         with self._lock:
-            now = self.clock()
-            times = self._current((expiry, item.amount, identifiers), now - expiry)
+            start = self.clock() - expiry
+            times = _current(self._window(expiry, item.amount, identifiers), start)
             return times is None or len(times) < item.amount
 
     def window(self, item: RateLimitItem, identifiers: tuple[str, ...]) -> WindowStats:
@@ -62,29 +73,40 @@ class MovingWindows:
         expiry = item.get_expiry()
         with self._lock:
             now = self.clock()
-            times = self._current((expiry, item.amount, identifiers), now - expiry)
+            times = _current(self._window(expiry, item.amount, identifiers), now - expiry)
             return _stats(item, times, now, expiry)
+
+    def identifiers(self) -> list[tuple[str, ...]]:
+        """What the windows held are named by (never a key: ids, hashes and addresses)."""
+        with self._lock:
+            return [key[1] for windows in self._lengths.values() for key in windows]
 
     def __len__(self) -> int:
         """How many windows are held (idle ones go at the next sweep)."""
-        return len(self._windows)
+        with self._lock:
+            return sum(len(windows) for windows in self._lengths.values())
 
-    def _current(self, key: Key, start: float, create: bool = False) -> deque[float] | None:
-        times = self._windows.get(key)
-        if times is None:
-            if create:
-                times = self._windows[key] = deque()
-            return times
-        while times and times[0] < start:
-            times.popleft()
-        return times
+    def _window(self, expiry: int, amount: int, identifiers: tuple[str, ...]):
+        windows = self._lengths.get(expiry)
+        return None if windows is None else windows.get((amount, identifiers))
 
     def _sweep(self, now: float) -> None:
         self._next_sweep = now + SWEEP_SECONDS
-        windows = self._windows
-        idle = [key for key, times in windows.items() if not times or times[-1] < now - key[0]]
-        for key in idle:
-            del windows[key]
+        for expiry, windows in self._lengths.items():
+            edge = now - expiry
+            while windows:
+                times = windows[next(iter(windows))]
+                if times and times[-1] >= edge:
+                    break  # it and every window after it granted a request in its window
+                windows.popitem(last=False)
+
+
+def _current(times: deque[float] | None, start: float) -> deque[float] | None:
+    """``times`` without the ones before ``start`` (the window's beginning)."""
+    if times is not None:
+        while times and times[0] < start:
+            times.popleft()
+    return times
 
 
 def _wall_clock() -> float:
