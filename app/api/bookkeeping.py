@@ -14,7 +14,6 @@ from datetime import timedelta
 from flask import Response, current_app, g, request
 
 from app.api.gate.local import TOUCH_SECONDS
-from app.http import is_api_request
 from app.keys.verify import AuthenticatedKey
 from app.models.columns import utcnow
 from app.ratelimit import client_address
@@ -27,31 +26,32 @@ TOUCH_INTERVAL = timedelta(seconds=TOUCH_SECONDS)
 
 def after_api_request(response: Response) -> Response:
     """Put the caller's budget on the answer; count the key's use, and record it once sent."""
-    if not is_api_request():
+    key_pk = g.get("usage_key")
+    if key_pk is None:  # not an API request, or no key id to count (missing or malformed)
         return response
     headers = g.get("rate_limit_headers")
     if headers is not None:
         response.headers.extend(headers)
-    key_pk = g.get("usage_key")
-    if key_pk is not None:
-        current_app.extensions["usage_counter"].count(key_pk, response.status_code)
+    current_app.extensions["usage_counter"].count(key_pk, response.status_code)
     api_key = g.get("api_key")
     if api_key is not None:
-        work = _after_sending(api_key, client_address(), request.headers.get("User-Agent", ""))
+        work = _after_sending(api_key)
         if work is not None:
             response.call_on_close(work)
     return response
 
 
-def _after_sending(api_key: AuthenticatedKey, address: str, user_agent: str):
+def _after_sending(api_key: AuthenticatedKey):
     """The bookkeeping of this request, to run once its answer has gone (or None)."""
     app = current_app._get_current_object()
+    address = client_address()
     touch = g.get("record_use") is not None
     network = network_of(address)
     watch: NetworkWatch = app.extensions["network_watch"]
     new_network = network is not None and watch.is_new_here(api_key.key_pk, network)
     if not touch and not new_network:
         return None
+    user_agent = request.headers.get("User-Agent", "")
 
     def work() -> None:
         # Never a reason to fail a request: its answer is already sent.
