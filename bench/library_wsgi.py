@@ -10,9 +10,7 @@ the app with ``CHAMELEON_BENCH_LIBRARY`` naming the piece to put back to the lib
 - ``windows``: the budgets of ``memory://`` counted in limits' ``MemoryStorage`` with its
   moving-window strategy instead of ``MovingWindows`` (app/ratelimit/windows.py);
 - ``kept``: on SQLite, the key's row read on every request instead of kept while
-  ``data_version`` says nothing changed (app/keys/lookup.py);
-- ``body``: a JSON body of announced size read through ``request.get_data`` instead of one
-  read of ``wsgi.input`` (app/api/views.py).
+  ``data_version`` says nothing changed (app/keys/lookup.py).
 
 Never used by the app itself; gunicorn loads it by name in bench/servers.py.
 """
@@ -54,22 +52,12 @@ def _library_read(app) -> None:
     KeyLookup.find = find
 
 
-def _library_body() -> None:
-    from flask import request
-
-    from app.api import views
-
-    views.read_announced = lambda length: request.get_data(cache=False)
-
-
 from app import create_app  # noqa: E402
 
 app = create_app()
 
 if PIECE == "read":
     _library_read(app)
-if PIECE == "body":
-    _library_body()
 if PIECE == "windows":
     app.extensions["limit_counter"].windows = None
 if PIECE == "kept":
