@@ -9,13 +9,6 @@ statement is compiled once from the Core ``select`` below (so it is right for ev
 database) and run on a DBAPI cursor that each thread keeps with its connection, instead of
 checking a connection out of a pool and executing through SQLAlchemy per request. The rare
 writes go through SQLAlchemy, on the same connection.
-
-On SQLite each thread also keeps the records it has read, for as long as SQLite's
-``PRAGMA data_version`` says that no other connection (another thread or process, a
-``flask`` command) has committed anything since. A revocation or a role change commits, so
-the very next request reads the row again. This connection's own writes do not move that
-number, so ``set_verifier`` drops what the thread kept; ``touch`` writes only what a
-``KeyRecord`` does not hold (when and from where a key was last used).
 """
 
 from __future__ import annotations
@@ -29,8 +22,6 @@ from sqlalchemy import Connection, Engine, bindparam, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.models import ApiKey, User
-
-MAX_KEPT = 10_000  # records a thread keeps on SQLite; then it starts over
 
 
 class StoreUnavailable(Exception):
@@ -52,34 +43,6 @@ class KeyRecord(NamedTuple):
     email: str
     role: str
     user_active: bool
-
-
-class KeptRecords:
-    """The records one SQLite connection read, valid while its ``data_version`` stays put."""
-
-    __slots__ = ("records", "version")
-
-    def __init__(self) -> None:
-        self.version: int | None = None
-        self.records: dict[str, KeyRecord] = {}
-
-    def at(self, version: int) -> dict[str, KeyRecord]:
-        """The records, emptied first when another connection has committed since."""
-        if version != self.version:
-            self.records.clear()
-            self.version = version
-        elif len(self.records) >= MAX_KEPT:
-            self.records.clear()  # a bound, not an LRU: the next requests read their rows
-        return self.records
-
-
-class Held(NamedTuple):
-    """A thread's own connection, its DBAPI cursor, and the records it keeps."""
-
-    pid: int
-    connection: Connection
-    cursor: Any
-    kept: KeptRecords
 
 
 _FIND = (
@@ -113,7 +76,6 @@ class KeyLookup:
         self._dbapi_error = engine.dialect.loaded_dbapi.Error
         # Connections a forked child inherited: kept referenced, never used or closed.
         self._inherited: list[Connection] = []
-        self.keeps_records = engine.dialect.name == "sqlite"
 
     def connect(self) -> None:
         """Open the calling thread's connection now, not on its first request."""
@@ -127,15 +89,7 @@ class KeyLookup:
     def find(self, key_id: str) -> KeyRecord | None:
         """The record for ``key_id``, or None when no key has that id."""
         try:
-            held = self._held()
-            cursor = held.cursor
-            kept = None
-            if self.keeps_records:
-                # make bench: +3.8% req/s on GET /api/me against reading it each time (L3 vs 2).
-                cursor.execute("PRAGMA data_version")
-                kept = held.kept.at(cursor.fetchall()[0][0])
-                if key_id in kept:
-                    return kept[key_id]
+            cursor = self._cursor()
             cursor.execute(self._sql, (key_id,) if self._positional else {"key_id": key_id})
             # fetchall, not fetchone: reading to the end resets SQLite's statement, so the
             # cursor holds no read snapshot between requests (which would stall the WAL).
@@ -145,41 +99,44 @@ class KeyLookup:
             raise StoreUnavailable(str(error)) from error
         if not rows:
             return None
-        record = record_of(rows[0])
-        if kept is not None:
-            kept[key_id] = record
-        return record
+        pk, key_id_, name, key_hash, verifier, revoked, expires, access, *owner = rows[0]
+        user_id, email, role, active = owner
+        return KeyRecord(
+            pk, key_id_, name, key_hash, verifier, bool(revoked), _utc(expires), access,
+            user_id, email, role, bool(active),
+        )  # fmt: skip
 
-    def _held(self) -> Held:
-        """The calling thread's connection and cursor, kept (opened on first use)."""
-        # make bench: +27.0% req/s on GET /api/me against SQLAlchemy's pool (L1 vs 2).
+    def _cursor(self) -> Any:
+        """The calling thread's cursor, on a connection it keeps (opened on first use)."""
+        # make bench: +24.6% req/s on GET /api/me against SQLAlchemy's pool (L1 vs 2).
+        return self._held()[2]
+
+    def _held(self) -> tuple[int, Connection, Any]:
         held = getattr(self._local, "held", None)
         if held is not None:
-            if held.pid == os.getpid():
+            if held[0] == os.getpid():
                 return held
-            self._inherited.append(held.connection)
+            self._inherited.append(held[1])
         connection = self.engine.connect()
         try:
             cursor = connection.connection.dbapi_connection.cursor()
         except BaseException:
             connection.close()
             raise
-        self._local.held = held = Held(os.getpid(), connection, cursor, KeptRecords())
+        self._local.held = held = (os.getpid(), connection, cursor)
         return held
 
     def _discard(self) -> None:
         """Drop this thread's connection (after an error: the next one is fresh)."""
         held = self._local.__dict__.pop("held", None)
-        if held is not None and held.pid == os.getpid():
-            held.connection.invalidate()
-            held.connection.close()
+        if held is not None and held[0] == os.getpid():
+            held[1].invalidate()
+            held[1].close()
 
     def set_verifier(self, key_pk: int, verifier: str) -> None:
         """Store the key's verifier (after a successful bcrypt check)."""
         statement = update(ApiKey).where(ApiKey.id == key_pk).values(verifier=verifier)
         self._run(lambda connection: connection.execute(statement))
-        # This connection's own write leaves its data_version as it was.
-        self._held().kept.records.clear()
 
     def touch(
         self, key_pk: int, now: datetime, interval: timedelta, ip: str, user_agent: str
@@ -195,23 +152,13 @@ class KeyLookup:
 
     def _run(self, work):
         try:
-            connection = self._held().connection
+            connection = self._held()[1]
             result = work(connection)
             connection.commit()  # ends SQLAlchemy's bookkeeping; autocommit already wrote
         except (SQLAlchemyError, self._dbapi_error) as error:
             self._discard()
             raise StoreUnavailable(str(error)) from error
         return result
-
-
-def record_of(row: Any) -> KeyRecord:
-    """A ``KeyRecord`` from a row of ``_FIND``."""
-    pk, key_id, name, key_hash, verifier, revoked, expires, access, *owner = row
-    user_id, email, role, active = owner
-    return KeyRecord(
-        pk, key_id, name, key_hash, verifier, bool(revoked), _utc(expires), access,
-        user_id, email, role, bool(active),
-    )  # fmt: skip
 
 
 def _utc(value: datetime | str | None) -> datetime | None:
