@@ -287,3 +287,20 @@ def test_the_first_unknown_email_costs_no_extra_hash(app, client, monkeypatch):
     monkeypatch.setattr(hashing, "hash_secret", lambda *a: made.append(a))
     assert login_attempt(client, "nobody@example.com").status_code == 422
     assert made == []  # the dummy hash was made when the app started
+
+
+def test_flask_limiter_checks_every_request_but_those_under_the_api(app, client, factory):
+    from flask import request
+
+    from app.api.auth import OutsideApi
+
+    _, key = factory.key(factory.user())
+    hooks = [hook for hook in app.before_request_funcs[None] if isinstance(hook, OutsideApi)]
+    assert len(hooks) == 1  # Flask-Limiter's own check, found and wrapped
+    checked = []
+    real = hooks[0].check
+    hooks[0].check = lambda: checked.append(request.path) or real()
+    assert me(client, key).status_code == 200
+    assert client.get("/livez").status_code == 200
+    assert client.get("/en/login").status_code == 200
+    assert checked == ["/livez", "/en/login"]

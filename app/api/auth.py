@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, g, request
+from flask_limiter import Limiter
 from limits.storage import RedisStorage
 from limits.strategies import STRATEGIES
 
@@ -38,7 +39,8 @@ from app.usage.networks import NetworkWatch
 log = logging.getLogger(__name__)
 
 # No route limit applies under /api: the gate below charges the API's budgets. Flask-Limiter's
-# own request filter lets it skip its per-route check there at once.
+# own request filter says so, and its per-request check is not even called there
+# (``OutsideApi``).
 limiter.request_filter(is_api_request)
 
 HEADER = "X-API-Key"
@@ -68,8 +70,29 @@ def init_app(app: Flask) -> None:
     app.extensions["network_watch"] = NetworkWatch()
     # First of all before_request hooks: an API request refused for its key then pays for
     # nothing else.
-    app.before_request_funcs.setdefault(None, []).insert(0, authenticate_api_request)
+    hooks = app.before_request_funcs.setdefault(None, [])
+    hooks.insert(0, authenticate_api_request)
     app.after_request(after_api_request)
+    for index, hook in enumerate(hooks):
+        if getattr(hook, "__func__", None) is Limiter._check_request_limit:
+            hooks[index] = OutsideApi(hook)
+
+
+class OutsideApi:
+    """Flask-Limiter's per-request check, called for every request but those under /api.
+
+    Under /api its request filter already finds no limit to apply, after the check has
+    resolved the endpoint, its blueprint and its exemptions: work with no outcome there.
+    """
+
+    def __init__(self, check) -> None:
+        self.check = check
+
+    def __call__(self) -> None:
+        """Run the check, unless the request is for the API."""
+        # make bench: +X% req/s on GET /api/me against Flask-Limiter's own hook (L3 vs 2).
+        if not is_api_request():
+            self.check()
 
 
 def _one_trip_storage(storage, strategy: str) -> bool:
