@@ -120,7 +120,7 @@ class LimitCounter:
     def _call(self, method: str, item: RateLimitItem, identifiers: tuple[str, ...]):
         prefixed = self._prefix + identifiers
         if self.windows is not None and type(self._storage()) is MemoryStorage:
-            return _in_windows(self.windows, method, item, prefixed)
+            return getattr(self.windows, method)(item, *prefixed)
         if self.storage_up():
             try:
                 result = _run(self._shared(), method, item, prefixed)
@@ -138,16 +138,6 @@ class LimitCounter:
         return type(item)(
             max(1, item.amount // self.fallback_divisor), item.multiples, item.namespace
         )
-
-
-def _in_windows(
-    windows: MovingWindows, method: str, item: RateLimitItem, identifiers: tuple[str, ...]
-):
-    if method == "hit_and_window":
-        return windows.hit_and_window(item, identifiers)
-    if method == "test":
-        return windows.test(item, identifiers)
-    return windows.window(item, identifiers)
 
 
 def _run(strategy: RateLimiter, method: str, item: RateLimitItem, identifiers: tuple[str, ...]):

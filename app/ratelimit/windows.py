@@ -28,6 +28,9 @@ Key = tuple[int, tuple[str, ...]]  # (amount, identifiers), within one window le
 class MovingWindows:
     """Moving windows in process memory, one per (window length, amount, identifiers).
 
+    It answers limits' moving-window strategy's ``test`` and ``get_window_stats`` with
+    their signatures, and both halves of a hit at once, ``hit_and_window``.
+
     Windows of one length are kept in the order they last granted a request, so a sweep
     stops at the first one still in use: it costs what it removes, not what is held.
     """
@@ -38,9 +41,7 @@ class MovingWindows:
         self._lock = threading.Lock()
         self._next_sweep = self.clock() + SWEEP_SECONDS
 
-    def hit_and_window(
-        self, item: RateLimitItem, identifiers: tuple[str, ...]
-    ) -> tuple[bool, WindowStats]:
+    def hit_and_window(self, item: RateLimitItem, *identifiers: str) -> tuple[bool, WindowStats]:
         """Count one request if the window has room; whether it did, and the window after."""
         expiry = item.get_expiry()
         key = (item.amount, identifiers)
@@ -60,7 +61,7 @@ class MovingWindows:
                 self._sweep(now)
             return allowed, _stats(item, times, now, expiry)
 
-    def test(self, item: RateLimitItem, identifiers: tuple[str, ...]) -> bool:
+    def test(self, item: RateLimitItem, *identifiers: str) -> bool:
         """Whether one more request would be granted, without counting it."""
         expiry = item.get_expiry()
         with self._lock:
@@ -68,7 +69,7 @@ class MovingWindows:
             times = _current(self._window(expiry, item.amount, identifiers), start)
             return times is None or len(times) < item.amount
 
-    def window(self, item: RateLimitItem, identifiers: tuple[str, ...]) -> WindowStats:
+    def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats:
         """When the window resets and how many requests it has left."""
         expiry = item.get_expiry()
         with self._lock:
