@@ -131,7 +131,7 @@ def post_worker_init(worker):
     While Redis is away each worker counts its share of every budget: the workers on this
     host divide it (unless RATELIMIT_FALLBACK_DIVISOR says otherwise).
     """
-    from app.api.auth import warm_up
+    from app.api.key_hook import warm_up
 
     app = worker.wsgi
     if not os.environ.get("FLASK_RATELIMIT_FALLBACK_DIVISOR"):

@@ -60,9 +60,11 @@ bp = Blueprint("metrics", __name__)
 
 
 def init_app(app: Flask) -> None:
-    """Observe every request, and follow the limiter storage's fallback state."""
-    app.before_request_funcs.setdefault(None, []).insert(0, _started)
-    app.after_request(_observe)
+    """Follow the limiter storage's fallback state, and serve /metrics.
+
+    The hooks that observe requests (``start_clock``, ``observe``) are registered by
+    ``register_request_hooks`` in app/__init__.py, in their place among the others.
+    """
     counter = app.extensions["limit_counter"]
     counter.on_state_change = lambda in_fallback: STORAGE_FALLBACK.set(int(in_fallback))
     app.extensions["metrics_networks"] = [
@@ -71,11 +73,13 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-def _started() -> None:
+def start_clock() -> None:
+    """Note when the request reached the app (a ``before_request`` hook)."""
     g.started_at = time.perf_counter()
 
 
-def _observe(response: Response) -> Response:
+def observe(response: Response) -> Response:
+    """Count the answer and its latency by route template (an ``after_request`` hook)."""
     rule = request.url_rule
     endpoint = rule.rule if rule is not None else "unmatched"
     REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
