@@ -12,8 +12,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from gunicorn.workers.sync import SyncWorker
-
 _storage = os.environ.get("FLASK_RATELIMIT_STORAGE_URI", "memory://")
 _shared_limits = not _storage.startswith("memory://")
 
@@ -29,29 +27,15 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 
 # Slow clients. A sync worker serves one connection at a time, so a client that sends its
-# request slowly holds a whole worker: run behind a buffering proxy (nginx, a cloud load
-# balancer), which hands gunicorn only complete requests. Without one, these bound it:
-# the request line and headers are limited in size (gunicorn's defaults, stated), every
-# read from a client waits at most GUNICORN_CLIENT_TIMEOUT seconds for its next bytes
-# (a stalled body gets 408; gunicorn then waits up to 2 s more for the client to hang up),
-# and a request still running at ``timeout`` loses its worker.
+# request slowly holds a whole worker until it is done or ``timeout`` passes (then gunicorn
+# replaces the worker, and the slow client gets no answer). gunicorn's own answer is a
+# buffering proxy in front (deploy/nginx.conf, or a cloud load balancer), which hands it only
+# complete requests: never expose this server to the internet without one. Request lines
+# and headers are limited in size (gunicorn's defaults, stated).
 limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190
-_client_timeout = float(os.environ.get("GUNICORN_CLIENT_TIMEOUT", "5"))
 
-
-class ClientBoundedSyncWorker(SyncWorker):
-    """gunicorn's sync worker, with every read from a client bounded in time."""
-
-    def handle(self, listener, client, addr):
-        """Serve one connection whose reads wait at most ``_client_timeout`` seconds."""
-        client.settimeout(_client_timeout)
-        super().handle(listener, client, addr)
-
-
-if threads == 1 and "GUNICORN_WORKER_CLASS" not in os.environ:
-    worker_class = ClientBoundedSyncWorker
 # The app is imported once, in the master, and forked: a new or recycled worker serves at
 # once instead of spending a second of CPU importing it while requests queue (the app's
 # connections, threads and caches are made per process, after the fork).
@@ -131,7 +115,7 @@ def post_worker_init(worker):
     While Redis is away each worker counts its share of every budget: the workers on this
     host divide it (unless RATELIMIT_FALLBACK_DIVISOR says otherwise).
     """
-    from app.api.auth import warm_up
+    from app.api.key_hook import warm_up
 
     app = worker.wsgi
     if not os.environ.get("FLASK_RATELIMIT_FALLBACK_DIVISOR"):

@@ -25,7 +25,7 @@ from app import (
     ratelimit,
     usage,
 )
-from app.api import auth as api_auth
+from app.api import bookkeeping, key_hook
 from app.config import load_config
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.json import StrictJSONProvider
@@ -51,8 +51,8 @@ def create_app(
     app.json = StrictJSONProvider(app)
     load_config(app, test_config)
     register_logging(app)
-    register_extensions(app)
     register_request_hooks(app)
+    register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -65,7 +65,7 @@ def register_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    """Bind the extensions to the app."""
+    """Bind the extensions to the app, then what is built on the limiter's storage."""
     db.init_app(app)
     database.init_app(app)
     keys.init_app(app)
@@ -76,13 +76,26 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     ratelimit.init_app(app)
+    key_hook.init_app(app)
+    metrics.init_app(app)
 
 
 def register_request_hooks(app: Flask) -> None:
-    """Proxies, sessions, security headers and metrics for every request; X-API-Key under /api."""
+    """Register the hooks every request passes, before any extension adds its own.
+
+    Before the view, in this order: the metrics clock, so a request's latency includes the
+    rest; the X-API-Key hook, so an API request refused for its key pays for nothing else;
+    then the hooks the extensions register in ``register_extensions``: CSRF's check and
+    Flask-Limiter's per-request check (which its request filter skips under /api, where
+    the X-API-Key hook charges the budgets). After the view Flask runs hooks in reverse
+    order, so the extensions' come first, then security headers, the API's bookkeeping and,
+    last, the metrics.
+    """
+    app.before_request(metrics.start_clock)
+    app.before_request(key_hook.authenticate_api_request)
+    app.after_request(metrics.observe)
+    app.after_request(bookkeeping.after_api_request)
     http.init_app(app)
-    api_auth.init_app(app)
-    metrics.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -35,9 +35,6 @@ DEFAULTS: dict[str, Any] = {
     # A moving window counts the exact requests of the last 60 seconds: no double burst
     # at a minute boundary, and "100 per minute" means exactly 100 in any minute.
     "RATELIMIT_STRATEGY": "moving-window",
-    # The API sets its own X-RateLimit-* headers (app/api/auth.py); pages need none.
-    "RATELIMIT_HEADERS_ENABLED": False,
-    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     "RATELIMIT_KEY_PREFIX": "chameleon",
     "ROLE_RATE_LIMITS": {
         "standard": "100 per minute",

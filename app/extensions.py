@@ -11,6 +11,8 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from app.http import is_api_request
+
 
 class Base(DeclarativeBase):
     """Declarative base for the typed SQLAlchemy 2.x models."""
@@ -33,5 +35,7 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 # Flask-Limiter owns the storage (RATELIMIT_STORAGE_URI) and the strategy; every budget is
 # counted through app/ratelimit (the API's in its key hook, sign-in's in its views), where
-# the user, the key and the outcome are known. So no route limit is checked per request.
+# the user, the key and the outcome are known. Its per-request check, which a route limit
+# would use, skips /api: no route limit may charge a request the key hook already charged.
 limiter = Limiter(key_func=get_remote_address)
+limiter.request_filter(is_api_request)

@@ -2,9 +2,10 @@
 
 Under gunicorn the numbers are summed over every worker: gunicorn.conf.py gives the
 workers a ``PROMETHEUS_MULTIPROC_DIR`` before anything imports prometheus_client, and
-marks dead workers' files. Labels hold route templates (``/api/keys/<key_id>/revoke``),
-roles and outcomes, never a key, a key id, an email or a raw path, so their number stays
-bounded. Only ``METRICS_ALLOWED_NETWORKS`` may read /metrics; anyone else gets a 404.
+marks dead workers' files. Every label has a closed set of values: route templates
+(``/api/keys/<key_id>/revoke``), known methods and statuses, roles, outcomes; anything else
+a client could send is ``other``. Health checks and /metrics are not request metrics.
+Only ``METRICS_ALLOWED_NETWORKS`` may read /metrics; anyone else gets a 404.
 """
 
 from __future__ import annotations
@@ -24,6 +25,14 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from werkzeug.http import HTTP_STATUS_CODES
+
+# The methods HTTP defines (and PATCH); any other method a client invents is "other".
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
+OTHER = "other"
+# Load balancers' and Prometheus's own requests, kept out of the request metrics (and so out
+# of the alerts on them): a probe that fails says so to its load balancer already.
+UNOBSERVED_ROUTES = frozenset({"/livez", "/readyz", "/healthz", "/metrics"})
 
 REQUESTS = Counter(
     "chameleon_http_requests_total",
@@ -60,9 +69,11 @@ bp = Blueprint("metrics", __name__)
 
 
 def init_app(app: Flask) -> None:
-    """Observe every request, and follow the limiter storage's fallback state."""
-    app.before_request_funcs.setdefault(None, []).insert(0, _started)
-    app.after_request(_observe)
+    """Follow the limiter storage's fallback state, and serve /metrics.
+
+    The hooks that observe requests (``start_clock``, ``observe``) are registered by
+    ``register_request_hooks`` in app/__init__.py, in their place among the others.
+    """
     counter = app.extensions["limit_counter"]
     counter.on_state_change = lambda in_fallback: STORAGE_FALLBACK.set(int(in_fallback))
     app.extensions["metrics_networks"] = [
@@ -71,14 +82,20 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-def _started() -> None:
+def start_clock() -> None:
+    """Note when the request reached the app (a ``before_request`` hook)."""
     g.started_at = time.perf_counter()
 
 
-def _observe(response: Response) -> Response:
+def observe(response: Response) -> Response:
+    """Count the answer and its latency under closed labels (an ``after_request`` hook)."""
     rule = request.url_rule
-    endpoint = rule.rule if rule is not None else "unmatched"
-    REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
+    endpoint = rule.rule if rule is not None else OTHER
+    if endpoint in UNOBSERVED_ROUTES:
+        return response
+    method = request.method if request.method in METHODS else OTHER
+    status = response.status_code
+    REQUESTS.labels(endpoint, method, str(status) if status in HTTP_STATUS_CODES else OTHER).inc()
     started = g.get("started_at")
     if started is not None:
         LATENCY.labels(endpoint).observe(time.perf_counter() - started)

@@ -7,9 +7,7 @@ the app with ``CHAMELEON_BENCH_LIBRARY`` naming the piece to put back to the lib
 - ``read``: the key's row read through SQLAlchemy (a pooled connection, Core ``execute``)
   instead of a raw cursor held by each thread (app/keys/lookup.py);
 - ``windows``: the budgets of ``memory://`` counted in limits' ``MemoryStorage`` with its
-  moving-window strategy instead of ``MovingWindows`` (app/ratelimit/windows.py);
-- ``limiter``: Flask-Limiter's per-request check called under /api too, as the library
-  registers it, instead of skipped there (``OutsideApi`` in app/api/auth.py).
+  moving-window strategy instead of ``MovingWindows`` (app/ratelimit/windows.py).
 
 Never used by the app itself; gunicorn loads it by name in bench/servers.py.
 """
@@ -53,8 +51,3 @@ if PIECE == "read":
     _library_read(app)
 if PIECE == "windows":
     app.extensions["limit_counter"].windows = None
-if PIECE == "limiter":
-    from app.api.auth import OutsideApi
-
-    hooks = app.before_request_funcs[None]
-    hooks[:] = [hook.check if isinstance(hook, OutsideApi) else hook for hook in hooks]

@@ -94,5 +94,4 @@ def build_variants(
 LIBRARY_PIECES = {
     "read": ("2 with the key read through SQLAlchemy", "2"),
     "windows": ("2 with the budget in limits' MemoryStorage", "2"),
-    "limiter": ("2 with Flask-Limiter's check under /api too", "2"),
 }

@@ -315,9 +315,13 @@ def test_admin_lists_and_revokes_any_key(client, factory):
     assert client.post("/api/admin/keys/AAAAAAAAAAAA/revoke", headers=headers).status_code == 404
 
 
-def test_the_key_hook_runs_before_every_other_hook(app):
-    from app.api.auth import authenticate_api_request
-    from app.metrics import _started
+def test_the_key_hook_runs_before_every_hook_but_the_metrics_clock(app):
+    from app.api.key_hook import authenticate_api_request
+    from app.extensions import limiter
+    from app.metrics import start_clock
 
-    # Only the metrics clock starts first, so a request's latency includes its key check.
-    assert app.before_request_funcs[None][:2] == [_started, authenticate_api_request]
+    hooks = app.before_request_funcs[None]
+    # The clock first, so a request's latency includes its key check; the extensions' own
+    # checks (Flask-Limiter's among them) after the key hook, so a refused key pays for none.
+    assert hooks[:2] == [start_clock, authenticate_api_request]
+    assert [getattr(hook, "__self__", None) is limiter for hook in hooks[2:]].count(True) == 1

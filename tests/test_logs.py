@@ -22,7 +22,7 @@ def test_a_key_logged_by_the_app_flask_or_werkzeug_is_redacted(app, factory, cap
     caplog.set_level(logging.INFO)
     _, key = factory.key(factory.user())
     app.logger.warning("refused %s from %s", key, "203.0.113.9")
-    logging.getLogger("app.api.auth").warning("presented %r", key)
+    logging.getLogger("app.api.key_hook").warning("presented %r", key)
     logging.getLogger("werkzeug").info('127.0.0.1 - - "GET /api/me?api_key=%s HTTP/1.1" 200 -', key)
     logging.getLogger("flask_limiter").warning(f"storage error for {key}")
 

@@ -32,3 +32,38 @@ def test_the_readme_lists_every_metric(client):
     readme = (PROJECT_ROOT / "README.md").read_text()
     monitoring = readme.split("## Monitoring", 1)[1].split("\n## ", 1)[0]
     assert set(re.findall(r"`(chameleon_\w+)", monitoring)) == served
+
+
+def request_series(client) -> set[frozenset]:
+    """The label sets of ``chameleon_http_requests_total`` that /metrics serves."""
+    families = text_string_to_metric_families(client.get("/metrics").text)
+    return {
+        frozenset(sample.labels.items())
+        for family in families
+        if family.name == "chameleon_http_requests"
+        for sample in family.samples
+        if sample.name == "chameleon_http_requests_total"
+    }
+
+
+def test_junk_methods_and_paths_add_a_bounded_number_of_series(app, client, factory):
+    _, key = factory.key(factory.user())
+    before = request_series(client)
+    for n in range(100):
+        for path in (f"/junk-{n}", f"/api/junk/{n}", "/api/me", "/en/login"):
+            client.open(path, method=f"X{n}JUNK", headers={"X-API-Key": key})
+            client.get(path, headers={"X-API-Key": key})
+    added = request_series(client) - before
+    labels = {name: {dict(series)[name] for series in added} for name in ("endpoint", "method")}
+    routes = {rule.rule for rule in app.url_map.iter_rules()}
+    assert labels["endpoint"] <= routes | {"other"}, labels["endpoint"]
+    assert labels["method"] <= {"GET", "other"}, labels["method"]
+    # Each route a few statuses at most, whatever was sent: 800 requests, a dozen series.
+    assert len(added) <= 12, sorted(map(sorted, added))
+
+
+def test_health_checks_and_scrapes_are_not_request_metrics(client):
+    for path in ("/livez", "/healthz", "/readyz", "/metrics"):
+        client.get(path)
+    endpoints = {dict(series)["endpoint"] for series in request_series(client)}
+    assert not endpoints & {"/livez", "/healthz", "/readyz", "/metrics"}, endpoints

@@ -289,18 +289,22 @@ def test_the_first_unknown_email_costs_no_extra_hash(app, client, monkeypatch):
     assert made == []  # the dummy hash was made when the app started
 
 
-def test_flask_limiter_checks_every_request_but_those_under_the_api(app, client, factory):
-    from flask import request
+def test_a_route_limit_holds_on_pages_and_never_charges_the_api(app, client, factory):
+    """Flask-Limiter checks every page as it registers itself; under /api it stands aside."""
+    from flask import Blueprint
 
-    from app.api.auth import OutsideApi
+    from app.extensions import limiter
 
     _, key = factory.key(factory.user())
-    hooks = [hook for hook in app.before_request_funcs[None] if isinstance(hook, OutsideApi)]
-    assert len(hooks) == 1  # Flask-Limiter's own check, found and wrapped
-    checked = []
-    real = hooks[0].check
-    hooks[0].check = lambda: checked.append(request.path) or real()
-    assert me(client, key).status_code == 200
-    assert client.get("/livez").status_code == 200
-    assert client.get("/en/login").status_code == 200
-    assert checked == ["/livez", "/en/login"]
+    for name, prefix in (("limited_page", "/limited"), ("limited_api", "/api/limited")):
+        blueprint = Blueprint(name, __name__, url_prefix=prefix)
+        blueprint.add_url_rule("/probe", "probe", lambda: {"ok": True})
+        limiter.limit("2 per minute")(blueprint)
+        app.register_blueprint(blueprint)
+
+    pages = [client.get("/limited/probe").status_code for _ in range(3)]
+    answers = [client.get("/api/limited/probe", headers={"X-API-Key": key}) for _ in range(3)]
+    assert pages == [200, 200, 429]
+    assert [answer.status_code for answer in answers] == [200] * 3
+    # Only the key's own budget counted them, once each.
+    assert [answer.headers["X-RateLimit-Remaining"] for answer in answers] == ["99", "98", "97"]

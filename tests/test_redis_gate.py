@@ -7,9 +7,9 @@ from limits import parse
 from limits.storage import storage_from_string
 
 from app import create_app
-from app.api.auth import warm_up
 from app.api.gate.records import given
 from app.api.gate.redis_gate import RedisGate
+from app.api.key_hook import warm_up
 from app.ratelimit import counter as counter_module
 from app.ratelimit.counter import LimitCounter
 

@@ -26,7 +26,7 @@ TOUCH_INTERVAL = timedelta(seconds=TOUCH_SECONDS)
 
 def after_api_request(response: Response) -> Response:
     """Put the caller's budget on the answer; count the key's use, and record it once sent."""
-    key_pk = g.get("usage_key")
+    key_pk = g.get("presented_key_pk")
     if key_pk is None:  # not an API request, or no key id to count (missing or malformed)
         return response
     headers = g.get("rate_limit_headers")

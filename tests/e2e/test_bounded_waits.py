@@ -1,7 +1,9 @@
 """Every wait is bounded: a locked table, a Redis that never answers, a client that stalls.
 
-Each gives a clear answer within its configured bound (503, fallback counting, 408) and
-the worker back, never a hang, an empty reply or a worker killed by gunicorn's timeout.
+A store that does not answer gives a clear answer within its configured bound (503,
+fallback counting) and the worker back, never a hang or a worker killed by gunicorn's
+timeout. A client that stalls holds its worker until gunicorn's worker timeout replaces it:
+keeping slow clients away is the buffering proxy's job (deploy/), not gunicorn's.
 """
 
 from __future__ import annotations
@@ -121,42 +123,26 @@ def raw_connection(server_url: str) -> socket.socket:
 
 
 @SQLITE_ONLY
-def test_a_stalled_body_gets_408_and_frees_its_worker(gunicorn, database_url, factory):
+def test_a_stalled_client_holds_its_worker_only_until_the_worker_timeout(
+    gunicorn, database_url, factory
+):
     _, key = factory.key(factory.user())
-    server = gunicorn(database_url, env={"GUNICORN_CLIENT_TIMEOUT": "1"})
-    with closing(raw_connection(server.url)) as stalled:
-        stalled.sendall(
+    server = gunicorn(database_url, env={"GUNICORN_TIMEOUT": "2"})
+    stalled_body = raw_connection(server.url)
+    half_headers = raw_connection(server.url)
+    with closing(stalled_body), closing(half_headers):
+        stalled_body.sendall(
             (
                 "POST /api/endpoint HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                 f'X-API-Key: {key}\r\nContent-Length: 100\r\n\r\n{{"a":'
             ).encode()
         )
-        # The one worker is now waiting for the rest of the body.
-        livez, took = timed(lambda: requests.get(f"{server.url}/livez", timeout=TIMEOUT))
-        assert livez.status_code == 200
-        assert took < 5, took  # freed after the client timeout (1 s)
-        answer = stalled.recv(65536).decode()
-    assert answer.startswith("HTTP/1.1 408"), answer[:200]
-    assert '"request_timeout"' in answer
-
-
-@SQLITE_ONLY
-def test_half_sent_headers_free_their_worker(gunicorn, database_url):
-    server = gunicorn(database_url, env={"GUNICORN_CLIENT_TIMEOUT": "1"})
-    stalled = [raw_connection(server.url) for _ in range(5)]
-    try:
-        for connection in stalled:
-            connection.sendall(b"GET /livez HTTP/1.1\r\nHost: x\r\nX-Half")
-        livez, took = timed(lambda: requests.get(f"{server.url}/livez", timeout=TIMEOUT))
-        assert livez.status_code == 200
-        # Each stall holds the worker for the client timeout (1 s) and gunicorn's graceful
-        # close (at most 2 s more), one after another; without the bound, until the worker
-        # timeout kills the worker (30 s) for each.
-        assert took < 20, took
-    finally:
-        for connection in stalled:
-            connection.close()
-    log = server.log()
-    assert "WORKER TIMEOUT" not in log
-    assert "Closed a connection whose client stopped sending." in log
-    assert "Traceback" not in log
+        half_headers.sendall(b"GET /livez HTTP/1.1\r\nHost: x\r\nX-Half")
+        # The one worker waits for the rest of the body, then (its replacement) for the rest
+        # of the headers; each until gunicorn replaces it. Then this request is served.
+        livez = requests.get(f"{server.url}/livez", timeout=TIMEOUT)
+        answers = [stalled_body.recv(65536), half_headers.recv(65536)]
+    assert livez.status_code == 200
+    for answer in answers:
+        assert not answer.startswith(b"HTTP/1.1 2"), answer[:200]  # neither was served
+    assert server.log().count("WORKER TIMEOUT") == 2

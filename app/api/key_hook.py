@@ -1,13 +1,10 @@
-"""The one ``before_request`` hook that authenticates ``X-API-Key`` under /api.
+"""The ``X-API-Key`` hook: every request under /api is admitted here, or answered first.
 
-A verified key answers as its user through ``g.api_key`` (an ``AuthenticatedKey``: key row,
-key id, key name, user id, email and role). Flask-Login's ``current_user`` is for the
-console's cookie sessions only and is never consulted under /api.
-
-The gate (app/api/gate/) verifies the key and charges its owner's budget; this module
-turns its answer into HTTP: 401 for a key that does not authenticate, 429 for a spent
-budget, 503 when the database cannot say. Only a wrong secret for a real key id counts
-toward the failed-check budgets (app/api/throttle.py).
+The gate (app/api/gate/) verifies the key and charges its owner's budget; this module turns
+its answer into HTTP: 401 for a key that does not authenticate, 429 for a spent budget,
+503 when the database cannot say. An admitted request runs as ``g.api_key`` (an
+``AuthenticatedKey``); Flask-Login's ``current_user`` is never consulted under /api.
+``register_request_hooks`` in app/__init__.py decides where this hook runs.
 """
 
 from __future__ import annotations
@@ -15,12 +12,10 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, g, request
-from flask_limiter import Limiter
 from limits.storage import RedisStorage
 from limits.strategies import STRATEGIES
 
 from app import database
-from app.api.bookkeeping import after_api_request
 from app.api.budget import ApiBudget, over_budget
 from app.api.gate import Admission
 from app.api.gate.local import LocalGate
@@ -38,11 +33,6 @@ from app.usage.networks import NetworkWatch
 
 log = logging.getLogger(__name__)
 
-# No route limit applies under /api: the gate below charges the API's budgets. Flask-Limiter's
-# own request filter says so, and its per-request check is not even called there
-# (``OutsideApi``).
-limiter.request_filter(is_api_request)
-
 HEADER = "X-API-Key"
 READ_METHODS = ("GET", "HEAD")
 # Metric outcomes for refusal reasons that have no label of their own.
@@ -50,7 +40,7 @@ OUTCOMES = {"expired_unverified": "expired"}
 
 
 def init_app(app: Flask) -> None:
-    """Build this app's gate and register the hooks."""
+    """Build this app's gate (after ``limiter.init_app``: it reads the limiter's storage)."""
     config = app.config
     counter = app.extensions["limit_counter"]
     verifier = KeyVerifier(
@@ -68,31 +58,6 @@ def init_app(app: Flask) -> None:
         gate = _redis_gate(app, gate, counter)
     app.extensions["api_gate"] = gate
     app.extensions["network_watch"] = NetworkWatch()
-    # First of all before_request hooks: an API request refused for its key then pays for
-    # nothing else.
-    hooks = app.before_request_funcs.setdefault(None, [])
-    hooks.insert(0, authenticate_api_request)
-    app.after_request(after_api_request)
-    for index, hook in enumerate(hooks):
-        if getattr(hook, "__func__", None) is Limiter._check_request_limit:
-            hooks[index] = OutsideApi(hook)
-
-
-class OutsideApi:
-    """Flask-Limiter's per-request check, called for every request but those under /api.
-
-    Under /api its request filter already finds no limit to apply, after the check has
-    resolved the endpoint, its blueprint and its exemptions: work with no outcome there.
-    """
-
-    def __init__(self, check) -> None:
-        self.check = check
-
-    def __call__(self) -> None:
-        """Run the check, unless the request is for the API."""
-        # make bench: +3.9% req/s on GET /api/me against Flask-Limiter's own hook (L3 vs 2).
-        if not is_api_request():
-            self.check()
 
 
 def _one_trip_storage(storage, strategy: str) -> bool:
@@ -150,20 +115,22 @@ def authenticate_api_request() -> None:
         raise ApiError(
             401, "missing_api_key", f"Missing {HEADER} header", gate.throttle.headers(address)
         )
+    # Once the presented key's row is known, the request counts in that key's usage
+    # (app/api/bookkeeping.py), refused or not.
     try:
         admission: Admission = gate.admit(presented, address)
     except StoreUnavailable as error:
         # Never let a key through on a guess.
         raise database_unavailable(error, gate.throttle.headers(address)) from None
     except KeyCheckRefused as refused:
-        g.usage_key = refused.key_pk
+        g.presented_key_pk = refused.key_pk
         API_AUTH.labels("throttled").inc()
         raise _too_many_failures(gate.throttle.headers(address)) from None
     except KeyRejected as rejected:
-        g.usage_key = rejected.key_pk
+        g.presented_key_pk = rejected.key_pk
         raise _rejection(gate.throttle, rejected, address) from None
     key = admission.key
-    g.usage_key = key.key_pk
+    g.presented_key_pk = key.key_pk
     API_AUTH.labels("ok").inc()
     if not admission.allowed:
         RATE_LIMITED.labels("api", key.role).inc()
