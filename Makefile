@@ -28,6 +28,7 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 # Threads, so a browser's idle preconnected sockets cannot hold the only worker; one worker,
 # as in-memory rate limits need.
 run: $(VENV)/.installed
+	@echo 'Warning: make run must not face the internet without the proxy in deploy/ (README, Deployment): it does not bound slow clients.'
 	$(FLASK) db upgrade
 	$(FLASK) users bootstrap
 	env GUNICORN_THREADS=8 $(VENV)/bin/gunicorn wsgi:app --config gunicorn.conf.py --bind $(HOST):$(PORT) --workers 1

@@ -1,0 +1,72 @@
+"""The systemd unit in ``deploy/`` passes ``systemd-analyze verify``, and fits the proxy.
+
+``verify`` checks the unit as systemd would load it (every key known, ExecStart
+executable), without installing it, so it runs in a container without systemd running.
+The install paths (/srv/chameleon) are pointed at this checkout and its virtualenv so
+that ExecStart names a real gunicorn.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app import PROJECT_ROOT
+
+DEPLOY = PROJECT_ROOT / "deploy"
+INSTALLED = "/srv/chameleon"
+
+
+def verify(unit: Path) -> subprocess.CompletedProcess:
+    """``systemd-analyze verify`` on one unit file, without its dependencies' errors."""
+    return subprocess.run(
+        [shutil.which("systemd-analyze") or "systemd-analyze", "verify", "--man=no",
+         "--recursive-errors=no", str(unit)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def server_unit_here(folder: Path, change=lambda text: text) -> Path:
+    """``chameleon.service`` in ``folder``, installed in this checkout, after ``change``."""
+    text = (DEPLOY / "chameleon.service").read_text()
+    assert f"{INSTALLED}/.venv" in text and f"WorkingDirectory={INSTALLED}" in text
+    text = text.replace(f"{INSTALLED}/.venv", sys.prefix).replace(INSTALLED, str(PROJECT_ROOT))
+    unit = folder / "chameleon.service"
+    unit.write_text(change(text))
+    return unit
+
+
+@pytest.fixture
+def units(tmp_path: Path) -> Path:
+    """A folder to verify units in, once a trivial unit shows that verify runs here."""
+    if shutil.which("systemd-analyze") is None:
+        pytest.skip("systemd-analyze: not installed (Debian's systemd package has it)")
+    canary = tmp_path / "canary.service"
+    canary.write_text(f"[Service]\nExecStart={sys.executable} -c pass\n")
+    result = verify(canary)
+    if result.returncode != 0:
+        pytest.skip(f"systemd-analyze verify does not run here: {result.stderr.strip()}")
+    return tmp_path
+
+
+def test_the_server_unit_passes_systemd_analyze_verify(units: Path):
+    result = verify(server_unit_here(units))
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+def test_verify_would_catch_a_mistake_in_the_unit(units: Path):
+    unit = server_unit_here(units, lambda text: text.replace("ProtectHome=", "ProtectHomes="))
+    assert verify(unit).returncode != 0
+
+
+def test_gunicorn_serves_on_loopback_where_nginx_sends_requests_and_trusts_one_proxy():
+    service = (DEPLOY / "chameleon.service").read_text()
+    (exec_start,) = [line for line in service.splitlines() if line.startswith("ExecStart=")]
+    assert exec_start.endswith("--bind 127.0.0.1:8000")
+    assert "server 127.0.0.1:8000;" in (DEPLOY / "nginx.conf").read_text()
+    settings = (DEPLOY / "chameleon.env").read_text().splitlines()
+    assert "FLASK_TRUSTED_PROXY_COUNT=1" in settings
