@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from limits import WindowStats
 
-from app.ratelimit import parse_limit
+from app.ratelimit import parse_rate_limit
 from app.ratelimit.counter import LimitCounter
 
 ADDRESS = "sign-in-address"
@@ -40,9 +40,9 @@ class SignInBudgets:
         self, counter: LimitCounter, per_address: str, per_email: str, per_email_all: str
     ) -> None:
         self.counter = counter
-        self.per_address = parse_limit(per_address)
-        self.per_email = parse_limit(per_email)
-        self.per_email_all = parse_limit(per_email_all)
+        self.per_address = parse_rate_limit(per_address)
+        self.per_email = parse_rate_limit(per_email)
+        self.per_email_all = parse_rate_limit(per_email_all)
 
     def refusal(
         self, email: str, address: str, usual_address: Callable[[], bool]
