@@ -9,6 +9,8 @@ import click
 from flask import Flask, current_app
 
 from app import accounts
+from app.keys import verifier_secret
+from app.keys.verifier import VerifierSecret
 
 
 def init_app(app: Flask) -> None:
@@ -24,6 +26,11 @@ def init_app(app: Flask) -> None:
 def rounds() -> int:
     """The bcrypt cost for new keys and passwords."""
     return current_app.config["BCRYPT_ROUNDS"]
+
+
+def verifier() -> VerifierSecret:
+    """The secret that new keys' verifiers are made under."""
+    return verifier_secret(current_app)
 
 
 def refused(error: Exception) -> click.ClickException:

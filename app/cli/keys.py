@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.cli import existing_user, refused, rounds
+from app.cli import existing_user, refused, rounds, verifier
 from app.keys import service
 from app.keys.listing import keys_page
 from app.keys.rules import KeyRefused, parse_duration
@@ -35,6 +35,7 @@ def create_key(email: str, name: str, expires_in: str | None, access: str) -> No
             user,
             name,
             rounds=rounds(),
+            verifier=verifier(),
             max_active=current_app.config["MAX_ACTIVE_KEYS_PER_USER"],
             expires_in=lifetime,
             access=access,
@@ -62,7 +63,11 @@ def rotate_key(key_id: str, grace: str) -> None:
     """Replace a key (same name, owner, access); the new key alone is stdout's last line."""
     try:
         rotated = service.rotate_key(
-            key_id, owner_id=None, grace=parse_duration(grace, allow_zero=True), rounds=rounds()
+            key_id,
+            owner_id=None,
+            grace=parse_duration(grace, allow_zero=True),
+            rounds=rounds(),
+            verifier=verifier(),
         )
     except KeyRefused as error:
         raise refused(error) from None

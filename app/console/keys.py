@@ -16,7 +16,7 @@ from app.console import bp, console_actor
 from app.console.forms import EXPIRY_DAYS, expiry_from
 from app.console.listing import PAGE_SIZE, Listing
 from app.htmx import announce, is_htmx, render_page_or_fragment
-from app.keys import service
+from app.keys import service, verifier_secret
 from app.keys.listing import keys_page
 from app.keys.rules import MAX_NAME_LENGTH, KeyRefused
 from app.models.columns import utcnow
@@ -94,6 +94,7 @@ def create_key():
             current_user,
             form.get("name", ""),
             rounds=current_app.config["BCRYPT_ROUNDS"],
+            verifier=verifier_secret(current_app),
             max_active=current_app.config["MAX_ACTIVE_KEYS_PER_USER"],
             expires_at=expiry_from(form, utcnow()),
             access=form.get("access", "full"),

@@ -13,8 +13,9 @@ from app.database import write_transaction
 from app.extensions import db
 from app.keys import signals
 from app.keys.format import is_key_id
-from app.keys.making import made_key
+from app.keys.prepared import prepare_key
 from app.keys.rules import KeyRefused
+from app.keys.verifier import VerifierSecret
 from app.models import ApiKey
 from app.models.columns import utcnow
 
@@ -29,6 +30,7 @@ def rotate_key(
     owner_id: int | None,
     grace: timedelta,
     rounds: int,
+    verifier: VerifierSecret,
     actor: Actor | None = None,
 ) -> tuple[ApiKey, ApiKey, str] | None:
     """Replace a key: (old row, new row, new full key), or None when there is no such key.
@@ -41,7 +43,7 @@ def rotate_key(
     """
     if not is_key_id(key_id):
         return None
-    made = made_key(rounds)
+    made = prepare_key(rounds, verifier)
     now = utcnow()
     with write_transaction() as session:
         query = select(ApiKey).where(ApiKey.key_id == key_id).with_for_update(key_share=True)

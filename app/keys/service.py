@@ -17,8 +17,9 @@ from app.database import write_transaction
 from app.extensions import db
 from app.keys import signals
 from app.keys.format import is_key_id
-from app.keys.making import made_key
+from app.keys.prepared import prepare_key
 from app.keys.rules import KeyRefused, check_access, check_expiry, clean_key_name
+from app.keys.verifier import VerifierSecret
 from app.models import ApiKey, User
 from app.models.columns import utcnow
 
@@ -32,6 +33,7 @@ def create_key(
     name: str | None,
     *,
     rounds: int,
+    verifier: VerifierSecret,
     max_active: int,
     expires_at: datetime | None = None,
     expires_in: timedelta | None = None,
@@ -40,12 +42,14 @@ def create_key(
 ) -> tuple[ApiKey, str]:
     """Create a key for ``user``; return the row and the full key, which is never stored.
 
-    The key expires at ``expires_at``, or ``expires_in`` after it is made. Raises
-    ``InvalidKeyName``, ``InvalidAccess``, ``InvalidExpiry`` or ``TooManyKeys``.
+    Hashed at bcrypt cost ``rounds``, with a verifier under ``verifier``; at most
+    ``max_active`` active keys per user. The key expires at ``expires_at``, or
+    ``expires_in`` after it is made. Raises ``InvalidKeyName``, ``InvalidAccess``,
+    ``InvalidExpiry`` or ``TooManyKeys``.
     """
     name = clean_key_name(name)
     check_access(access)
-    made = made_key(rounds)
+    made = prepare_key(rounds, verifier)
     # The key exists from now, not from the call: bcrypt above takes a good part of a second.
     made_at = utcnow()
     if expires_in is not None:

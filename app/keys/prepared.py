@@ -1,4 +1,4 @@
-"""A new key made ready to store: its value (shown once), hash, verifier and row."""
+"""A new key prepared for storing: its value (shown once), hash, verifier and row."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.hashing import hash_secret
-from app.keys import verifier_secret
 from app.keys.format import generate_key
+from app.keys.verifier import VerifierSecret
 from app.models import ApiKey
 
 
 @dataclass(frozen=True)
-class MadeKey:
+class PreparedKey:
     """A fresh key: the value to show once, and what its row stores."""
 
     value: str
@@ -45,18 +45,17 @@ class MadeKey:
         return row
 
 
-def made_key(rounds: int) -> MadeKey:
-    """A fresh key with its bcrypt hash and its verifier.
+def prepare_key(rounds: int, verifier: VerifierSecret) -> PreparedKey:
+    """Generate a key, with its bcrypt hash at cost ``rounds`` and its verifier.
 
-    Hashed before any write transaction starts: bcrypt must not hold SQLite's write lock.
-    The verifier is made now, while the key is in hand, so its very first request needs no
-    bcrypt anywhere.
+    Called before any write transaction starts: bcrypt must not hold SQLite's write lock.
+    The verifier is made now, while the key is in hand, so its first request needs no bcrypt.
     """
     new_key = generate_key()
-    return MadeKey(
+    return PreparedKey(
         value=new_key.value,
         key_id=new_key.key_id,
         prefix=new_key.prefix,
         key_hash=hash_secret(new_key.value.encode("ascii"), rounds),
-        verifier=verifier_secret().make(new_key.value),
+        verifier=verifier.make(new_key.value),
     )
