@@ -14,9 +14,9 @@ from app import audit
 from app.accounts import messages
 from app.accounts.changes import UserChange, check_role, dismiss_role_notice, update_user
 from app.accounts.emails import MAX_EMAIL_LENGTH, clean_email, email_skeleton
-from app.accounts.listing import users_page
 from app.accounts.messages import AccountRefused
 from app.accounts.passwords import MIN_PASSWORD_LENGTH, check_password, random_password
+from app.accounts.user_list import users_page
 from app.audit import Actor
 from app.database import write_transaction
 from app.extensions import db

@@ -15,7 +15,7 @@ from app.audit.queries import events_page
 from app.audit.queries import to_dict as event_dict
 from app.errors import ApiError
 from app.keys import service
-from app.keys.listing import keys_page
+from app.keys.key_list import keys_page
 from app.paging import is_whole_number
 
 

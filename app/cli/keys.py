@@ -8,7 +8,7 @@ from flask.cli import AppGroup
 
 from app.cli import existing_user, refused, rounds, verifier
 from app.keys import service
-from app.keys.listing import keys_page
+from app.keys.key_list import keys_page
 from app.keys.rules import KeyRefused, parse_duration
 from app.paging import MAX_LIMIT
 

@@ -16,7 +16,7 @@ from app.console import bp, console_actor
 from app.console.labels import ROLES as ROLE_NAMES
 from app.htmx import announce, is_htmx
 from app.keys import service
-from app.keys.listing import keys_page
+from app.keys.key_list import keys_page
 from app.keys.service import active_key_count
 from app.models import ROLES
 from app.models.columns import utcnow

@@ -14,18 +14,18 @@ from app import accounts
 from app.auth import safe_next
 from app.console import bp, console_actor
 from app.console.forms import EXPIRY_DAYS, expiry_from
-from app.console.listing import PAGE_SIZE, Listing
+from app.console.keys_table import PAGE_SIZE, KeysTable
 from app.htmx import announce, is_htmx, render_page_or_fragment
 from app.keys import service, verifier_secret
-from app.keys.listing import keys_page
+from app.keys.key_list import keys_page
 from app.keys.rules import MAX_NAME_LENGTH, KeyRefused
 from app.models.columns import utcnow
 from app.usage import networks
 
 
-def _table(listing: Listing | None = None) -> dict:
+def _table(listing: KeysTable | None = None) -> dict:
     """What the keys section needs to render."""
-    listing = listing or Listing()
+    listing = listing or KeysTable()
     page = listing.page(current_user.id)
     active = service.active_key_count(current_user.id)
     limit = current_app.config["MAX_ACTIVE_KEYS_PER_USER"]
@@ -50,7 +50,7 @@ def _own_key_or_404(key_id: str):
 @login_required
 def index():
     """The user's keys, a page at a time, with search, filter and sort, and their notices."""
-    context = _table(Listing.from_args(request.args))
+    context = _table(KeysTable.from_args(request.args))
     if is_htmx() and request.headers.get("HX-Target") == "keys":
         return render_template("console/_keys.html", **context)
     context["new_networks"] = networks.unacknowledged_of(current_user.id)

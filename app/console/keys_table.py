@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.keys.listing import SORTS, STATUSES, keys_page
+from app.keys.key_list import SORTS, STATUSES, keys_page
 from app.keys.rules import MAX_NAME_LENGTH
 from app.paging import Page, PagingError
 
@@ -12,7 +12,7 @@ PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
-class Listing:
+class KeysTable:
     """What the keys table shows: a status, a name search, a sort, a page."""
 
     status: str = "all"
@@ -21,8 +21,8 @@ class Listing:
     cursor: str | None = None
 
     @classmethod
-    def from_args(cls, args) -> Listing:
-        """The listing a query string asks for (anything unknown falls back to the default)."""
+    def from_args(cls, args) -> KeysTable:
+        """The table a query string asks for (anything unknown falls back to the default)."""
         status = args.get("status", "all")
         sort = args.get("sort", "created")
         return cls(
@@ -33,7 +33,7 @@ class Listing:
         )
 
     def args(self, **changes: str | None) -> dict[str, str]:
-        """Query-string arguments for this listing with ``changes`` (defaults left out)."""
+        """Query-string arguments for this table with ``changes`` (defaults left out)."""
         values = {"status": self.status, "q": self.search, "sort": self.sort, **changes}
         defaults = {"status": "all", "q": "", "sort": "created", "cursor": None}
         return {name: value for name, value in values.items() if value != defaults.get(name)}
@@ -44,7 +44,7 @@ class Listing:
         return self.status != "all" or bool(self.search)
 
     def page(self, owner_id: int) -> Page:
-        """The page of keys this listing shows (a cursor the app never gave: the first)."""
+        """The page of keys this table shows (a cursor the app never gave: the first)."""
         query = {"owner_id": owner_id, "limit": PAGE_SIZE, "status": self.status,
                  "search": self.search, "sort": self.sort}  # fmt: skip
         try:
