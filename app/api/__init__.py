@@ -23,7 +23,7 @@ def page_args() -> tuple[int, str | None]:
 def api_actor() -> Actor:
     """Who is acting through this request: the key's user, from the client's address."""
     key = g.api_key
-    return Actor(key.user_id, key.email, client_address(), request.headers.get("User-Agent", ""))
+    return Actor(key.user_id, key.email, client_address(), request.user_agent.string)
 
 
 @bp.errorhandler(PagingError)
