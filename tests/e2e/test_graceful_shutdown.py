@@ -1,4 +1,4 @@
-"""SIGTERM lets a request in flight finish (issue 6).
+"""SIGTERM lets a request in flight finish.
 
 The slow request is a key's first check in a worker: bcrypt at cost 14 (about a second).
 The test watches the worker's CPU time to know the check is running, then sends SIGTERM
