@@ -51,7 +51,7 @@ def _too_many_attempts(template: str, window: WindowStats):
 
 def _actor_here() -> Actor:
     """Nobody signed in yet, from this client's address and browser."""
-    return Actor(None, "", client_address(), request.user_agent.string)
+    return Actor.anonymous(client_address(), request.user_agent.string)
 
 
 def _landing_page() -> str:

@@ -6,10 +6,11 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.cli import existing_user, refused, rounds, verifier
+from app.cli import EnumChoice, existing_user, refused, rounds, verifier
 from app.keys import service
+from app.keys.access import KeyAccess
 from app.keys.key_list import keys_page
-from app.keys.rules import KeyRefused, parse_duration
+from app.keys.rules import KeyRefused, check_access, parse_duration
 from app.paging import MAX_LIMIT
 
 keys_cli = AppGroup("keys", help="Create, rotate, list and revoke API keys.")
@@ -21,12 +22,12 @@ keys_cli = AppGroup("keys", help="Create, rotate, list and revoke API keys.")
 @click.option("--expires-in", "expires_in", help="90s, 15m, 12h or 30d; never when left out.")
 @click.option(
     "--access",
-    type=click.Choice(["full", "read"]),
-    default="full",
+    type=EnumChoice(KeyAccess, check_access),
+    default=KeyAccess.FULL.value,
     show_default=True,
     help="read: GET and HEAD only.",
 )
-def create_key(email: str, name: str, expires_in: str | None, access: str) -> None:
+def create_key(email: str, name: str, expires_in: str | None, access: KeyAccess) -> None:
     """Create a key; the key alone is the last line of stdout."""
     user = existing_user(email)
     try:

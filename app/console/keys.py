@@ -17,9 +17,12 @@ from app.console.forms import EXPIRY_DAYS, expiry_from
 from app.console.keys_table import PAGE_SIZE, KeysTable
 from app.htmx import announce, is_htmx, render_page_or_fragment
 from app.keys import service, verifier_secret
+from app.keys.access import KeyAccess
 from app.keys.key_list import keys_page
 from app.keys.rules import MAX_NAME_LENGTH, KeyRefused
+from app.keys.status import KeyStatus
 from app.models.columns import utcnow
+from app.paging import MAX_LIMIT
 from app.usage import networks
 
 
@@ -60,9 +63,9 @@ def index():
 
 def _empowered_keys():
     """The active full keys made before the user's role rose (the notice lists them)."""
-    page = keys_page(owner_id=current_user.id, limit=PAGE_SIZE, status="active")
+    page = keys_page(owner_id=current_user.id, limit=PAGE_SIZE, status=KeyStatus.ACTIVE)
     raised = current_user.role_raised_at
-    return [key for key in page.rows if key.access == "full" and key.created_at <= raised]
+    return [key for key in page.rows if key.access == KeyAccess.FULL and key.created_at <= raised]
 
 
 @bp.get("/api-keys/create")
@@ -97,7 +100,7 @@ def create_key():
             verifier=verifier_secret(current_app),
             max_active=current_app.config["MAX_ACTIVE_KEYS_PER_USER"],
             expires_at=expiry_from(form, utcnow()),
-            access=form.get("access", "full"),
+            access=form.get("access", KeyAccess.FULL),
             actor=console_actor(),
         )
     except KeyRefused as refused:
@@ -118,7 +121,7 @@ def create_key():
 
 
 def _other_names(key_id: str) -> set[str]:
-    page = keys_page(owner_id=current_user.id, limit=1000, status="active")
+    page = keys_page(owner_id=current_user.id, limit=MAX_LIMIT, status=KeyStatus.ACTIVE)
     return {key.name for key in page.rows if key.key_id != key_id}
 
 
@@ -127,7 +130,7 @@ def _other_names(key_id: str) -> set[str]:
 def confirm_revoke(key_id: str):
     """Ask before revoking: a row in place for HTMX, a page without JavaScript."""
     key = _own_key_or_404(key_id)
-    if key.status == "revoked":
+    if key.status == KeyStatus.REVOKED:
         return redirect(url_for("console.index"))
     return render_page_or_fragment(
         "console/revoke.html", "console/_revoke_confirm_row.html", key=key, now=utcnow()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.hashing import hash_secret
+from app.keys.access import KeyAccess
 from app.keys.format import generate_key
 from app.keys.verifier import VerifierSecret
 from app.models import ApiKey
@@ -26,7 +27,7 @@ class PreparedKey:
         user_id: int,
         name: str,
         expires_at: datetime | None,
-        access: str,
+        access: KeyAccess,
         created_at: datetime | None = None,
     ) -> ApiKey:
         """The key's row for ``user_id``, not yet added to any session."""
