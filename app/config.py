@@ -19,7 +19,7 @@ from limits import parse_many
 
 from app.instance import make_private_folder
 from app.keys.verifier import derive_secret
-from app.models.user import ROLES
+from app.roles import Role
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +37,9 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STRATEGY": "moving-window",
     "RATELIMIT_KEY_PREFIX": "chameleon",
     "ROLE_RATE_LIMITS": {
-        "standard": "100 per minute",
-        "premium": "500 per minute",
-        "admin": "1000 per minute",
+        Role.STANDARD: "100 per minute",
+        Role.PREMIUM: "500 per minute",
+        Role.ADMIN: "1000 per minute",
     },
     "BCRYPT_ROUNDS": 12,
     "SIGNUP_ENABLED": True,
@@ -180,8 +180,8 @@ def bound_storage_waits(config: dict[str, Any]) -> None:
 def check_rate_limits(config: Mapping[str, Any]) -> None:
     """Fail at start, not on the first request, when a rate limit setting cannot be parsed."""
     role_limits = config["ROLE_RATE_LIMITS"]
-    if not isinstance(role_limits, Mapping) or set(role_limits) != set(ROLES):
-        raise ValueError(f"ROLE_RATE_LIMITS must map each of {', '.join(ROLES)} to a limit")
+    if not isinstance(role_limits, Mapping) or set(role_limits) != set(Role):
+        raise ValueError(f"ROLE_RATE_LIMITS must map each of {', '.join(Role)} to a limit")
     named = {f"ROLE_RATE_LIMITS[{role}]": limit for role, limit in role_limits.items()}
     for key in (
         "FAILED_KEY_RATE_LIMIT",

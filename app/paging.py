@@ -40,7 +40,7 @@ def is_whole_number(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-def parse_limit(text: str | None, default: int = DEFAULT_LIMIT) -> int:
+def parse_page_size(text: str | None, default: int = DEFAULT_LIMIT) -> int:
     """``?limit=`` as a number from 1 to ``MAX_LIMIT`` (``default`` when absent)."""
     if text is None or text == "":
         return default

@@ -90,9 +90,10 @@ def migrate(app: Flask) -> None:
 def create_keys(app: Flask) -> tuple[list[str], list[str]]:
     """Create users with keys at the app's bcrypt cost; return (load keys, fresh keys)."""
     from app import accounts
-    from app.keys import service
+    from app.keys import service, verifier_secret
 
     rounds = app.config["BCRYPT_ROUNDS"]
+    verifier = verifier_secret(app)
     load: list[str] = []
     fresh: list[str] = []
     with app.app_context():
@@ -103,11 +104,15 @@ def create_keys(app: Flask) -> tuple[list[str], list[str]]:
         ]
         for n in range(KEYS_PER_USER):
             for owner in owners:
-                _, key = service.create_key(owner, f"load {n}", rounds=rounds, max_active=100)
+                _, key = service.create_key(
+                    owner, f"load {n}", rounds=rounds, verifier=verifier, max_active=100
+                )
                 load.append(key)
         for n in range(FRESH_KEYS):
             owner = owners[n % len(owners)]
-            _, key = service.create_key(owner, f"fresh {n}", rounds=rounds, max_active=100)
+            _, key = service.create_key(
+                owner, f"fresh {n}", rounds=rounds, verifier=verifier, max_active=100
+            )
             fresh.append(key)
     return load, fresh
 

@@ -27,13 +27,16 @@ WORKERS = 4
 def measure_restart(dataset: Dataset, redis_url: str, workdir: Path) -> dict[str, Any]:
     """Serve, use every key, restart, and time each key's first request after it."""
     from app.extensions import db
-    from app.keys import service
+    from app.keys import service, verifier_secret
     from app.models import User
 
+    verifier = verifier_secret(dataset.app)
     with dataset.app.app_context():
         owner = db.session.scalars(db.select(User)).first()
         keys = [
-            service.create_key(owner, f"restart {n}", rounds=12, max_active=1000)[1]
+            service.create_key(
+                owner, f"restart {n}", rounds=12, verifier=verifier, max_active=1000
+            )[1]
             for n in range(KEYS)
         ]
 
@@ -61,7 +64,9 @@ def measure_restart(dataset: Dataset, redis_url: str, workdir: Path) -> dict[str
         with dataset.app.app_context():
             owner = db.session.scalars(db.select(User)).first()
             fresh = [
-                service.create_key(owner, f"new {n}", rounds=12, max_active=1000)[1]
+                service.create_key(
+                    owner, f"new {n}", rounds=12, verifier=verifier, max_active=1000
+                )[1]
                 for n in range(NEW_KEYS)
             ]
         new_key = _first_requests(server, fresh)

@@ -1,4 +1,4 @@
-"""The JSON API as SPEC describes it: the echo, /me, the caller's keys, and every error."""
+"""The JSON API as documented: the echo, /me, the caller's keys, and every error."""
 
 from __future__ import annotations
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from app.keys.access import KeyAccess
 from app.keys.format import parse_key
+from app.roles import Role
 
 
 def run(runner, *args, input=None):
@@ -86,6 +88,7 @@ def test_users_create_prompts_for_the_password(runner, client, auth):
         (("keys", "create", "nobody@example.com", "--name", "x"), "No user"),
         (("keys", "create", "taken@example.com", "--name", "   "), "name"),
         (("keys", "create", "taken@example.com", "--name", "x" * 101), "at most 100"),
+        (("keys", "create", "taken@example.com", "--name", "x", "--access", "write"), "access"),
         (("keys", "list", "nobody@example.com"), "No user"),
         (("keys", "revoke", "AAAAAAAAAAAA"), "No key"),
         (("keys", "revoke", "../../etc"), "No key"),
@@ -94,6 +97,15 @@ def test_users_create_prompts_for_the_password(runner, client, auth):
 def test_bad_input_exits_nonzero_with_one_line(runner, factory, args, fragment):
     factory.user("taken@example.com")
     assert_refused(run(runner, *args), fragment)
+
+
+@pytest.mark.parametrize(
+    ("command", "values"),
+    [(("users", "create"), Role), (("users", "set-role"), Role), (("keys", "create"), KeyAccess)],
+)
+def test_help_offers_every_declared_value(runner, command, values):
+    help_text = run(runner, *command, "--help").output
+    assert "|".join(values) in help_text
 
 
 def test_keys_create_prints_the_key_alone_as_the_last_line(runner, factory, client):

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from app import accounts
 from app.extensions import db
-from app.keys import service
+from app.keys import service, verifier_secret
 from app.models import ApiKey, User
 
 pytestmark = pytest.mark.parametrize(
@@ -54,11 +54,15 @@ def test_parallel_creates_at_95_keys_end_at_exactly_100(app, factory):
         with app.app_context():
             owner = db.session.get(User, info.id)
             for n in range(95):
-                service.create_key(owner, f"key {n}", rounds=4, max_active=100)
+                service.create_key(
+                    owner, f"key {n}", rounds=4, verifier=verifier_secret(app), max_active=100
+                )
 
         def create(user_id=info.id):
             owner = db.session.get(User, user_id)
-            return service.create_key(owner, "racing", rounds=4, max_active=100)
+            return service.create_key(
+                owner, "racing", rounds=4, verifier=verifier_secret(app), max_active=100
+            )
 
         results = race(app, [create] * 20)
         refused = [result for result in results if isinstance(result, service.TooManyKeys)]

@@ -17,7 +17,7 @@ def bare_app(tmp_path) -> Flask:
     return Flask("configured", instance_path=str(tmp_path / "instance"))
 
 
-def test_defaults_match_spec(bare_app):
+def test_the_defaults(bare_app):
     load_config(bare_app)
     config = bare_app.config
     assert config["ROLE_RATE_LIMITS"] == {

@@ -19,13 +19,14 @@ from markupsafe import escape
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate
 
-from app.audit import ACTIONS
+from app.audit.actions import AuditAction
 from app.errors import API_CODES
-from app.keys.rules import ACCESS_LEVELS
-from app.models.user import ROLES
+from app.keys.access import KeyAccess
+from app.keys.status import KeyStatus
 from app.openapi import document
 from app.openapi.reading import METHODS, operations
 from app.openapi.schemas import resolve
+from app.roles import Role
 
 from support.web import INLINE_SCRIPT, INLINE_STYLE
 
@@ -165,17 +166,17 @@ def test_every_error_answer_is_the_shared_error_shape_with_its_codes():
 
 def test_the_documents_lists_of_values_are_the_codes():
     schemas = SPEC["components"]["schemas"]
-    assert tuple(schemas["Role"]["enum"]) == ROLES
-    assert tuple(schemas["AuditEvent"]["properties"]["action"]["enum"]) == ACTIONS
+    assert tuple(schemas["Role"]["enum"]) == tuple(Role)
+    assert tuple(schemas["AuditEvent"]["properties"]["action"]["enum"]) == tuple(AuditAction)
     action_filter = next(
         parameter
         for parameter in SPEC["paths"]["/api/admin/audit"]["get"]["parameters"]
         if parameter.get("name") == "action"
     )
-    assert tuple(action_filter["schema"]["enum"]) == ACTIONS
+    assert tuple(action_filter["schema"]["enum"]) == tuple(AuditAction)
     key = schemas["KeyFields"]["properties"]
-    assert tuple(key["access"]["enum"]) == ACCESS_LEVELS
-    assert key["status"]["enum"] == ["active", "expired", "revoked"]
+    assert tuple(key["access"]["enum"]) == tuple(KeyAccess)
+    assert tuple(key["status"]["enum"]) == tuple(KeyStatus)
 
 
 def test_the_document_has_no_openapi_3_0_leftovers():

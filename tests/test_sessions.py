@@ -32,7 +32,7 @@ def test_a_copied_cookie_is_dead_once_its_session_signed_out(app, client, auth, 
     posted = thief.post("/en/api-keys", data={"name": "stolen"})
     assert posted.status_code in (302, 400)
     with app.app_context():
-        from app.keys.listing import keys_page
+        from app.keys.key_list import keys_page
 
         assert keys_page(owner_id=user.id, limit=10).rows == []
 

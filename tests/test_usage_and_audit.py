@@ -246,13 +246,15 @@ def test_audit_export_writes_json_lines(runner, factory, ada):
 
 
 def test_a_rolled_back_change_leaves_no_event(app, factory, ada):
-    from app.keys import service
+    from app.keys import service, verifier_secret
     from app.models import User
 
     with app.app_context():
         owner = db.session.get(User, ada.id)
         with pytest.raises(service.TooManyKeys):
-            service.create_key(owner, "over the cap", rounds=4, max_active=0)
+            service.create_key(
+                owner, "over the cap", rounds=4, verifier=verifier_secret(app), max_active=0
+            )
         assert (
             db.session.scalar(db.select(db.func.count()).where(AuditEvent.action == "key.created"))
             == 0

@@ -1,6 +1,5 @@
 """Users in plain Python: sign-up, sign-in, roles and deactivation.
 
-Used by the sign-in pages, the admin API and console, and the ``flask users`` commands.
 The rules for emails and passwords live in ``emails.py`` and ``passwords.py``; every
 refusal's wording in ``messages.py``.
 """
@@ -13,19 +12,20 @@ from sqlalchemy.exc import IntegrityError
 from app import audit
 from app.accounts import messages
 from app.accounts.changes import UserChange, check_role, dismiss_role_notice, update_user
-from app.accounts.emails import MAX_EMAIL_LENGTH, clean_email, email_skeleton
-from app.accounts.listing import users_page
+from app.accounts.emails import clean_email, email_skeleton
 from app.accounts.messages import AccountRefused
 from app.accounts.passwords import MIN_PASSWORD_LENGTH, check_password, random_password
+from app.accounts.user_list import users_page
 from app.audit import Actor
+from app.audit.actions import AuditAction
 from app.database import write_transaction
 from app.extensions import db
 from app.hashing import check_secret, dummy_hash, hash_secret
 from app.models import User
 from app.models.user import normalize_email
+from app.roles import Role
 
 __all__ = [
-    "MAX_EMAIL_LENGTH",
     "MIN_PASSWORD_LENGTH",
     "AccountRefused",
     "UserChange",
@@ -50,7 +50,7 @@ def create_user(
     password: str,
     *,
     rounds: int,
-    role: str = "standard",
+    role: Role | str = Role.STANDARD,
     actor: Actor | None = None,
 ) -> User:
     """Create a user; raise ``AccountRefused`` for bad input, or an email taken or looked like.
@@ -77,7 +77,7 @@ def create_user(
                 ip, agent = (actor.ip, actor.user_agent) if actor else ("", "")
                 actor = Actor.for_user(user, ip, agent)  # they made their own account
             audit.record(
-                "user.created",
+                AuditAction.USER_CREATED,
                 actor,
                 target=f"user:{user.id}",
                 subject_user_id=user.id,
@@ -107,7 +107,7 @@ def create_first_admin(email: str, *, rounds: int) -> tuple[User, str] | None:
     if db.session.scalar(select(func.count(User.id))):
         return None
     password = random_password(clean_email(email))
-    created = create_user(email, password, rounds=rounds, role="admin", actor=Actor.system())
+    created = create_user(email, password, rounds=rounds, role=Role.ADMIN, actor=Actor.system())
     return created, password
 
 
@@ -137,8 +137,8 @@ def record_failed_sign_in(email: str, actor: Actor) -> None:
     user = get_user_by_email(email)
     with write_transaction():
         audit.record(
-            "user.sign_in_failed",
-            Actor(None, email[:254], actor.ip, actor.user_agent),
+            AuditAction.USER_SIGN_IN_FAILED,
+            Actor.anonymous(actor.ip, actor.user_agent, email=email),
             target=f"user:{user.id}" if user is not None else "",
             subject_user_id=user.id if user is not None else None,
         )

@@ -1,10 +1,7 @@
-"""Changing a user: role and active flag, with the invariants and the notices that go with it.
+"""Changing a user's role and active flag, keeping the invariants that go with them.
 
-- There is always an active admin: demoting or deactivating the last one is refused, also
-  when two admins demote each other at the same moment (their rows are locked).
-- A ``full`` key acts with its user's role, so a promotion gives every old key more power:
-  the change says how many active full keys gain it, the audit event records the count,
-  and the user sees a notice on their keys page until they dismiss it.
+There is always an active admin (the last one cannot be demoted or deactivated), and a
+promotion says how many full-access keys gained power; the user sees a notice until dismissed.
 """
 
 from __future__ import annotations
@@ -17,13 +14,14 @@ from app import audit
 from app.accounts import messages
 from app.accounts.messages import AccountRefused
 from app.audit import Actor
+from app.audit.actions import AuditAction
 from app.database import write_transaction
 from app.extensions import db
 from app.keys import signals
-from app.models import ROLES, ApiKey, User
+from app.keys.access import KeyAccess
+from app.models import ApiKey, User
 from app.models.columns import utcnow
-
-RANK = {role: rank for rank, role in enumerate(ROLES)}  # standard < premium < admin
+from app.roles import Role
 
 
 @dataclass(frozen=True)
@@ -31,26 +29,28 @@ class UserChange:
     """What a change did: the user, their role before, and the keys that gained power."""
 
     user: User
-    old_role: str
+    old_role: Role
     empowered_keys: int
 
     @property
     def role_rose(self) -> bool:
         """Whether the user's role went up."""
-        return RANK[self.user.role] > RANK[self.old_role]
+        return self.user.role.outranks(self.old_role)
 
 
-def check_role(role: object) -> str:
-    """Return ``role`` if it is one of the roles, or raise ``AccountRefused``."""
-    if not isinstance(role, str) or role not in ROLES:
-        raise AccountRefused(messages.UNKNOWN_ROLE % {"role": role, "roles": ", ".join(ROLES)})
-    return role
+def check_role(role: object) -> Role:
+    """Return ``role`` as a ``Role``, or raise ``AccountRefused``."""
+    try:
+        return Role(role)
+    except ValueError:
+        roles = ", ".join(Role)
+        raise AccountRefused(messages.UNKNOWN_ROLE % {"role": role, "roles": roles}) from None
 
 
 def update_user(
     user: User,
     *,
-    role: str | None = None,
+    role: Role | str | None = None,
     active: bool | None = None,
     by: int | None = None,
     actor: Actor | None = None,
@@ -61,10 +61,10 @@ def update_user(
     so a slip cannot leave the service without an admin.
     """
     if role is not None:
-        check_role(role)
+        role = check_role(role)
     if active is not None and not isinstance(active, bool):
         raise AccountRefused(messages.ACTIVE_NOT_BOOLEAN)
-    takes_admin_away = role not in (None, "admin") or active is False
+    takes_admin_away = role not in (None, Role.ADMIN) or active is False
     if by == user.id and takes_admin_away:
         raise AccountRefused(messages.CANNOT_DEMOTE_SELF)
     actor = actor or Actor.system()
@@ -75,7 +75,7 @@ def update_user(
             # other as the admin who stays. FOR NO KEY UPDATE, as in app/keys/service.py.
             admins = session.scalars(
                 select(User.id)
-                .where(User.role == "admin", User.active.is_(True))
+                .where(User.role == Role.ADMIN, User.active.is_(True))
                 .with_for_update(key_share=True)
             ).all()
             session.refresh(user)
@@ -87,7 +87,7 @@ def update_user(
             user.role = role
             empowered = _note_role_change(user, old_role)
             audit.record(
-                "user.role_changed",
+                AuditAction.USER_ROLE_CHANGED,
                 actor,
                 target=f"user:{user.id}",
                 subject_user_id=user.id,
@@ -96,7 +96,7 @@ def update_user(
         if active is not None and active != was_active:
             user.active = active
             audit.record(
-                "user.reactivated" if active else "user.deactivated",
+                AuditAction.USER_REACTIVATED if active else AuditAction.USER_DEACTIVATED,
                 actor,
                 target=f"user:{user.id}",
                 subject_user_id=user.id,
@@ -105,15 +105,15 @@ def update_user(
     return UserChange(user, old_role, empowered)
 
 
-def _note_role_change(user: User, old_role: str) -> int:
+def _note_role_change(user: User, old_role: Role) -> int:
     """Set or clear the user's notice; how many of their keys gained power."""
-    if RANK[user.role] > RANK[old_role]:
+    if user.role.outranks(old_role):
         if user.role_raised_from is None:
             user.role_raised_from = old_role
         user.role_raised_at = utcnow()
         return empowered_keys(user.id)
     # Back down to where the notice began (or below): no key has more power than before.
-    if user.role_raised_from is not None and RANK[user.role] <= RANK[user.role_raised_from]:
+    if user.role_raised_from is not None and not user.role.outranks(user.role_raised_from):
         user.role_raised_from = user.role_raised_at = None
     return 0
 
@@ -123,7 +123,7 @@ def empowered_keys(user_id: int) -> int:
     now = utcnow()
     query = select(func.count(ApiKey.id)).where(
         ApiKey.user_id == user_id,
-        ApiKey.access == "full",
+        ApiKey.access == KeyAccess.FULL,
         ApiKey.revoked_at.is_(None),
         or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now),
     )

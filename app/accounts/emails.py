@@ -1,12 +1,8 @@
 """Email addresses: validated, stored in one normal form, and reduced to a skeleton.
 
-``clean_email`` is the only way an address gets into the database: email-validator's
-syntax check and normalization (NFC, IDNA domain), then lower case, so uniqueness is
-case-insensitive as before. Invisible and formatting characters are refused outright.
-
-``email_skeleton`` is what look-alike addresses share: UTS #39's skeleton, case-folded,
-so ``admin@example.com`` and the same with a Cyrillic a (U+0430) get the same one, and the
-unique index on ``users.email_skeleton`` lets only the first of them have an account.
+``clean_email`` is the only way an address gets into the database (email-validator, then
+lower case; invisible characters refused). ``email_skeleton`` is what look-alike addresses
+share (UTS #39), so only the first of them can have an account.
 """
 
 from __future__ import annotations
@@ -20,11 +16,11 @@ from email_validator import EmailNotValidError, validate_email
 
 from app.accounts import messages
 from app.accounts.messages import AccountRefused
+from app.models.columns import EMAIL_LENGTH
 from app.models.user import normalize_email
 
-MAX_EMAIL_LENGTH = 254
 # Past this, no address can be valid: refuse before any parsing.
-_MAX_INPUT_LENGTH = 4 * MAX_EMAIL_LENGTH
+_MAX_INPUT_LENGTH = 4 * EMAIL_LENGTH
 
 # Default_Ignorable_Code_Point, as DerivedCoreProperties.txt lists it (Unicode 14.0,
 # checked against the table Perl 5.36 generates from it). Python's unicodedata does not
@@ -65,7 +61,7 @@ def clean_email(email: str | None) -> str:
     except EmailNotValidError:
         raise AccountRefused(messages.INVALID_EMAIL) from None
     email = unicodedata.normalize("NFC", normalize_email(valid.normalized))
-    if len(email) > MAX_EMAIL_LENGTH:
+    if len(email) > EMAIL_LENGTH:
         raise AccountRefused(messages.INVALID_EMAIL)
     return email
 

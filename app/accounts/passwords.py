@@ -18,6 +18,8 @@ from app.hashing import BCRYPT_MAX_BYTES
 MIN_PASSWORD_LENGTH = 8
 # A shorter name ("al", "jo") is in too many good passwords to refuse them all.
 MIN_LOCAL_PART_LENGTH = 3
+# Random bytes in a generated password: 144 bits.
+RANDOM_PASSWORD_BYTES = 18
 
 
 def check_password(password: str | None, *, email: str | None = None) -> bytes:
@@ -58,9 +60,9 @@ def is_common(password: str) -> bool:
 
 
 def random_password(email: str) -> str:
-    """A random password (144 bits) that the rules accept for ``email``."""
+    """A random password that the rules accept for ``email``."""
     while True:
-        password = secrets.token_urlsafe(18)
+        password = secrets.token_urlsafe(RANDOM_PASSWORD_BYTES)
         # Random text might contain a short email's name; one in a million, but never refuse.
         if not contains_email(password, email) and not is_common(password):
             return password

@@ -6,7 +6,7 @@ from flask import Blueprint, g, request
 
 from app.audit import Actor
 from app.errors import ApiError, api_error_response
-from app.paging import PagingError, parse_limit
+from app.paging import PagingError, parse_page_size
 from app.ratelimit import client_address
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -15,7 +15,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 def page_args() -> tuple[int, str | None]:
     """``?limit=`` and ``?cursor=`` of a list, or a 400 saying what is wrong with them."""
     try:
-        return parse_limit(request.args.get("limit")), request.args.get("cursor") or None
+        return parse_page_size(request.args.get("limit")), request.args.get("cursor") or None
     except PagingError as error:
         raise ApiError(400, "bad_request", str(error)) from None
 
@@ -23,7 +23,7 @@ def page_args() -> tuple[int, str | None]:
 def api_actor() -> Actor:
     """Who is acting through this request: the key's user, from the client's address."""
     key = g.api_key
-    return Actor(key.user_id, key.email, client_address(), request.headers.get("User-Agent", ""))
+    return Actor(key.user_id, key.email, client_address(), request.user_agent.string)
 
 
 @bp.errorhandler(PagingError)

@@ -10,12 +10,12 @@ from flask import g, jsonify, request
 from app import accounts
 from app.api import api_actor, bp, page_args
 from app.api.views import json_body
-from app.audit import ACTIONS
+from app.audit.actions import AuditAction
 from app.audit.queries import events_page
 from app.audit.queries import to_dict as event_dict
 from app.errors import ApiError
 from app.keys import service
-from app.keys.listing import keys_page
+from app.keys.key_list import keys_page
 from app.paging import is_whole_number
 
 
@@ -103,8 +103,8 @@ def all_audit():
     """Every audit event, newest first; ``?action=`` and ``?user=`` (a user id) filter."""
     limit, cursor = page_args()
     action = request.args.get("action") or None
-    if action is not None and action not in ACTIONS:
-        raise ApiError(400, "bad_request", f"Unknown action; use one of {', '.join(ACTIONS)}.")
+    if action is not None and action not in set(AuditAction):
+        raise ApiError(400, "bad_request", f"Unknown action; use one of {', '.join(AuditAction)}.")
     user = request.args.get("user") or None
     if user is not None and not (is_whole_number(user) and int(user) <= 2147483647):
         raise ApiError(400, "bad_request", "user must be a user id (a whole number).")

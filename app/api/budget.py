@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.errors import ApiError
-from app.ratelimit import parse_limit, rate_limit_for, rate_limit_headers
+from app.ratelimit import parse_rate_limit, rate_limit_for, rate_limit_headers
 from app.ratelimit.counter import LimitCounter
 
 SCOPE = "api"
@@ -23,7 +23,7 @@ class ApiBudget:
         fresh window.
         """
         limit = rate_limit_for(role)
-        item = parse_limit(limit)
+        item = parse_rate_limit(limit)
         allowed, stats = self.counter.hit_and_window(item, SCOPE, f"user:{user_id}")
         return allowed, rate_limit_headers(item, stats, refused=not allowed)
 

@@ -9,7 +9,7 @@ id as well as per address means guesses spread over many addresses buy nothing m
 
 from __future__ import annotations
 
-from app.ratelimit import parse_limit, rate_limit_headers
+from app.ratelimit import parse_rate_limit, rate_limit_headers
 from app.ratelimit.counter import LimitCounter
 
 ADDRESS_SCOPE = "failed-key"
@@ -21,8 +21,8 @@ class FailedKeyThrottle:
 
     def __init__(self, counter: LimitCounter, per_address: str, per_key: str) -> None:
         self.counter = counter
-        self.per_address = parse_limit(per_address)
-        self.per_key = parse_limit(per_key)
+        self.per_address = parse_rate_limit(per_address)
+        self.per_key = parse_rate_limit(per_key)
 
     def take_check(self, address: str, key_id: str) -> bool:
         """Count a bcrypt check of ``key_id`` from ``address`` before it runs; whether it may.

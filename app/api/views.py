@@ -12,7 +12,7 @@ from app.audit.queries import events_page
 from app.audit.queries import to_dict as event_dict
 from app.errors import ApiError
 from app.keys import service
-from app.keys.listing import keys_page
+from app.keys.key_list import keys_page
 from app.ratelimit import rate_limit_for
 from app.usage import store as usage_store
 

@@ -1,8 +1,7 @@
 """The audit log: every security-relevant change, recorded append-only in a hash chain.
 
-``record`` is called inside the transaction of the change it records, so a change that
-commits always has its event and a change rolled back never does. ``chain.py`` appends
-and verifies; ``queries.py`` reads events for people, the API and exports.
+``record`` runs inside the transaction of the change it records, so a change that commits
+always has its event and one rolled back never does.
 """
 
 from __future__ import annotations
@@ -10,24 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from app.audit.actions import AuditAction
+from app.models.columns import EMAIL_LENGTH, IP_LENGTH, USER_AGENT_LENGTH
+
 if TYPE_CHECKING:
     from app.models import User
-
-MAX_USER_AGENT = 200
-
-ACTIONS = (
-    "user.created",
-    "user.signed_in",
-    "user.sign_in_failed",
-    "user.role_changed",
-    "user.deactivated",
-    "user.reactivated",
-    "user.sessions_ended",
-    "key.created",
-    "key.rotated",
-    "key.revoked",
-    "key.new_network",
-)
 
 
 @dataclass(frozen=True)
@@ -42,7 +28,12 @@ class Actor:
     @classmethod
     def for_user(cls, user: User, ip: str = "", user_agent: str = "") -> Actor:
         """``user`` acting from ``ip`` with ``user_agent``."""
-        return cls(user.id, user.email, ip[:45], user_agent[:MAX_USER_AGENT])
+        return cls(user.id, user.email, ip[:IP_LENGTH], user_agent[:USER_AGENT_LENGTH])
+
+    @classmethod
+    def anonymous(cls, ip: str, user_agent: str, *, email: str = "") -> Actor:
+        """Nobody signed in, from ``ip`` with ``user_agent`` (``email``: the one typed, if any)."""
+        return cls(None, email[:EMAIL_LENGTH], ip[:IP_LENGTH], user_agent[:USER_AGENT_LENGTH])
 
     @classmethod
     def system(cls, name: str = "cli") -> Actor:
@@ -51,7 +42,7 @@ class Actor:
 
 
 def record(
-    action: str,
+    action: AuditAction,
     actor: Actor,
     *,
     target: str = "",
@@ -62,6 +53,8 @@ def record(
     from app.audit.chain import append
     from app.extensions import db
 
-    if action not in ACTIONS:
-        raise ValueError(f"unknown audit action {action!r}")
+    try:
+        action = AuditAction(action)
+    except ValueError:
+        raise ValueError(f"unknown audit action {action!r}") from None
     append(db.session, action, actor, target, subject_user_id, details or {})

@@ -1,10 +1,8 @@
 """The hash chain: appending an event under a short lock, and checking the whole chain.
 
-Each event's hash is SHA-256 over a canonical JSON encoding of its fields and the hash of
-the event before it (the first follows 64 zeros). Appends take a transaction-scoped lock
-(PostgreSQL's advisory lock; SQLite's write transactions are one at a time already) just
-before reading the last event, so concurrent writers on any number of workers and hosts
-extend one chain, and ids follow each other without gaps.
+Each event's hash is SHA-256 over canonical JSON of its fields and the previous hash. An
+append locks (PostgreSQL's advisory lock; SQLite writes one at a time) before reading the
+last event, so writers on every worker and host extend one chain with gapless ids.
 """
 
 from __future__ import annotations
@@ -17,9 +15,10 @@ from typing import Any, NamedTuple
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from app.audit import MAX_USER_AGENT, Actor
+from app.audit import Actor
+from app.audit.actions import AuditAction
 from app.models import AuditEvent
-from app.models.columns import utcnow
+from app.models.columns import EMAIL_LENGTH, IP_LENGTH, USER_AGENT_LENGTH, utcnow
 
 GENESIS = "0" * 64
 # Any constant names the lock; this one spells "audit".
@@ -60,7 +59,7 @@ def event_hash(event: AuditEvent, prev_hash: str) -> str:
 
 def append(
     session: Session,
-    action: str,
+    action: AuditAction,
     actor: Actor,
     target: str,
     subject_user_id: int | None,
@@ -77,9 +76,9 @@ def append(
         at=utcnow(),
         action=action,
         actor_user_id=actor.user_id,
-        actor_email=storable(actor.email)[:254],
-        ip=storable(actor.ip)[:45],
-        user_agent=storable(actor.user_agent)[:MAX_USER_AGENT],
+        actor_email=storable(actor.email)[:EMAIL_LENGTH],
+        ip=storable(actor.ip)[:IP_LENGTH],
+        user_agent=storable(actor.user_agent)[:USER_AGENT_LENGTH],
         target=target,
         subject_user_id=subject_user_id,
         details=storable(canonical_details(details)),

@@ -9,9 +9,13 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from app.audit.actions import AuditAction
 from app.extensions import db
 from app.models import AuditEvent
 from app.paging import Page, decode_cursor, encode_cursor, whole_number
+
+# Events read at a time for an export: a long log never sits in memory whole.
+EXPORT_BATCH = 1000
 
 
 def events_page(
@@ -19,7 +23,7 @@ def events_page(
     limit: int,
     cursor: str | None = None,
     own_user_id: int | None = None,
-    action: str | None = None,
+    action: AuditAction | None = None,
     user_id: int | None = None,
     target: str | None = None,
 ) -> Page[AuditEvent]:
@@ -62,7 +66,7 @@ def to_dict(event: AuditEvent) -> dict[str, Any]:
     }
 
 
-def all_events(since: datetime | None = None, batch: int = 1000) -> Iterator[AuditEvent]:
+def all_events(since: datetime | None = None, batch: int = EXPORT_BATCH) -> Iterator[AuditEvent]:
     """Every event (from ``since`` on), oldest first, read in batches."""
     after = 0
     while True:

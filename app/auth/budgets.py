@@ -1,17 +1,8 @@
 """Sign-in budgets that protect accounts without letting strangers lock them.
 
-Only failures count; a successful sign-in costs nothing. Three budgets:
-
-- per address (``LOGIN_RATE_LIMIT_PER_ADDRESS``): one address guessing at many accounts;
-  sign-up attempts draw on it too;
-- per email from one address (``LOGIN_RATE_LIMIT_PER_EMAIL``, strict): one address guessing
-  one account's password;
-- per email from all addresses (``LOGIN_RATE_LIMIT_PER_EMAIL_ALL_ADDRESSES``, loose): a
-  guessing run spread over many addresses. An address the user has signed in from before
-  is exempt, so the user's own correct password from their usual address works even
-  while someone else spends this budget.
-
-Emails are hashed before they name a budget: the limiter storage holds no address book.
+Only failures count, per address, per email from one address, and per email from all
+addresses; the user's usual address is exempt from the last, so guessing elsewhere cannot
+lock them out. Emails are hashed before they name a budget.
 """
 
 from __future__ import annotations
@@ -21,7 +12,7 @@ from collections.abc import Callable
 
 from limits import WindowStats
 
-from app.ratelimit import parse_limit
+from app.ratelimit import parse_rate_limit
 from app.ratelimit.counter import LimitCounter
 
 ADDRESS = "sign-in-address"
@@ -40,9 +31,9 @@ class SignInBudgets:
         self, counter: LimitCounter, per_address: str, per_email: str, per_email_all: str
     ) -> None:
         self.counter = counter
-        self.per_address = parse_limit(per_address)
-        self.per_email = parse_limit(per_email)
-        self.per_email_all = parse_limit(per_email_all)
+        self.per_address = parse_rate_limit(per_address)
+        self.per_email = parse_rate_limit(per_email)
+        self.per_email_all = parse_rate_limit(per_email_all)
 
     def refusal(
         self, email: str, address: str, usual_address: Callable[[], bool]

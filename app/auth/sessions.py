@@ -1,9 +1,7 @@
 """Console sessions kept on the server: start, find alive, end one, end all others.
 
-Flask's session cookie is signed, not secret-bearing on its own: a copy stays valid for as
-long as it says. So the cookie also carries a random token naming a ``user_sessions`` row,
-and a request is signed in only while that row is alive (see app/models/user_session.py).
-Signing out ends the row, so a copied cookie is dead from then on.
+A signed cookie alone stays valid for as long as it says, so it also carries a token naming
+a ``user_sessions`` row; signing out ends the row, and a copied cookie dies with it.
 """
 
 from __future__ import annotations
@@ -16,14 +14,16 @@ from sqlalchemy import select, update
 
 from app import audit
 from app.audit import Actor
+from app.audit.actions import AuditAction
 from app.database import write_transaction
 from app.extensions import db
 from app.models import User, UserSession
-from app.models.columns import utcnow
+from app.models.columns import IP_LENGTH, USER_AGENT_LENGTH, utcnow
 
 # last_seen_at is written at most this often: reading a page must not always write.
 SEEN_EVERY = timedelta(minutes=1)
-MAX_USER_AGENT = 200
+# Random bytes in a session token.
+TOKEN_BYTES = 32
 
 
 def hash_of(token: str) -> str:
@@ -33,18 +33,18 @@ def hash_of(token: str) -> str:
 
 def start(user: User, ip: str, user_agent: str) -> str:
     """Start a session for ``user`` (a sign-in, recorded); its token, for the cookie only."""
-    token = secrets.token_urlsafe(32)
+    token = secrets.token_urlsafe(TOKEN_BYTES)
     with write_transaction() as session:
         session.add(
             UserSession(
                 token_hash=hash_of(token),
                 user_id=user.id,
-                ip=ip[:45],
-                user_agent=user_agent[:MAX_USER_AGENT],
+                ip=ip[:IP_LENGTH],
+                user_agent=user_agent[:USER_AGENT_LENGTH],
             )
         )
         audit.record(
-            "user.signed_in",
+            AuditAction.USER_SIGNED_IN,
             Actor.for_user(user, ip, user_agent),
             target=f"user:{user.id}",
             subject_user_id=user.id,
@@ -107,7 +107,7 @@ def end_others(user_id: int, token: str, actor: Actor) -> int:
     with write_transaction():
         ended = end_all(user_id, keep=token)
         audit.record(
-            "user.sessions_ended",
+            AuditAction.USER_SESSIONS_ENDED,
             actor,
             target=f"user:{user_id}",
             subject_user_id=user_id,

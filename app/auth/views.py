@@ -51,7 +51,7 @@ def _too_many_attempts(template: str, window: WindowStats):
 
 def _actor_here() -> Actor:
     """Nobody signed in yet, from this client's address and browser."""
-    return Actor(None, "", client_address(), request.headers.get("User-Agent", ""))
+    return Actor.anonymous(client_address(), request.user_agent.string)
 
 
 def _landing_page() -> str:
@@ -62,9 +62,7 @@ def _sign_in(user) -> None:
     """A fresh session (a session planted before sign-in is worth nothing), on the server."""
     session.clear()
     session.permanent = True  # the cookie lives as long as the server-side session may
-    session[SESSION_TOKEN] = sessions.start(
-        user, client_address(), request.headers.get("User-Agent", "")
-    )
+    session[SESSION_TOKEN] = sessions.start(user, client_address(), request.user_agent.string)
     login_user(user)
 
 
@@ -153,7 +151,7 @@ def account():
 @login_required
 def end_other_sessions():
     """End every other session of this user (a lost laptop, a shared computer)."""
-    actor = Actor.for_user(current_user, client_address(), request.headers.get("User-Agent", ""))
+    actor = Actor.for_user(current_user, client_address(), request.user_agent.string)
     ended = sessions.end_others(current_user.id, session.get(SESSION_TOKEN, ""), actor)
     flash(
         ngettext(

@@ -5,10 +5,16 @@ Bad input exits non-zero with one line on stderr (``click.ClickException``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any
+
 import click
 from flask import Flask, current_app
 
 from app import accounts
+from app.keys import verifier_secret
+from app.keys.verifier import VerifierSecret
 
 
 def init_app(app: Flask) -> None:
@@ -21,9 +27,33 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(group)
 
 
+class EnumChoice(click.Choice):
+    """A ``click.Choice`` of a ``StrEnum``'s values, checked by the domain's own rule.
+
+    Help and completion list the values; ``check`` turns one into the member, or raises the
+    domain's refusal, which the CLI prints as its one line.
+    """
+
+    def __init__(self, enum: type[StrEnum], check: Callable[[str], StrEnum]) -> None:
+        super().__init__([member.value for member in enum])
+        self.check = check
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+        """The member ``value`` names, or the one-line refusal."""
+        try:
+            return self.check(value)
+        except ValueError as error:  # the domain's refusals are ValueErrors
+            raise refused(error) from None
+
+
 def rounds() -> int:
     """The bcrypt cost for new keys and passwords."""
     return current_app.config["BCRYPT_ROUNDS"]
+
+
+def verifier() -> VerifierSecret:
+    """The secret that new keys' verifiers are made under."""
+    return verifier_secret(current_app)
 
 
 def refused(error: Exception) -> click.ClickException:

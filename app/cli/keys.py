@@ -6,10 +6,11 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.cli import existing_user, refused, rounds
+from app.cli import EnumChoice, existing_user, refused, rounds, verifier
 from app.keys import service
-from app.keys.listing import keys_page
-from app.keys.rules import KeyRefused, parse_duration
+from app.keys.access import KeyAccess
+from app.keys.key_list import keys_page
+from app.keys.rules import KeyRefused, check_access, parse_duration
 from app.paging import MAX_LIMIT
 
 keys_cli = AppGroup("keys", help="Create, rotate, list and revoke API keys.")
@@ -21,12 +22,12 @@ keys_cli = AppGroup("keys", help="Create, rotate, list and revoke API keys.")
 @click.option("--expires-in", "expires_in", help="90s, 15m, 12h or 30d; never when left out.")
 @click.option(
     "--access",
-    type=click.Choice(["full", "read"]),
-    default="full",
+    type=EnumChoice(KeyAccess, check_access),
+    default=KeyAccess.FULL.value,
     show_default=True,
     help="read: GET and HEAD only.",
 )
-def create_key(email: str, name: str, expires_in: str | None, access: str) -> None:
+def create_key(email: str, name: str, expires_in: str | None, access: KeyAccess) -> None:
     """Create a key; the key alone is the last line of stdout."""
     user = existing_user(email)
     try:
@@ -35,6 +36,7 @@ def create_key(email: str, name: str, expires_in: str | None, access: str) -> No
             user,
             name,
             rounds=rounds(),
+            verifier=verifier(),
             max_active=current_app.config["MAX_ACTIVE_KEYS_PER_USER"],
             expires_in=lifetime,
             access=access,
@@ -62,7 +64,11 @@ def rotate_key(key_id: str, grace: str) -> None:
     """Replace a key (same name, owner, access); the new key alone is stdout's last line."""
     try:
         rotated = service.rotate_key(
-            key_id, owner_id=None, grace=parse_duration(grace, allow_zero=True), rounds=rounds()
+            key_id,
+            owner_id=None,
+            grace=parse_duration(grace, allow_zero=True),
+            rounds=rounds(),
+            verifier=verifier(),
         )
     except KeyRefused as error:
         raise refused(error) from None

@@ -7,17 +7,22 @@ from flask.cli import AppGroup
 
 from app import accounts
 from app.audit import Actor
-from app.cli import existing_user, refused, rounds
+from app.cli import EnumChoice, existing_user, refused, rounds
 from app.paging import MAX_LIMIT
+from app.roles import Role
 
 users_cli = AppGroup("users", help="Create users, change roles, deactivate.")
+
+ROLE = EnumChoice(Role, accounts.check_role)
 
 
 @users_cli.command("create")
 @click.argument("email")
-@click.option("--role", default="standard", show_default=True, help="standard, premium or admin")
+@click.option(
+    "--role", type=ROLE, default=Role.STANDARD.value, show_default=True, help="Their role."
+)
 @click.option("--password", help="Prompted for (hidden, twice) when left out.")
-def create_user(email: str, role: str, password: str | None) -> None:
+def create_user(email: str, role: Role, password: str | None) -> None:
     """Create a user."""
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -47,9 +52,9 @@ def bootstrap(email: str) -> None:
 
 @users_cli.command("set-role")
 @click.argument("email")
-@click.argument("role")
-def set_role(email: str, role: str) -> None:
-    """Change a user's role (standard, premium or admin)."""
+@click.argument("role", type=ROLE)
+def set_role(email: str, role: Role) -> None:
+    """Change a user's role."""
     user = existing_user(email)
     try:
         change = accounts.update_user(user, role=role)

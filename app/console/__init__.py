@@ -18,7 +18,7 @@ def _register_labels(state) -> None:
 
 def console_actor() -> Actor:
     """The signed-in user acting through this request, from the client's address."""
-    return Actor.for_user(current_user, client_address(), request.headers.get("User-Agent", ""))
+    return Actor.for_user(current_user, client_address(), request.user_agent.string)
 
 
 # The routes and template filters register themselves on bp.

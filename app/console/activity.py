@@ -6,7 +6,7 @@ from flask import render_template, request
 from flask_login import current_user, login_required
 
 from app import accounts
-from app.audit import ACTIONS
+from app.audit.actions import AuditAction
 from app.audit.queries import events_page
 from app.console import bp
 from app.console.admin import admin_required
@@ -37,10 +37,10 @@ def admin_audit():
     action = request.args.get("action", "")
     email = request.args.get("user", "").strip()
     user = accounts.get_user_by_email(email) if email else None
-    filters = {"action": action if action in ACTIONS else None}
+    filters = {"action": AuditAction(action) if action in set(AuditAction) else None}
     if email:
         filters["user_id"] = user.id if user is not None else 0  # an unknown email: nothing
     page = _page(**filters)
     return render_template(
-        "admin/audit.html", page=page, actions=ACTIONS, action=filters["action"], email=email
+        "admin/audit.html", page=page, actions=AuditAction, action=filters["action"], email=email
     )

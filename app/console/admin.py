@@ -16,11 +16,11 @@ from app.console import bp, console_actor
 from app.console.labels import ROLES as ROLE_NAMES
 from app.htmx import announce, is_htmx
 from app.keys import service
-from app.keys.listing import keys_page
+from app.keys.key_list import keys_page
 from app.keys.service import active_key_count
-from app.models import ROLES
 from app.models.columns import utcnow
 from app.paging import MAX_LIMIT
+from app.roles import Role
 
 
 def admin_required(view):
@@ -48,7 +48,7 @@ def _user_or_404(user_id: int):
 def admin_users():
     """Every user: email, role, active flag and number of active keys."""
     page = accounts.users_page(limit=MAX_LIMIT)
-    return render_template("admin/users.html", users=page.rows, roles=ROLES)
+    return render_template("admin/users.html", users=page.rows, roles=Role)
 
 
 @bp.post("/admin/users/<int(max=2147483647):user_id>/role")
@@ -90,7 +90,7 @@ def admin_set_active(user_id: int):
 
 def _empowered_message(count: int, user) -> str:
     """What the admin should know: how many full keys gained power with the new role."""
-    if user.role == "admin":
+    if user.role == Role.ADMIN:
         return ngettext(
             "%(num)d active key of %(email)s will reach admin endpoints.",
             "%(num)d active keys of %(email)s will reach admin endpoints.",
@@ -112,7 +112,7 @@ def _user_changed(user, message: str):
             "admin/_user_row.html",
             user=user,
             key_count=active_key_count(user.id),
-            roles=ROLES,
+            roles=Role,
             saved=message,
         )
         return body, 200, announce(message)
@@ -126,7 +126,7 @@ def admin_user(user_id: int):
     """One user: their account, and their keys with Revoke at hand."""
     user = _user_or_404(user_id)
     keys = keys_page(owner_id=user.id, limit=MAX_LIMIT).rows
-    return render_template("admin/user.html", user=user, keys=keys, roles=ROLES, now=utcnow())
+    return render_template("admin/user.html", user=user, keys=keys, roles=Role, now=utcnow())
 
 
 @bp.get("/admin/users/<int(max=2147483647):user_id>/deactivate")

@@ -12,7 +12,7 @@ from app.console import bp, console_actor
 from app.console.charts import usage_chart
 from app.console.forms import GRACE_PERIODS, grace_from
 from app.htmx import announce, render_page_or_fragment
-from app.keys import service
+from app.keys import service, verifier_secret
 from app.keys.rules import KeyRefused
 from app.models.columns import utcnow
 from app.usage import networks
@@ -64,6 +64,7 @@ def rotate_key(key_id: str):
             owner_id=current_user.id,
             grace=grace_from(request.form),
             rounds=current_app.config["BCRYPT_ROUNDS"],
+            verifier=verifier_secret(current_app),
             actor=console_actor(),
         )
     except KeyRefused as refused:

@@ -14,18 +14,21 @@ from app import accounts
 from app.auth import safe_next
 from app.console import bp, console_actor
 from app.console.forms import EXPIRY_DAYS, expiry_from
-from app.console.listing import PAGE_SIZE, Listing
+from app.console.keys_table import PAGE_SIZE, KeysTable
 from app.htmx import announce, is_htmx, render_page_or_fragment
-from app.keys import service
-from app.keys.listing import keys_page
+from app.keys import service, verifier_secret
+from app.keys.access import KeyAccess
+from app.keys.key_list import keys_page
 from app.keys.rules import MAX_NAME_LENGTH, KeyRefused
+from app.keys.status import KeyStatus
 from app.models.columns import utcnow
+from app.paging import MAX_LIMIT
 from app.usage import networks
 
 
-def _table(listing: Listing | None = None) -> dict:
+def _table(listing: KeysTable | None = None) -> dict:
     """What the keys section needs to render."""
-    listing = listing or Listing()
+    listing = listing or KeysTable()
     page = listing.page(current_user.id)
     active = service.active_key_count(current_user.id)
     limit = current_app.config["MAX_ACTIVE_KEYS_PER_USER"]
@@ -50,7 +53,7 @@ def _own_key_or_404(key_id: str):
 @login_required
 def index():
     """The user's keys, a page at a time, with search, filter and sort, and their notices."""
-    context = _table(Listing.from_args(request.args))
+    context = _table(KeysTable.from_args(request.args))
     if is_htmx() and request.headers.get("HX-Target") == "keys":
         return render_template("console/_keys.html", **context)
     context["new_networks"] = networks.unacknowledged_of(current_user.id)
@@ -60,9 +63,9 @@ def index():
 
 def _empowered_keys():
     """The active full keys made before the user's role rose (the notice lists them)."""
-    page = keys_page(owner_id=current_user.id, limit=PAGE_SIZE, status="active")
+    page = keys_page(owner_id=current_user.id, limit=PAGE_SIZE, status=KeyStatus.ACTIVE)
     raised = current_user.role_raised_at
-    return [key for key in page.rows if key.access == "full" and key.created_at <= raised]
+    return [key for key in page.rows if key.access == KeyAccess.FULL and key.created_at <= raised]
 
 
 @bp.get("/api-keys/create")
@@ -94,9 +97,10 @@ def create_key():
             current_user,
             form.get("name", ""),
             rounds=current_app.config["BCRYPT_ROUNDS"],
+            verifier=verifier_secret(current_app),
             max_active=current_app.config["MAX_ACTIVE_KEYS_PER_USER"],
             expires_at=expiry_from(form, utcnow()),
-            access=form.get("access", "full"),
+            access=form.get("access", KeyAccess.FULL),
             actor=console_actor(),
         )
     except KeyRefused as refused:
@@ -117,7 +121,7 @@ def create_key():
 
 
 def _other_names(key_id: str) -> set[str]:
-    page = keys_page(owner_id=current_user.id, limit=1000, status="active")
+    page = keys_page(owner_id=current_user.id, limit=MAX_LIMIT, status=KeyStatus.ACTIVE)
     return {key.name for key in page.rows if key.key_id != key_id}
 
 
@@ -126,7 +130,7 @@ def _other_names(key_id: str) -> set[str]:
 def confirm_revoke(key_id: str):
     """Ask before revoking: a row in place for HTMX, a page without JavaScript."""
     key = _own_key_or_404(key_id)
-    if key.status == "revoked":
+    if key.status == KeyStatus.REVOKED:
         return redirect(url_for("console.index"))
     return render_page_or_fragment(
         "console/revoke.html", "console/_revoke_confirm_row.html", key=key, now=utcnow()

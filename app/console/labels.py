@@ -1,37 +1,76 @@
-"""The words the console shows for values it stores: roles, statuses, access, audit actions.
+"""The words the console shows for stored values: roles, statuses, access, audit actions.
 
-Stored values stay English identifiers (the API and the database use them); these are
-their names for people, translated like every other string.
+Stored values are the enums' (the API and the database use them); these are their names
+for people, translated like every other string. A value without a name fails at import.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import TypeVar
+
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-ROLES = {"standard": _l("standard"), "premium": _l("premium"), "admin": _l("admin")}
+from app.audit.actions import AuditAction
+from app.console.forms import GRACE_PERIODS
+from app.keys.access import KeyAccess
+from app.keys.key_list import ANY_STATUS, KeyOrder
+from app.keys.status import KeyStatus
+from app.roles import Role
+
+V = TypeVar("V", bound=str)
+
+
+def labelled(values: Iterable[V], labels: Mapping[V, object]) -> dict[V, object]:
+    """``labels`` in the order of ``values``; a ``LookupError`` unless each has exactly one."""
+    values = list(values)
+    missing = [value for value in values if value not in labels]
+    unknown = [label for label in labels if label not in values]
+    if missing or unknown:
+        raise LookupError(f"console labels: missing {missing}, unknown {unknown}")
+    return {value: labels[value] for value in values}
+
+
+ROLES = labelled(
+    Role, {Role.STANDARD: _l("standard"), Role.PREMIUM: _l("premium"), Role.ADMIN: _l("admin")}
+)
 STATUSES = {
-    "all": _l("All"),
-    "active": _l("Active"),
-    "expired": _l("Expired"),
-    "revoked": _l("Revoked"),
+    ANY_STATUS: _l("All"),
+    **labelled(
+        KeyStatus,
+        {
+            KeyStatus.ACTIVE: _l("Active"),
+            KeyStatus.EXPIRED: _l("Expired"),
+            KeyStatus.REVOKED: _l("Revoked"),
+        },
+    ),
 }
-ACCESS = {"full": _l("Full access"), "read": _l("Read-only")}
-SORTS = {"created": _l("Newest first"), "last_used": _l("Recently used first")}
-GRACE = {"0": _l("Now"), "1h": _l("In 1 hour"), "24h": _l("In 24 hours"), "7d": _l("In 7 days")}
-ACTIONS = {
-    "user.created": _l("Account created"),
-    "user.signed_in": _l("Signed in"),
-    "user.sign_in_failed": _l("Failed sign-in"),
-    "user.role_changed": _l("Role changed"),
-    "user.deactivated": _l("Account deactivated"),
-    "user.reactivated": _l("Account reactivated"),
-    "user.sessions_ended": _l("Signed out of other sessions"),
-    "key.created": _l("Key created"),
-    "key.rotated": _l("Key rotated"),
-    "key.revoked": _l("Key revoked"),
-    "key.new_network": _l("Key used from a new network"),
-}
+ACCESS = labelled(KeyAccess, {KeyAccess.FULL: _l("Full access"), KeyAccess.READ: _l("Read-only")})
+SORTS = labelled(
+    KeyOrder,
+    {KeyOrder.CREATED: _l("Newest first"), KeyOrder.LAST_USED: _l("Recently used first")},
+)
+GRACE = labelled(
+    GRACE_PERIODS,
+    {"0": _l("Now"), "1h": _l("In 1 hour"), "24h": _l("In 24 hours"), "7d": _l("In 7 days")},
+)
+ACTIONS = labelled(
+    AuditAction,
+    {
+        AuditAction.USER_CREATED: _l("Account created"),
+        AuditAction.USER_SIGNED_IN: _l("Signed in"),
+        AuditAction.USER_SIGN_IN_FAILED: _l("Failed sign-in"),
+        AuditAction.USER_ROLE_CHANGED: _l("Role changed"),
+        AuditAction.USER_DEACTIVATED: _l("Account deactivated"),
+        AuditAction.USER_REACTIVATED: _l("Account reactivated"),
+        AuditAction.USER_SESSIONS_ENDED: _l("Signed out of other sessions"),
+        AuditAction.KEY_CREATED: _l("Key created"),
+        AuditAction.KEY_ROTATED: _l("Key rotated"),
+        AuditAction.KEY_REVOKED: _l("Key revoked"),
+        AuditAction.KEY_NEW_NETWORK: _l("Key used from a new network"),
+    },
+)
 
 
 def init_app(app: Flask) -> None:

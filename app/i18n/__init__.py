@@ -1,16 +1,8 @@
 """The console in the user's language: every page under ``/<lang_code>/``, with Flask-Babel.
 
-Flask's URL processors (the "Using URL Processors" pattern) take the locale out of the
-URL into ``g.lang_code`` and put it back into every ``url_for``, so no view or template
-passes it by hand. Only the console's blueprints are mounted under the prefix; /api,
-/openapi.json, /metrics and the health checks are not localized (their answers are for
-programs, and stay English).
-
-A console path without a locale redirects (302 for GET and HEAD, 308 for the rest, the
-query string kept) to the chosen locale: the language switcher's cookie, else the
-browser's Accept-Language, else the first of ``LANGUAGES``. An unknown locale is a 404.
-Adding a language is a catalog under app/translations/ and one more code in
-``LANGUAGES``.
+Flask's URL processors carry the locale between the URL and every ``url_for``. A console
+path without one redirects to the switcher's cookie, Accept-Language, or the first of
+``LANGUAGES``; /api and the other machine-facing routes are not localized.
 """
 
 from __future__ import annotations

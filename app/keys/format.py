@@ -1,13 +1,7 @@
-"""The key format: ``ck_<key id>_<secret><checksum>``.
+"""The key format: ``ck_<key id>_<secret><checksum>``, 54 characters of ``[A-Za-z0-9_]``.
 
-- ``ck_`` says what it is (and lets secret scanners find leaked keys);
-- the key id (12 base62 characters) is public and finds the key's row with one index read;
-- the secret (32 base62 characters, 190 bits from ``secrets``) is what proves possession;
-- the checksum (CRC32 of everything before it, 6 base62 characters) rejects a mistyped or
-  invented key before any database query or bcrypt call.
-
-Only ``[A-Za-z0-9_]``, so a double-click selects the whole key; 54 ASCII characters, well
-within bcrypt's 72-byte input limit.
+The key id is public and finds the row; the secret (190 bits) proves possession; the CRC32
+checksum turns away a mistyped or invented key before any database read or bcrypt check.
 """
 
 from __future__ import annotations
@@ -18,11 +12,14 @@ import string
 import zlib
 from typing import NamedTuple
 
+# Says what the string is, so secret scanners can find a leaked key.
 KEY_PREFIX = "ck_"
+# Letters and digits only: a double-click selects the whole key.
 BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 KEY_ID_LENGTH = 12
 SECRET_LENGTH = 32
 CHECKSUM_LENGTH = 6
+# Well within the 72 bytes bcrypt reads.
 KEY_LENGTH = len(KEY_PREFIX) + KEY_ID_LENGTH + 1 + SECRET_LENGTH + CHECKSUM_LENGTH
 # What the console and the API show instead of the key: the prefix and part of the key id.
 DISPLAY_PREFIX_LENGTH = len(KEY_PREFIX) + 8

@@ -9,14 +9,17 @@ from sqlalchemy import select
 
 from app import audit
 from app.audit import Actor
+from app.audit.actions import AuditAction
 from app.database import write_transaction
 from app.extensions import db
 from app.keys import signals
 from app.keys.format import is_key_id
-from app.keys.making import made_key
+from app.keys.prepared import prepare_key
 from app.keys.rules import KeyRefused
+from app.keys.status import KeyStatus
+from app.keys.verifier import VerifierSecret
 from app.models import ApiKey
-from app.models.columns import utcnow
+from app.models.columns import iso_or_none, utcnow
 
 
 class CannotRotate(KeyRefused):
@@ -29,6 +32,7 @@ def rotate_key(
     owner_id: int | None,
     grace: timedelta,
     rounds: int,
+    verifier: VerifierSecret,
     actor: Actor | None = None,
 ) -> tuple[ApiKey, ApiKey, str] | None:
     """Replace a key: (old row, new row, new full key), or None when there is no such key.
@@ -41,7 +45,7 @@ def rotate_key(
     """
     if not is_key_id(key_id):
         return None
-    made = made_key(rounds)
+    made = prepare_key(rounds, verifier)
     now = utcnow()
     with write_transaction() as session:
         query = select(ApiKey).where(ApiKey.key_id == key_id).with_for_update(key_share=True)
@@ -62,11 +66,11 @@ def rotate_key(
         ends = now + grace
         old.expires_at = ends if old.expires_at is None else min(old.expires_at, ends)
         audit.record(
-            "key.rotated",
+            AuditAction.KEY_ROTATED,
             actor or Actor.system(),
             target=f"key:{old.key_id}",
             subject_user_id=old.user_id,
-            details={"replaced_by": new.key_id, "old_key_expires_at": _iso(old.expires_at)},
+            details={"replaced_by": new.key_id, "old_key_expires_at": iso_or_none(old.expires_at)},
         )
     signals.send_key_changed(key_id)
     return old, new, made.value
@@ -78,16 +82,12 @@ def _check_rotatable(old: ApiKey, now: datetime) -> None:
             _l("This key was already replaced by %(key_id)s.", key_id=old.replaced_by)
         )
     status = old.status_at(now)
-    if status == "revoked":
+    if status == KeyStatus.REVOKED:
         raise CannotRotate(_l("A revoked key cannot be rotated. Create a new key instead."))
-    if status != "active":
+    if status != KeyStatus.ACTIVE:
         raise CannotRotate(_l("An expired key cannot be rotated. Create a new key instead."))
 
 
 def replaced_key(key_id: str) -> ApiKey | None:
     """The key that ``key_id`` replaced by rotation, if any."""
     return db.session.scalar(select(ApiKey).where(ApiKey.replaced_by == key_id))
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()

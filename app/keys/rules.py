@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 
+from app.keys.access import KeyAccess
+
 MAX_NAME_LENGTH = 100
-ACCESS_LEVELS = ("full", "read")
 MAX_EXPIRY = timedelta(days=5 * 365)
 DURATION = re.compile(r"(?P<number>\d{1,6})(?P<unit>[smhd])")
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -27,7 +28,7 @@ class InvalidKeyName(KeyRefused):
 
 
 class InvalidAccess(KeyRefused):
-    """The access level is not one of ``ACCESS_LEVELS``."""
+    """The access is not a ``KeyAccess``."""
 
 
 class InvalidExpiry(KeyRefused):
@@ -52,11 +53,12 @@ def clean_key_name(name: str | None) -> str:
     return name
 
 
-def check_access(access: str | None) -> str:
-    """Return ``access`` if it is a known access level, or raise ``InvalidAccess``."""
-    if access not in ACCESS_LEVELS:
-        raise InvalidAccess(_l("Choose the key's access: full or read-only."))
-    return access
+def check_access(access: object) -> KeyAccess:
+    """Return ``access`` as a ``KeyAccess``, or raise ``InvalidAccess``."""
+    try:
+        return KeyAccess(access)
+    except ValueError:
+        raise InvalidAccess(_l("Choose the key's access: full or read-only.")) from None
 
 
 def check_expiry(expires_at: datetime | None, now: datetime) -> datetime | None:

@@ -13,14 +13,17 @@ from sqlalchemy import func, or_, select, update
 
 from app import audit
 from app.audit import Actor
+from app.audit.actions import AuditAction
 from app.database import write_transaction
 from app.extensions import db
 from app.keys import signals
+from app.keys.access import KeyAccess
 from app.keys.format import is_key_id
-from app.keys.making import made_key
+from app.keys.prepared import prepare_key
 from app.keys.rules import KeyRefused, check_access, check_expiry, clean_key_name
+from app.keys.verifier import VerifierSecret
 from app.models import ApiKey, User
-from app.models.columns import utcnow
+from app.models.columns import iso_or_none, utcnow
 
 
 class TooManyKeys(KeyRefused):
@@ -32,20 +35,23 @@ def create_key(
     name: str | None,
     *,
     rounds: int,
+    verifier: VerifierSecret,
     max_active: int,
     expires_at: datetime | None = None,
     expires_in: timedelta | None = None,
-    access: str = "full",
+    access: KeyAccess | str = KeyAccess.FULL,
     actor: Actor | None = None,
 ) -> tuple[ApiKey, str]:
     """Create a key for ``user``; return the row and the full key, which is never stored.
 
-    The key expires at ``expires_at``, or ``expires_in`` after it is made. Raises
-    ``InvalidKeyName``, ``InvalidAccess``, ``InvalidExpiry`` or ``TooManyKeys``.
+    Hashed at bcrypt cost ``rounds``, with a verifier under ``verifier``; at most
+    ``max_active`` active keys per user. The key expires at ``expires_at``, or
+    ``expires_in`` after it is made. Raises ``InvalidKeyName``, ``InvalidAccess``,
+    ``InvalidExpiry`` or ``TooManyKeys``.
     """
     name = clean_key_name(name)
-    check_access(access)
-    made = made_key(rounds)
+    access = check_access(access)
+    made = prepare_key(rounds, verifier)
     # The key exists from now, not from the call: bcrypt above takes a good part of a second.
     made_at = utcnow()
     if expires_in is not None:
@@ -69,11 +75,11 @@ def create_key(
         session.add(row)
         session.flush()
         audit.record(
-            "key.created",
+            AuditAction.KEY_CREATED,
             actor or Actor.for_user(user),
             target=f"key:{row.key_id}",
             subject_user_id=user_id,
-            details={"name": name, "access": access, "expires_at": _iso(expires_at)},
+            details={"name": name, "access": access, "expires_at": iso_or_none(expires_at)},
         )
     return row, made.value
 
@@ -118,7 +124,7 @@ def revoke_key(key_id: str, *, owner_id: int | None, actor: Actor | None = None)
         revoked = session.execute(statement).first()
         if revoked is not None:
             audit.record(
-                "key.revoked",
+                AuditAction.KEY_REVOKED,
                 actor or Actor.system(),
                 target=f"key:{key_id}",
                 subject_user_id=revoked.user_id,
@@ -127,10 +133,6 @@ def revoke_key(key_id: str, *, owner_id: int | None, actor: Actor | None = None)
     if revoked is not None:
         signals.send_key_changed(key_id)
     return get_key(key_id, owner_id=owner_id)
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()
 
 
 # Rotation has a module of its own; callers find every key operation here.

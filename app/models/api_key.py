@@ -9,10 +9,22 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.columns import UTCDateTime, utcnow
+from app.keys.access import KeyAccess
+from app.keys.status import KeyStatus
+from app.models.columns import (
+    IP_LENGTH,
+    USER_AGENT_LENGTH,
+    UTCDateTime,
+    enum_type,
+    iso_or_none,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     from app.models.user import User
+
+# Wide enough for any access's value.
+ACCESS_LENGTH = 8
 
 
 class ApiKey(db.Model):
@@ -31,29 +43,30 @@ class ApiKey(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Where that last use came from (the client address as TRUSTED_PROXY_COUNT decides).
-    last_used_ip: Mapped[str | None] = mapped_column(String(45))
-    last_used_user_agent: Mapped[str | None] = mapped_column(String(200))
+    last_used_ip: Mapped[str | None] = mapped_column(String(IP_LENGTH))
+    last_used_user_agent: Mapped[str | None] = mapped_column(String(USER_AGENT_LENGTH))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # None: never expires. A rotated key's is the end of its grace period.
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # "full" (whatever the owner's role allows) or "read" (GET and HEAD only); never widened.
-    access: Mapped[str] = mapped_column(String(8), default="full")
+    access: Mapped[KeyAccess] = mapped_column(
+        enum_type(KeyAccess, ACCESS_LENGTH), default=KeyAccess.FULL
+    )
     # The key id of the key that replaced this one by rotation.
     replaced_by: Mapped[str | None] = mapped_column(String(16))
 
     user: Mapped[User] = relationship(back_populates="keys")
 
-    def status_at(self, now: datetime) -> str:
-        """``active``, ``expired`` or ``revoked`` at ``now``."""
+    def status_at(self, now: datetime) -> KeyStatus:
+        """The key's status at ``now``."""
         if self.revoked_at:
-            return "revoked"
+            return KeyStatus.REVOKED
         if self.expires_at is not None and self.expires_at <= now:
-            return "expired"
-        return "active"
+            return KeyStatus.EXPIRED
+        return KeyStatus.ACTIVE
 
     @property
-    def status(self) -> str:
-        """``active``, ``expired`` or ``revoked`` now."""
+    def status(self) -> KeyStatus:
+        """The key's status now."""
         return self.status_at(utcnow())
 
     def to_dict(self) -> dict[str, object]:
@@ -63,11 +76,11 @@ class ApiKey(db.Model):
             "name": self.name,
             "prefix": self.prefix,
             "created_at": self.created_at.isoformat(),
-            "last_used_at": _iso(self.last_used_at),
+            "last_used_at": iso_or_none(self.last_used_at),
             "last_used_ip": self.last_used_ip,
             "status": self.status,
-            "revoked_at": _iso(self.revoked_at),
-            "expires_at": _iso(self.expires_at),
+            "revoked_at": iso_or_none(self.revoked_at),
+            "expires_at": iso_or_none(self.expires_at),
             "access": self.access,
             "replaced_by": self.replaced_by,
         }
@@ -75,7 +88,3 @@ class ApiKey(db.Model):
     def __repr__(self) -> str:
         # Never the hash or the verifier: a repr can end up in a log.
         return f"<ApiKey {self.key_id} {self.status}>"
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()

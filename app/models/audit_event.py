@@ -1,9 +1,7 @@
 """An audit event: one security-relevant change, chained to the event before it.
 
-Append-only: rows are only ever inserted (app/audit/chain.py), each carrying the hash of
-the one before and its own, so ``flask audit verify`` finds any change, removal or
-insertion. Ids are given in order without gaps under the append's lock, so a removed
-row is named by its id.
+Rows are only ever inserted (app/audit/chain.py), with ids in order and without gaps, each
+carrying its own hash and the one before, so a change, removal or insertion shows.
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.columns import UTCDateTime
+from app.models.columns import EMAIL_LENGTH, IP_LENGTH, USER_AGENT_LENGTH, UTCDateTime
 
 
 class AuditEvent(db.Model):
@@ -25,12 +23,14 @@ class AuditEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # An ``AuditAction`` value, checked when it is recorded. Plain text when read back, so
+    # the log stays readable whatever the code's list of actions becomes.
     action: Mapped[str] = mapped_column(String(40))
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     # The actor's email as it was then (and the email tried, for a failed sign-in).
-    actor_email: Mapped[str] = mapped_column(String(254), default="")
-    ip: Mapped[str] = mapped_column(String(45), default="")
-    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    actor_email: Mapped[str] = mapped_column(String(EMAIL_LENGTH), default="")
+    ip: Mapped[str] = mapped_column(String(IP_LENGTH), default="")
+    user_agent: Mapped[str] = mapped_column(String(USER_AGENT_LENGTH), default="")
     # What it was done to: "key:<key id>", "user:<id>".
     target: Mapped[str] = mapped_column(String(100), default="")
     # Whose account or key it concerns, so they see it among their own events.

@@ -10,12 +10,14 @@ from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.columns import UTCDateTime, utcnow
+from app.models.columns import EMAIL_LENGTH, UTCDateTime, enum_type, utcnow
+from app.roles import Role
 
 if TYPE_CHECKING:
     from app.models.api_key import ApiKey
 
-ROLES = ("standard", "premium", "admin")
+# Wide enough for any role's value.
+ROLE_LENGTH = 16
 
 
 def normalize_email(email: str) -> str:
@@ -33,17 +35,17 @@ class User(UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored normalized, so the unique index is case-insensitive on every database.
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH), unique=True)
     # A hash of the email's confusable skeleton (app/accounts/emails.py). Unique, so two
     # addresses that display alike cannot both have an account, even when they sign up at
     # the same moment.
     email_skeleton: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     password_hash: Mapped[str] = mapped_column(String(60))
-    role: Mapped[str] = mapped_column(String(16), default="standard")
+    role: Mapped[Role] = mapped_column(enum_type(Role, ROLE_LENGTH), default=Role.STANDARD)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Set when the role rose: the user's full keys gained power; shown until dismissed.
-    role_raised_from: Mapped[str | None] = mapped_column(String(16))
+    role_raised_from: Mapped[Role | None] = mapped_column(enum_type(Role, ROLE_LENGTH))
     role_raised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     keys: Mapped[list[ApiKey]] = relationship(back_populates="user")
@@ -56,7 +58,7 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         """Whether the user has the admin role."""
-        return self.role == "admin"
+        return self.role == Role.ADMIN
 
     def to_dict(self, key_count: int | None = None) -> dict[str, object]:
         """The user as the admin API shows it: never the password hash."""

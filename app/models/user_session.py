@@ -1,8 +1,7 @@
 """A signed-in browser session, kept on the server so that signing out really ends it.
 
-The session cookie (signed by Flask) carries a random token; the row holds only its
-SHA-256, so a database dump signs nobody in. A session is alive while it has not been
-ended, was used within ``SESSION_IDLE_TIMEOUT`` and began within ``SESSION_LIFETIME``.
+The cookie carries a random token; the row holds only its SHA-256, so a database dump
+signs nobody in.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.columns import UTCDateTime, utcnow
+from app.models.columns import IP_LENGTH, USER_AGENT_LENGTH, UTCDateTime, utcnow
 
 
 class UserSession(db.Model):
@@ -27,8 +26,8 @@ class UserSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    ip: Mapped[str] = mapped_column(String(45), default="")
-    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    ip: Mapped[str] = mapped_column(String(IP_LENGTH), default="")
+    user_agent: Mapped[str] = mapped_column(String(USER_AGENT_LENGTH), default="")
 
     def __repr__(self) -> str:
         return f"<UserSession {self.id} of user {self.user_id}>"

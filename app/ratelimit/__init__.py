@@ -33,7 +33,7 @@ def rate_limit_for(role: str) -> str:
 
 
 @functools.lru_cache(maxsize=64)
-def parse_limit(text: str) -> RateLimitItem:
+def parse_rate_limit(text: str) -> RateLimitItem:
     """``"100 per minute"`` as a limit item, parsed once (the budgets are read per request)."""
     return parse(text)
 

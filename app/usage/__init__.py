@@ -1,10 +1,7 @@
 """Per-key usage: counted in each process's memory, written in batches that add up.
 
-A request that presents a key's id adds one to that key's count for the UTC day, and one
-to its refusals when the answer is 401, 403 or 429. Nothing is written per request: each
-process writes what it counted every ``USAGE_FLUSH_SECONDS`` and when it exits cleanly,
-as upserts that add (``store.py``), so every worker and host sums correctly. A crash loses
-at most one interval of counts. ``networks.py`` notices a key used from a new network.
+Each process writes its counts every ``USAGE_FLUSH_SECONDS`` and at a clean exit, as
+upserts that add, so workers and hosts sum correctly; a crash loses one interval at most.
 """
 
 from __future__ import annotations

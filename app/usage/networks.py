@@ -1,10 +1,8 @@
 """Noticing a key used from a network it was never used from (IPv4 /24, IPv6 /48).
 
-Each process remembers the (key, network) pairs it has seen, so a network costs one
-database look only the first time a process sees it. The first network a key is ever used
-from is where it lives, and is recorded as such; any later new network is recorded once
-(the row's primary key settles a race between workers), with a ``key.new_network`` audit
-event, and shown to the owner until they acknowledge it.
+A key's first network is where it lives; each later one is recorded once, with an audit
+event, and shown to the owner until acknowledged. Each process remembers the pairs it has
+seen, so a network costs a database look only the first time a process sees it.
 """
 
 from __future__ import annotations
@@ -21,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app import audit
 from app.audit import Actor
+from app.audit.actions import AuditAction
 from app.database import write_transaction
 from app.extensions import db
 from app.models import ApiKey, KeyNetwork
@@ -29,6 +28,9 @@ from app.models.columns import utcnow
 log = logging.getLogger(__name__)
 
 MAX_REMEMBERED = 100_000
+# The prefix that makes a network of an address: an ISP customer's usual block.
+IPV4_PREFIX = 24
+IPV6_PREFIX = 48
 
 
 @functools.lru_cache(maxsize=4096)
@@ -44,7 +46,7 @@ def network_of(address: str) -> str | None:
         return None
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    prefix = 24 if ip.version == 4 else 48
+    prefix = IPV4_PREFIX if ip.version == 4 else IPV6_PREFIX
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
 
 
@@ -94,8 +96,8 @@ class NetworkWatch:
                 session.flush()
                 if not first:
                     audit.record(
-                        "key.new_network",
-                        Actor(None, "", ip[:45], user_agent[: audit.MAX_USER_AGENT]),
+                        AuditAction.KEY_NEW_NETWORK,
+                        Actor.anonymous(ip, user_agent),
                         target=f"key:{key_id}",
                         subject_user_id=owner_id,
                         details={"network": network},

@@ -70,7 +70,7 @@ def error_code(response: requests.Response) -> str | None:
 
 
 def assert_rate_limited(response: requests.Response) -> None:
-    """A 429 in SPEC's shape: JSON error ``rate_limited``, ``Retry-After`` and the headers."""
+    """A documented 429: JSON error ``rate_limited``, ``Retry-After`` and the headers."""
     assert response.status_code == 429
     assert response.headers["Content-Type"].startswith("application/json")
     error = response.json()["error"]

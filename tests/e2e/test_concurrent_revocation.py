@@ -1,4 +1,4 @@
-"""Keys created and revoked while other threads use them, on 4 gunicorn workers (issue 6).
+"""Keys created and revoked while other threads use them, on 4 gunicorn workers.
 
 People create keys in the console over HTTP, use each one, revoke most of them (in the
 console, through the API with another of their keys, or as an admin), while other threads

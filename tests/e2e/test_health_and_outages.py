@@ -1,4 +1,4 @@
-"""``/healthz`` and what callers see when the database is out of reach (issue 6).
+"""``/healthz`` and what callers see when the database is out of reach.
 
 The database is made unreachable two ways, never by touching the machine's PostgreSQL:
 a URL pointing at a port nobody listens on, and a TCP proxy in front of the real server
@@ -39,7 +39,7 @@ def healthz(base_url: str) -> requests.Response:
 
 
 def assert_unavailable_json(response: requests.Response) -> None:
-    """SPEC's 503: JSON ``unavailable``, ``Retry-After``, nothing internal."""
+    """The documented 503: JSON ``unavailable``, ``Retry-After``, nothing internal."""
     assert response.status_code == 503, response.text
     assert response.headers["Content-Type"].startswith("application/json")
     body = response.json()
@@ -105,7 +105,7 @@ def test_database_unreachable_from_the_start(gunicorn):
 
 
 def test_database_down_answers_still_carry_rate_limit_headers(gunicorn):
-    # SPEC: "Every /api answer carries X-RateLimit-Limit, X-RateLimit-Remaining and
+    # Documented: "Every /api answer carries X-RateLimit-Limit, X-RateLimit-Remaining and
     # X-RateLimit-Reset", the 503 of an unreachable database included.
     dead = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/test"
     server = gunicorn(dead, workers=1)

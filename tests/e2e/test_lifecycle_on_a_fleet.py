@@ -34,7 +34,7 @@ def fleet(gunicorn, database_url, redis_url, **env):
 def test_expiry_and_the_end_of_a_grace_apply_on_every_worker_at_once(
     gunicorn, database_url, factory, redis_url
 ):
-    from app.keys import service
+    from app.keys import service, verifier_secret
 
     server = fleet(gunicorn, database_url, redis_url)
     # The clock starts before the keys are made, so their 8 s are all inside the window below.
@@ -43,7 +43,13 @@ def test_expiry_and_the_end_of_a_grace_apply_on_every_worker_at_once(
     _, expiring = factory.key(user, "expiring", expires_in=timedelta(seconds=8))
     old_id, old = factory.key(user, "old")
     with factory.app.app_context():
-        _, _, new = service.rotate_key(old_id, owner_id=None, grace=timedelta(seconds=8), rounds=4)
+        _, _, new = service.rotate_key(
+            old_id,
+            owner_id=None,
+            grace=timedelta(seconds=8),
+            rounds=4,
+            verifier=verifier_secret(factory.app),
+        )
     made = time.monotonic()
     # Every worker admits all three while they are good (and caches their records in Redis).
     for key in (expiring, old, new):

@@ -1,4 +1,4 @@
-"""The API keeps answering when Redis, the limiter storage, is unreachable (issue 5).
+"""The API keeps answering when Redis, the limiter storage, is unreachable.
 
 Two ways of losing it: a URL pointing at a port nobody listens on from the start, and a
 real ``redis-server`` of the test's own killed while requests are flowing (the machine's

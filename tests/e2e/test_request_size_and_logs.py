@@ -1,4 +1,4 @@
-"""Request size, the access log and security headers on a real gunicorn (issue 6).
+"""Request size, the access log and security headers on a real gunicorn.
 
 A body over ``MAX_CONTENT_LENGTH`` (1 MiB) is a 413 in the API's JSON shape, however it is
 sent. The log shows method, path, status and time for every request, and never a header
@@ -40,7 +40,7 @@ def chunked(body: bytes, size: int = 64 * 1024) -> Iterator[bytes]:
 
 
 def assert_too_large(response: requests.Response) -> None:
-    """SPEC's JSON error for a body over the limit."""
+    """The documented JSON error for a body over the limit."""
     assert response.status_code == 413, response.text[:300]
     assert response.headers["Content-Type"].startswith("application/json")
     assert set(response.json()["error"]) == {"code", "message"}

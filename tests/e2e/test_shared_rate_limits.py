@@ -1,4 +1,4 @@
-"""One budget per user across 4 gunicorn workers sharing Redis (issue 5), for real.
+"""One budget per user across 4 gunicorn workers sharing Redis, for real.
 
 Each worker is a separate process, so a limit counted in process memory would grant each
 of them the whole budget again; only a shared storage gives exactly 100 of 150.

@@ -53,7 +53,7 @@ class Factory:
         ``max_active`` is the cap on the user's active keys (MAX_ACTIVE_KEYS_PER_USER).
         """
         from app import accounts
-        from app.keys import service
+        from app.keys import service, verifier_secret
         from app.models.columns import utcnow
 
         with self.app.app_context():
@@ -62,6 +62,7 @@ class Factory:
                 owner,
                 name,
                 rounds=4,
+                verifier=verifier_secret(self.app),
                 max_active=max_active,
                 expires_at=None if expires_in is None else utcnow() + expires_in,
                 access=access,

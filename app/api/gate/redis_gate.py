@@ -27,7 +27,7 @@ from app.api.gate import Admission
 from app.api.gate.local import TOUCH_SECONDS, LocalGate
 from app.api.gate.records import RECORD_SECONDS, RecordCache, given
 from app.keys.verify import AuthenticatedKey, KeyRejected
-from app.ratelimit import parse_limit, rate_limit_headers
+from app.ratelimit import parse_rate_limit, rate_limit_headers
 from app.ratelimit.counter import LimitCounter
 
 _LUA = Path(__file__).with_name("admit.lua")
@@ -86,7 +86,7 @@ class RedisGate:
         if status == b"ok":
             _, acquired, oldest, count, touched, pk, uid, name, email, role, access = reply
             role = role.decode()
-            item = parse_limit(self._role_limits[role])
+            item = parse_rate_limit(self._role_limits[role])
             expiry = item.get_expiry()
             reset = float(oldest) + expiry if oldest else time.time() + expiry
             stats = WindowStats(reset, item.amount - int(count))
@@ -135,7 +135,7 @@ class RedisGate:
         )
         fixed: list[str] = [str(len(self._role_limits))]
         for role, limit in self._role_limits.items():
-            item = parse_limit(limit)
+            item = parse_rate_limit(limit)
             name = storage.prefixed_key(item.key_for(self._key_prefix, "api", "user:\x00"))
             head, tail = name.split("\x00")
             fixed += [role, head, tail, str(item.amount), str(item.get_expiry())]

@@ -1,4 +1,4 @@
-"""A new key made ready to store: its value (shown once), hash, verifier and row."""
+"""A new key prepared for storing: its value (shown once), hash, verifier and row."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.hashing import hash_secret
-from app.keys import verifier_secret
+from app.keys.access import KeyAccess
 from app.keys.format import generate_key
+from app.keys.verifier import VerifierSecret
 from app.models import ApiKey
 
 
 @dataclass(frozen=True)
-class MadeKey:
+class PreparedKey:
     """A fresh key: the value to show once, and what its row stores."""
 
     value: str
@@ -26,7 +27,7 @@ class MadeKey:
         user_id: int,
         name: str,
         expires_at: datetime | None,
-        access: str,
+        access: KeyAccess,
         created_at: datetime | None = None,
     ) -> ApiKey:
         """The key's row for ``user_id``, not yet added to any session."""
@@ -45,18 +46,17 @@ class MadeKey:
         return row
 
 
-def made_key(rounds: int) -> MadeKey:
-    """A fresh key with its bcrypt hash and its verifier.
+def prepare_key(rounds: int, verifier: VerifierSecret) -> PreparedKey:
+    """Generate a key, with its bcrypt hash at cost ``rounds`` and its verifier.
 
-    Hashed before any write transaction starts: bcrypt must not hold SQLite's write lock.
-    The verifier is made now, while the key is in hand, so its very first request needs no
-    bcrypt anywhere.
+    Called before any write transaction starts: bcrypt must not hold SQLite's write lock.
+    The verifier is made now, while the key is in hand, so its first request needs no bcrypt.
     """
     new_key = generate_key()
-    return MadeKey(
+    return PreparedKey(
         value=new_key.value,
         key_id=new_key.key_id,
         prefix=new_key.prefix,
         key_hash=hash_secret(new_key.value.encode("ascii"), rounds),
-        verifier=verifier_secret().make(new_key.value),
+        verifier=verifier.make(new_key.value),
     )

@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
+from app.keys.status import KeyStatus
 from app.models import ApiKey
-from app.models.columns import utcnow
+from app.models.columns import iso_or_none, utcnow
 from app.paging import Page, decode_cursor, encode_cursor, moment_or_none, whole_number
 
-STATUSES = ("all", "active", "expired", "revoked")
-SORTS = ("created", "last_used")
+# The status filter that lets every key through.
+ANY_STATUS = "all"
+
+
+class KeyOrder(StrEnum):
+    """How a list of keys is sorted."""
+
+    # Newest first.
+    CREATED = "created"
+    # Most recently used first, never-used keys last.
+    LAST_USED = "last_used"
 
 
 def keys_page(
@@ -21,15 +32,15 @@ def keys_page(
     owner_id: int | None,
     limit: int,
     cursor: str | None = None,
-    status: str = "all",
+    status: KeyStatus | str = ANY_STATUS,
     search: str = "",
-    sort: str = "created",
+    sort: KeyOrder | str = KeyOrder.CREATED,
     with_owner: bool = False,
 ) -> Page[ApiKey]:
     """The owner's keys (everyone's when ``owner_id`` is None), ``limit`` after ``cursor``.
 
-    Sorted newest first (``created``), or most recently used first with never-used keys
-    last (``last_used``); ``status`` and ``search`` (part of the name) filter.
+    Sorted by ``sort``; ``status`` (a ``KeyStatus`` or ``ANY_STATUS``) and ``search``
+    (part of the name) filter.
     """
     query = select(ApiKey).limit(limit + 1)
     if owner_id is not None:
@@ -37,7 +48,7 @@ def keys_page(
     if with_owner:
         query = query.options(joinedload(ApiKey.user))
     query = _filtered(query, status, search.strip(), utcnow())
-    if sort == "last_used":
+    if sort == KeyOrder.LAST_USED:
         query = query.order_by(ApiKey.last_used_at.desc().nulls_last(), ApiKey.id.desc())
         if cursor is not None:
             used, key_pk = decode_cursor(cursor, moment_or_none, whole_number)
@@ -54,20 +65,21 @@ def keys_page(
     if more:
         last = rows[-1]
         next_cursor = (
-            encode_cursor(_iso(last.last_used_at), last.id)
-            if sort == "last_used"
+            encode_cursor(iso_or_none(last.last_used_at), last.id)
+            if sort == KeyOrder.LAST_USED
             else encode_cursor(last.id)
         )
     return Page(rows, next_cursor)
 
 
 def _filtered(query: Select, status: str, search: str, now: datetime) -> Select:
+    # The same rule as ApiKey.status_at, as SQL.
     live = or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now)
-    if status == "active":
+    if status == KeyStatus.ACTIVE:
         query = query.where(ApiKey.revoked_at.is_(None), live)
-    elif status == "expired":
+    elif status == KeyStatus.EXPIRED:
         query = query.where(ApiKey.revoked_at.is_(None), ApiKey.expires_at <= now)
-    elif status == "revoked":
+    elif status == KeyStatus.REVOKED:
         query = query.where(ApiKey.revoked_at.is_not(None))
     if search:
         query = query.where(ApiKey.name.icontains(search, autoescape=True))
@@ -83,7 +95,3 @@ def _after_last_used(moment: datetime | None, key_pk: int):
         and_(ApiKey.last_used_at == moment, ApiKey.id < key_pk),
         ApiKey.last_used_at.is_(None),
     )
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()

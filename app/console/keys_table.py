@@ -4,47 +4,48 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.keys.listing import SORTS, STATUSES, keys_page
+from app.keys.key_list import ANY_STATUS, KeyOrder, keys_page
 from app.keys.rules import MAX_NAME_LENGTH
+from app.keys.status import KeyStatus
 from app.paging import Page, PagingError
 
 PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
-class Listing:
+class KeysTable:
     """What the keys table shows: a status, a name search, a sort, a page."""
 
-    status: str = "all"
+    status: str = ANY_STATUS
     search: str = ""
-    sort: str = "created"
+    sort: str = KeyOrder.CREATED
     cursor: str | None = None
 
     @classmethod
-    def from_args(cls, args) -> Listing:
-        """The listing a query string asks for (anything unknown falls back to the default)."""
-        status = args.get("status", "all")
-        sort = args.get("sort", "created")
+    def from_args(cls, args) -> KeysTable:
+        """The table a query string asks for (anything unknown falls back to the default)."""
+        status = args.get("status", ANY_STATUS)
+        sort = args.get("sort", KeyOrder.CREATED)
         return cls(
-            status=status if status in STATUSES else "all",
+            status=status if status in set(KeyStatus) else ANY_STATUS,
             search=args.get("q", "").replace("\x00", "").strip()[:MAX_NAME_LENGTH],
-            sort=sort if sort in SORTS else "created",
+            sort=sort if sort in set(KeyOrder) else KeyOrder.CREATED,
             cursor=args.get("cursor") or None,
         )
 
     def args(self, **changes: str | None) -> dict[str, str]:
-        """Query-string arguments for this listing with ``changes`` (defaults left out)."""
+        """Query-string arguments for this table with ``changes`` (defaults left out)."""
         values = {"status": self.status, "q": self.search, "sort": self.sort, **changes}
-        defaults = {"status": "all", "q": "", "sort": "created", "cursor": None}
+        defaults = {"status": ANY_STATUS, "q": "", "sort": KeyOrder.CREATED, "cursor": None}
         return {name: value for name, value in values.items() if value != defaults.get(name)}
 
     @property
     def filtered(self) -> bool:
         """Whether anything narrows the list (so an empty one is "none match", not "none")."""
-        return self.status != "all" or bool(self.search)
+        return self.status != ANY_STATUS or bool(self.search)
 
     def page(self, owner_id: int) -> Page:
-        """The page of keys this listing shows (a cursor the app never gave: the first)."""
+        """The page of keys this table shows (a cursor the app never gave: the first)."""
         query = {"owner_id": owner_id, "limit": PAGE_SIZE, "status": self.status,
                  "search": self.search, "sort": self.sort}  # fmt: skip
         try:

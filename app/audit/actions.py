@@ -1,0 +1,24 @@
+"""Every kind of event the audit log records; its value is what is stored and exported.
+
+A member is never removed or renamed: the log keeps every event ever recorded.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AuditAction(StrEnum):
+    """What an audit event says happened."""
+
+    USER_CREATED = "user.created"
+    USER_SIGNED_IN = "user.signed_in"
+    USER_SIGN_IN_FAILED = "user.sign_in_failed"
+    USER_ROLE_CHANGED = "user.role_changed"
+    USER_DEACTIVATED = "user.deactivated"
+    USER_REACTIVATED = "user.reactivated"
+    USER_SESSIONS_ENDED = "user.sessions_ended"
+    KEY_CREATED = "key.created"
+    KEY_ROTATED = "key.rotated"
+    KEY_REVOKED = "key.revoked"
+    KEY_NEW_NETWORK = "key.new_network"

@@ -1,0 +1,13 @@
+"""Where a key stands at a moment: usable, past its expiry, or revoked for good."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class KeyStatus(StrEnum):
+    """A key's status; revoked wins over expired."""
+
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
