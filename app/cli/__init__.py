@@ -13,6 +13,7 @@ from app import accounts
 
 def init_app(app: Flask) -> None:
     """Add the command groups to ``flask``."""
+    from app.cli import account_security  # noqa: F401  (adds to users_cli)
     from app.cli.audit import audit_cli
     from app.cli.keys import keys_cli
     from app.cli.users import users_cli
