@@ -12,9 +12,7 @@ NEW_PASSWORD = "a brand new passphrase"
 
 
 def change(client, current: str, new: str):
-    return post(
-        client, "/en/account/password", {"current_password": current, "new_password": new}
-    )
+    return post(client, "/en/account/password", {"current_password": current, "new_password": new})
 
 
 def test_changing_the_password_lets_only_the_new_one_sign_in(app, client, auth, factory):

@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 from support.factory import PASSWORD
 from support.mail import outbox, post
 from support.mail import sign_up as mailed_sign_up
-from support.web import csrf_token
 
 
 def sign_up(client, email: str, password: str = PASSWORD):

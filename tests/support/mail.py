@@ -1,5 +1,7 @@
-"""Mail in tests: the messages an app sent (Flask-Mailman's locmem outbox), links in them,
-an SMTP server of the suite's own (aiosmtpd), and the sign-up flow through its mailed link.
+"""Mail in tests: what an app sent, links in it, an SMTP server, sign-up by its mailed link.
+
+What an app sent is Flask-Mailman's locmem outbox; the SMTP server is the suite's own
+(aiosmtpd), for the messages as a real server receives them.
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ class SmtpServer:
         server = self
 
         class Keep:
-            async def handle_DATA(self, _server, _session, envelope):  # noqa: N802
+            async def handle_DATA(self, _server, _session, envelope):
                 parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
                 server.messages.append(parsed)
                 return "250 Message accepted"
