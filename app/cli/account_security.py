@@ -7,6 +7,8 @@ it, hidden and twice, on a terminal.
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from app import accounts
@@ -18,7 +20,7 @@ from app.cli.users import users_cli
 
 
 def _read_password() -> str:
-    stdin = click.get_text_stream("stdin")
+    stdin = sys.stdin
     if stdin.isatty():
         return click.prompt("New password", hide_input=True, confirmation_prompt=True)
     line = stdin.readline()
