@@ -91,3 +91,11 @@ def test_accounts_made_by_the_cli_need_no_confirmation(app, runner):
     assert result.exit_code == 0, result.output
     login = AuthActions(app.test_client()).login(email="ops@example.com", password=PASSWORD)
     assert login.status_code == 302
+
+
+def test_sign_ups_for_one_address_are_limited_so_no_mailbox_is_flooded(app, factory):
+    factory.user("ada@example.com")
+    for email in ("ada@example.com", "bob@example.com"):
+        answers = [ask(app.test_client(), email).status_code for _ in range(4)]
+        assert answers == [200, 200, 200, 429], email
+    assert len(outbox(app)) == 6

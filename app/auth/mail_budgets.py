@@ -1,8 +1,9 @@
 """Budgets for requests that send mail or try second-factor codes.
 
-- Password-reset requests: per client address (``LOGIN_RATE_LIMIT_PER_ADDRESS``, the
-  sign-in budget's size, counted apart) and per email (``MAIL_RATE_LIMIT_PER_EMAIL``),
-  so nobody can flood a mailbox, whether or not the address has an account.
+- Requests that mail someone (password resets, sign-ups): per client address
+  (``LOGIN_RATE_LIMIT_PER_ADDRESS``, the sign-in budget's size, counted apart) and per
+  email (``MAIL_RATE_LIMIT_PER_EMAIL``), so nobody can flood a mailbox, whether or not
+  the address has an account.
 - Second-factor codes: wrong codes per user (``TWO_FACTOR_RATE_LIMIT``), from any address.
 
 Emails name a budget by an HMAC under a key derived from ``SECRET_KEY``: the limiter
@@ -19,8 +20,8 @@ from limits import WindowStats
 from app.ratelimit import parse_limit
 from app.ratelimit.counter import LimitCounter
 
-RESET_ADDRESS = "reset-address"
-RESET_EMAIL = "reset-email"
+MAIL_ADDRESS = "mail-address"
+MAIL_EMAIL = "mail-email"
 TWO_FACTOR_USER = "two-factor-user"
 
 
@@ -46,20 +47,20 @@ class MailBudgets:
         folded = email.strip().lower().encode("utf-8", "surrogatepass")
         return hmac.new(self._key, folded, hashlib.sha256).hexdigest()[:32]
 
-    def reset_refusal(self, email: str, address: str) -> WindowStats | None:
-        """The window that refuses this reset request, else None."""
+    def mail_refusal(self, email: str, address: str) -> WindowStats | None:
+        """The window that refuses this request for mail (a reset, a sign-up), else None."""
         for item, identifiers in (
-            (self.per_address, (RESET_ADDRESS, address)),
-            (self.per_email, (RESET_EMAIL, self._email_id(email))),
+            (self.per_address, (MAIL_ADDRESS, address)),
+            (self.per_email, (MAIL_EMAIL, self._email_id(email))),
         ):
             if not self.counter.test(item, *identifiers):
                 return self.counter.window(item, *identifiers)
         return None
 
-    def reset_requested(self, email: str, address: str) -> None:
-        """Count a reset request against the address and the email."""
-        self.counter.hit_and_window(self.per_address, RESET_ADDRESS, address)
-        self.counter.hit_and_window(self.per_email, RESET_EMAIL, self._email_id(email))
+    def mail_requested(self, email: str, address: str) -> None:
+        """Count a request for mail against the address and the email."""
+        self.counter.hit_and_window(self.per_address, MAIL_ADDRESS, address)
+        self.counter.hit_and_window(self.per_email, MAIL_EMAIL, self._email_id(email))
 
     def code_refusal(self, user_id: int) -> WindowStats | None:
         """The window that refuses another code attempt for this user, else None."""

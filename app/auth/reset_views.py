@@ -70,10 +70,10 @@ def password_reset():
     email = request.form.get("email", "")[: 4 * MAX_EMAIL_LENGTH]
     budgets = current_app.extensions["mail_budgets"]
     address = client_address()
-    refusal = budgets.reset_refusal(email, address)
+    refusal = budgets.mail_refusal(email, address)
     if refusal is not None:
         return too_many_requests("auth/password_reset.html", refusal, email=email)
-    budgets.reset_requested(email, address)
+    budgets.mail_requested(email, address)
     request_reset(email, actor=visitor(), link_for=_reset_link)
     return render_template("auth/password_reset_sent.html", email=email.strip())
 

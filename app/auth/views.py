@@ -85,6 +85,11 @@ def signup():
     if refusal is not None:
         return _too_many_attempts("auth/signup.html", refusal)
     _budgets().signed_up(address)
+    mail_budgets = current_app.extensions["mail_budgets"]
+    refusal = mail_budgets.mail_refusal(email, address)
+    if refusal is not None:
+        return _too_many_attempts("auth/signup.html", refusal)
+    mail_budgets.mail_requested(email, address)
     try:
         email = request_sign_up(
             email,
