@@ -117,3 +117,14 @@ def test_the_reset_is_audited_without_the_token_or_the_password(app, client, fac
     actions = [event["action"] for event in events]
     assert "user.password_reset_requested" in actions and "user.password_reset" in actions
     assert token not in str(events) and NEW_PASSWORD not in str(events)
+
+
+def test_a_links_token_never_reaches_a_log_line(app, client, factory):
+    from app.logs import redact
+
+    user = factory.user()
+    link = reset_link(app, client, user.email)
+    token = link.rsplit("/", 1)[1]
+    line = redact(f'127.0.0.1 "GET {link} HTTP/1.1" 200 512 3ms')
+    assert token not in line
+    assert '"GET /en/password-reset/[redacted] HTTP/1.1" 200' in line
