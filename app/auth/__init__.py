@@ -117,6 +117,7 @@ def safe_next(target: str | None) -> str | None:
 # The routes register themselves on bp.
 from app.auth import (  # noqa: E402, F401
     account_views,
+    code_step,
     reset_views,
     signup_views,
     two_factor_views,

@@ -133,7 +133,7 @@ def login():
         accounts.record_failed_sign_in(email, _actor_here())
         return render_template("auth/login.html", email=email, error=str(WRONG_CREDENTIALS)), 422
     if user.has_two_factor:
-        from app.auth.two_factor_views import start_second_step
+        from app.auth.code_step import start_second_step
 
         return start_second_step(user, _landing_page())
     _sign_in(user)
