@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flask import Flask, after_this_request, current_app, g, has_request_context, render_template
 from flask_babel import force_locale
@@ -25,6 +26,9 @@ from flask_mailman import EmailMessage
 from werkzeug.wrappers import Response
 
 from app.extensions import mail
+
+if TYPE_CHECKING:
+    from app.models import User
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +52,11 @@ def init_app(app: Flask) -> None:
 
 
 def compose(name: str, to: str, locale: str | None, **context: object) -> Message:
-    """Render ``templates/mail/<name>.txt`` in ``locale`` (else the first language)."""
+    """Render ``templates/mail/<name>.txt`` in ``locale`` (else the page's, else the first)."""
     languages = current_app.config["LANGUAGES"]
-    locale = locale if locale in languages else languages[0]
+    if locale not in languages:  # never chosen yet: the page's language, else the first
+        locale = g.get("lang_code") if has_request_context() else None
+        locale = locale if locale in languages else languages[0]
     with force_locale(locale):
         text = render_template(f"mail/{name}.txt", **context)
     subject, _, body = text.strip().partition("\n")
@@ -123,7 +129,6 @@ def _reason(error: Exception) -> str:
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
-def tell(user: object, name: str, **context: object) -> None:
+def tell(user: User, name: str, **context: object) -> None:
     """Mail ``user`` the message ``name`` in their last console locale, after the answer."""
-    email, locale = user.email, user.locale  # type: ignore[attr-defined]
-    send_later(compose(name, email, locale, email=email, **context))
+    send_later(compose(name, user.email, user.locale, email=user.email, **context))
