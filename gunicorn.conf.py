@@ -134,8 +134,11 @@ def pre_fork(server, worker):
 
 
 def on_starting(server):
-    """Refuse several workers that would each count rate limits on their own."""
+    """Refuse workers that would each count rate limits alone; say where mail goes."""
     _refuse_unshared_limits(server.cfg.workers)
+    if not os.environ.get("FLASK_MAIL_SERVER"):
+        # Said once, by the master: settings only come from FLASK_* variables.
+        server.log.info("No FLASK_MAIL_SERVER: mail is written to this output, not sent.")
 
 
 def worker_exit(server, worker):

@@ -20,6 +20,7 @@ from app import (
     i18n,
     keys,
     logs,
+    mail,
     metrics,
     openapi,
     ratelimit,
@@ -76,6 +77,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     ratelimit.init_app(app)
+    mail.init_app(app)
     key_hook.init_app(app)
     metrics.init_app(app)
 

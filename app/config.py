@@ -78,6 +78,24 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_STATEMENT_TIMEOUT": 5,
     "DATABASE_LOCK_TIMEOUT": 3,
     "WTF_CSRF_TIME_LIMIT": None,
+    # Outgoing mail (app/mail). No MAIL_SERVER: each message is written to standard output.
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,
+    "MAIL_USE_SSL": False,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_DEFAULT_SENDER": "Chameleon <no-reply@localhost>",
+    "MAIL_TIMEOUT": 10,
+    "MAIL_SEND_ATTEMPTS": 3,
+    "MAIL_RETRY_SECONDS": 2.0,
+    # Password-reset requests per address and per email (app/auth/mail_budgets.py).
+    "MAIL_RATE_LIMIT_PER_EMAIL": "3 per 15 minutes",
+    # "none", "admins" or "everyone": who must enrol a second factor right after sign-in.
+    "REQUIRE_TWO_FACTOR": "none",
+    # Wrong second-factor codes per user, from any address: with three codes valid at a
+    # time, 10 an hour leaves a guesser who has the password about 1 in 1,400 a day.
+    "TWO_FACTOR_RATE_LIMIT": "10 per hour",
 }
 
 _POSTGRES_SCHEMES = ("postgres://", "postgresql://")
@@ -189,6 +207,8 @@ def check_rate_limits(config: Mapping[str, Any]) -> None:
         "LOGIN_RATE_LIMIT_PER_ADDRESS",
         "LOGIN_RATE_LIMIT_PER_EMAIL",
         "LOGIN_RATE_LIMIT_PER_EMAIL_ALL_ADDRESSES",
+        "MAIL_RATE_LIMIT_PER_EMAIL",
+        "TWO_FACTOR_RATE_LIMIT",
     ):
         named[key] = config[key]
     for key, value in named.items():

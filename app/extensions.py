@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
+from flask_mailman import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -33,6 +34,7 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+mail = Mail()
 # Flask-Limiter owns the storage (RATELIMIT_STORAGE_URI) and the strategy; every budget is
 # counted through app/ratelimit (the API's in its key hook, sign-in's in its views), where
 # the user, the key and the outcome are known. Its per-request check, which a route limit

@@ -46,9 +46,14 @@ KEY_SHAPED = re.compile(
 _formatter = logging.Formatter()
 
 
+# A mailed link's token in a path (a password reset, a sign-up): it opens the account
+# for an hour, so the access log keeps only the page it led to.
+LINK_TOKEN = re.compile(r"(/(?:password-reset|signup/confirm)/)[^\s/?\"]{8,}")
+
+
 def redact(text: str) -> str:
-    """``text`` with everything shaped like a key replaced by ``ck_[redacted]``."""
-    return KEY_SHAPED.sub(REDACTED, text)
+    """``text`` with keys as ``ck_[redacted]`` and mailed links' tokens as ``[redacted]``."""
+    return LINK_TOKEN.sub(r"\1[redacted]", KEY_SHAPED.sub(REDACTED, text))
 
 
 def redact_record(record: logging.LogRecord) -> logging.LogRecord:

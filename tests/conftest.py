@@ -296,3 +296,17 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 def pytest_terminal_summary(terminalreporter) -> None:
     """End with one line naming what was skipped and why (or that nothing was)."""
     terminalreporter.write_line(SKIPS.line())
+
+
+# --- Mail: a real SMTP server of the suite's own ------------------------------------------
+
+
+@pytest.fixture
+def smtp_server() -> Iterator:
+    """An SMTP server (aiosmtpd) on 127.0.0.1 keeping what it receives; ``.stop()`` it to fail."""
+    from support.mail import SmtpServer
+
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()

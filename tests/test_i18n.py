@@ -237,7 +237,11 @@ def test_every_string_on_every_page_is_marked_for_translation(app, client, facto
 
 def extracted() -> set[tuple[str | None, str]]:
     """Every marked string in the code and templates, as pybabel extract finds it."""
-    method_map = [("app/**.py", "python"), ("templates/**.html", "jinja2")]
+    method_map = [
+        ("app/**.py", "python"),
+        ("templates/**.html", "jinja2"),
+        ("templates/**.txt", "jinja2"),  # mail
+    ]
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2),
                 "_l": None, "lazy_gettext": None}  # fmt: skip
     found = set()

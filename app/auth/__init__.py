@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, current_app, g, redirect, request, session, url_for
 
-from app.auth import sessions
+from app.auth import guards, sessions
 from app.auth.budgets import SignInBudgets
 from app.database import write_transaction
 from app.extensions import db, login_manager
@@ -38,6 +38,7 @@ def init_app(app: Flask) -> None:
     # An unknown email is checked against this hash so that it costs what a known one
     # does; made at start, or the first unknown email per worker would take longer.
     dummy_hash(app.config["BCRYPT_ROUNDS"])
+    guards.init_app(app)
     # A role change or a deactivation ends the user's sessions: they sign in again.
     signals.user_changed.connect(_end_sessions_of, app, weak=False)
 
@@ -113,4 +114,12 @@ def safe_next(target: str | None) -> str | None:
     return target.rstrip("?")
 
 
-from app.auth import views  # noqa: E402, F401  (the routes register themselves on bp)
+# The routes register themselves on bp.
+from app.auth import (  # noqa: E402, F401
+    account_views,
+    code_step,
+    reset_views,
+    signup_views,
+    two_factor_views,
+    views,
+)

@@ -6,6 +6,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -20,6 +21,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from limits import WindowStats
 
 from app import accounts
+from app.accounts.signup import request_sign_up
 from app.audit import Actor
 from app.auth import SESSION_TOKEN, bp, safe_next, session_limits, sessions
 from app.auth.budgets import SignInBudgets
@@ -68,7 +70,7 @@ def _sign_in(user) -> None:
 
 @bp.route("/signup", methods=["GET", "POST"])
 def signup():
-    """Create an account and sign in to it."""
+    """Sign up by a mailed link; the answer is the same whether or not the email has an account."""
     if not current_app.config["SIGNUP_ENABLED"]:
         abort(404)
     if current_user.is_authenticated:
@@ -81,18 +83,24 @@ def signup():
     if refusal is not None:
         return _too_many_attempts("auth/signup.html", refusal)
     _budgets().signed_up(address)
+    mail_budgets = current_app.extensions["mail_budgets"]
+    refusal = mail_budgets.mail_refusal(email, address)
+    if refusal is not None:
+        return _too_many_attempts("auth/signup.html", refusal)
+    mail_budgets.mail_requested(email, address)
     try:
-        user = accounts.create_user(
+        email = request_sign_up(
             email,
             request.form.get("password"),
             rounds=current_app.config["BCRYPT_ROUNDS"],
-            actor=_actor_here(),
+            locale=g.lang_code,
+            link_for=lambda token: url_for("auth.confirm_signup", token=token, _external=True),
+            sign_in_url=url_for("auth.login", _external=True),
+            reset_url=url_for("auth.password_reset", _external=True),
         )
     except accounts.AccountRefused as refused:
         return render_template("auth/signup.html", email=email, error=str(refused)), 422
-    _sign_in(user)
-    flash(_("Welcome! Create your first API key below."), "success")
-    return redirect(url_for("console.index"))
+    return render_template("auth/signup_sent.html", email=email)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -122,6 +130,10 @@ def login():
         _budgets().failed(normalized, address)
         accounts.record_failed_sign_in(email, _actor_here())
         return render_template("auth/login.html", email=email, error=str(WRONG_CREDENTIALS)), 422
+    if user.has_two_factor:
+        from app.auth.code_step import start_second_step
+
+        return start_second_step(user, _landing_page())
     _sign_in(user)
     return redirect(_landing_page())
 

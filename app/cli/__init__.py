@@ -19,6 +19,7 @@ from app.keys.verifier import VerifierSecret
 
 def init_app(app: Flask) -> None:
     """Add the command groups to ``flask``."""
+    from app.cli import account_security  # noqa: F401  (adds to users_cli)
     from app.cli.audit import audit_cli
     from app.cli.keys import keys_cli
     from app.cli.users import users_cli

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import String
+from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -47,6 +47,13 @@ class User(UserMixin, db.Model):
     # Set when the role rose: the user's full keys gained power; shown until dismissed.
     role_raised_from: Mapped[Role | None] = mapped_column(enum_type(Role, ROLE_LENGTH))
     role_raised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The console locale the user last used: the language of the mail they are sent.
+    locale: Mapped[str | None] = mapped_column(String(8))
+    # TOTP (app/accounts/two_factor.py): the secret, encrypted; on once confirmed. The last
+    # time step accepted, so a code seen by someone else cannot be used again.
+    totp_secret: Mapped[str | None] = mapped_column(String(200))
+    two_factor_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     keys: Mapped[list[ApiKey]] = relationship(back_populates="user")
 
@@ -54,6 +61,11 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:
         """Tell Flask-Login whether this user may sign in."""
         return self.active
+
+    @property
+    def has_two_factor(self) -> bool:
+        """Whether signing in needs a second factor (a confirmed TOTP)."""
+        return self.two_factor_enabled_at is not None
 
     @property
     def is_admin(self) -> bool:

@@ -15,6 +15,8 @@ BASE_CONFIG = {
     "RATELIMIT_STORAGE_URI": "memory://",
     # In a shared Redis, the suite's keys are only ever its own (tests/support/services.py).
     "RATELIMIT_KEY_PREFIX": KEY_PREFIX,
+    # Mail is kept in the app (tests/support/mail.py), not written to the test's output.
+    "MAIL_BACKEND": "locmem",
 }
 
 

@@ -1,0 +1,85 @@
+"""Sign-up that confirms the address by mail and tells nobody whether it has an account.
+
+``request_sign_up`` checks what it can without looking at other accounts (the address's
+form, the password rules), hashes the password in every case, then either mails the new
+address a link, or mails an existing account's owner that someone tried to sign up with
+it. The caller answers the same either way.
+
+Following the link asks for the password chosen at sign-up: whoever owns the mailbox but
+did not sign up cannot finish an account a stranger started for their address. Only then
+are the look-alike and taken-address rules applied (``create_user``): by that point the
+person has shown the address is theirs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from app.accounts import clean_email, create_user, get_user_by_email, links
+from app.accounts import security_messages as messages
+from app.accounts.password_changes import LinkGone, WrongPassword
+from app.accounts.passwords import check_password
+from app.audit import Actor
+from app.database import write_transaction
+from app.hashing import check_secret, hash_secret
+from app.mail import compose, send_later, tell
+from app.models import User
+from app.models.one_time_link import LinkPurpose, OneTimeLink
+
+__all__ = ["LinkGone", "confirm_sign_up", "pending_sign_up", "request_sign_up"]
+
+
+def request_sign_up(
+    email: str | None,
+    password: str | None,
+    *,
+    rounds: int,
+    locale: str,
+    link_for: Callable[[str], str],
+    sign_in_url: str,
+    reset_url: str,
+) -> str:
+    """Mail a confirmation link (or, for a taken address, a notice); the cleaned address.
+
+    Raises ``AccountRefused`` (``accounts.messages``) only for what the form itself got
+    wrong: never for anything about other accounts.
+    """
+    email = clean_email(email)
+    hashed = hash_secret(check_password(password, email=email), rounds)
+    existing = get_user_by_email(email)
+    if existing is not None:
+        if existing.active:
+            tell(existing, "signup_existing", sign_in_url=sign_in_url, reset_url=reset_url)
+        return email
+    with write_transaction():
+        token = links.issue(LinkPurpose.SIGN_UP, email=email, password_hash=hashed, locale=locale)
+    send_later(compose("signup_confirm", email, locale, email=email, link=link_for(token)))
+    return email
+
+
+def pending_sign_up(token: str) -> OneTimeLink | None:
+    """The sign-up a link (unused and unexpired) would finish, else None."""
+    return links.find(LinkPurpose.SIGN_UP, token)
+
+
+def confirm_sign_up(token: str, password: str | None, *, rounds: int, actor: Actor) -> User:
+    """Make the account a sign-up link is for, once its password is given again.
+
+    Raises ``LinkGone``; ``WrongPassword``, which leaves the link usable; or
+    ``AccountRefused`` for a taken or look-alike address, which uses it up (that answer
+    will not change).
+    """
+    link = pending_sign_up(token)
+    if link is None or link.password_hash is None:
+        raise LinkGone(token)
+    encoded = (password or "").encode("utf-8", "surrogatepass")
+    if not check_secret(encoded, link.password_hash):
+        raise WrongPassword(messages.LINK_PASSWORD_WRONG)
+    email, locale = link.email, link.locale
+    with write_transaction():
+        if links.redeem(LinkPurpose.SIGN_UP, token) is None:
+            raise LinkGone(token)
+    user = create_user(email, password or "", rounds=rounds, actor=actor)
+    with write_transaction():
+        user.locale = locale
+    return user

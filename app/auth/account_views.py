@@ -1,0 +1,79 @@
+"""The account's own security pages: change the password, sign out of one session."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user, login_required, logout_user
+
+from app.accounts import AccountRefused
+from app.accounts.password_changes import WrongPassword, change_password
+from app.audit import Actor
+from app.auth import SESSION_TOKEN, bp, sessions
+from app.auth.session_names import end_one, session_name
+from app.auth.views import _too_many_attempts
+from app.ratelimit import client_address
+
+
+def signed_in_actor() -> Actor:
+    """The signed-in user, acting from this client's address and browser."""
+    return Actor.for_user(current_user, client_address(), request.headers.get("User-Agent", ""))
+
+
+def this_session_hash() -> str:
+    """The token hash of the session making this request."""
+    return sessions.hash_of(session.get(SESSION_TOKEN, ""))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password_page():
+    """Change the password with the current one; every other session ends."""
+    if request.method == "GET":
+        return render_template("auth/password.html")
+    budgets = current_app.extensions["sign_in_budgets"]
+    address = client_address()
+    refusal = budgets.refusal(current_user.email, address, lambda: True)
+    if refusal is not None:
+        return _too_many_attempts("auth/password.html", refusal)
+    try:
+        ended = change_password(
+            current_user,
+            request.form.get("current_password"),
+            request.form.get("new_password"),
+            rounds=current_app.config["BCRYPT_ROUNDS"],
+            actor=signed_in_actor(),
+            keep_session=this_session_hash(),
+        )
+    except AccountRefused as refused:
+        if isinstance(refused, WrongPassword):  # a guess at the password: counted like sign-in
+            budgets.failed(current_user.email, address)
+        return render_template("auth/password.html", error=str(refused)), 422
+    flash(
+        ngettext(
+            "Your password is changed. %(num)d other session was signed out.",
+            "Your password is changed. %(num)d other sessions were signed out.",
+            ended,
+        )
+        if ended
+        else _("Your password is changed."),
+        "success",
+    )
+    return redirect(url_for("auth.account"))
+
+
+@bp.post("/account/sessions/<int:session_id>/end")
+@login_required
+def end_session(session_id: int):
+    """Sign out of one session (a lost phone, a shared computer); this one signs out here."""
+    ended = end_one(current_user.id, session_id, signed_in_actor())
+    if ended is None:
+        abort(404)
+    if ended.token_hash == this_session_hash():
+        logout_user()
+        session.clear()
+        flash(_("You are signed out."), "info")
+        return redirect(url_for("auth.login"))
+    flash(_("Signed out of %(name)s.", name=session_name(ended.user_agent)), "success")
+    return redirect(url_for("auth.account"))

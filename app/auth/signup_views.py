@@ -1,0 +1,49 @@
+"""Finishing a sign-up: the mailed link, then the password chosen at sign-up once more."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from app.accounts import AccountRefused
+from app.accounts.password_changes import WrongPassword
+from app.accounts.signup import LinkGone, confirm_sign_up, pending_sign_up
+from app.auth import bp
+from app.auth.reset_views import link_gone, too_many_requests, visitor
+from app.auth.views import _sign_in
+from app.ratelimit import client_address
+
+
+@bp.route("/signup/confirm/<token>", methods=["GET", "POST"])
+def confirm_signup(token: str):
+    """Make the account once its owner gives the password they chose; then sign them in."""
+    if not current_app.config["SIGNUP_ENABLED"]:
+        abort(404)
+    link = pending_sign_up(token)
+    if link is None:
+        return link_gone()
+    context = {"token": token, "email": link.email}
+    if request.method == "GET":
+        return render_template("auth/signup_confirm.html", **context)
+    budgets = current_app.extensions["sign_in_budgets"]
+    address = client_address()
+    refusal = budgets.refusal(link.email, address, lambda: False)
+    if refusal is not None:
+        return too_many_requests("auth/signup_confirm.html", refusal, **context)
+    try:
+        user = confirm_sign_up(
+            token,
+            request.form.get("password"),
+            rounds=current_app.config["BCRYPT_ROUNDS"],
+            actor=visitor(),
+        )
+    except LinkGone:
+        return link_gone()
+    except WrongPassword as refused:
+        budgets.failed(link.email, address)
+        return render_template("auth/signup_confirm.html", error=str(refused), **context), 422
+    except AccountRefused as refused:  # taken, or too like another account: final
+        return render_template("auth/signup_refused.html", error=str(refused)), 422
+    _sign_in(user)
+    flash(_("Your address is confirmed. Welcome! Create your first API key below."), "success")
+    return redirect(url_for("console.index"))
