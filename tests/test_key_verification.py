@@ -18,8 +18,8 @@ from sqlalchemy import create_engine, event, update
 from app import create_app
 from app.extensions import db
 from app.keys.format import checksum, generate_key
+from app.keys.hmac_verifier import Verdict
 from app.keys.unknown import UNKNOWN_FOR_SECONDS
-from app.keys.verifier import Verdict
 from app.models import ApiKey, User
 
 from support.apps import BASE_CONFIG, dispose_engines

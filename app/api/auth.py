@@ -30,7 +30,7 @@ from app.extensions import limiter
 from app.http import is_api_request
 from app.keys import signals
 from app.keys.lookup import KeyLookup, StoreUnavailable
-from app.keys.verify import KeyCheckRefused, KeyRejected, KeyVerifier
+from app.keys.verification import KeyCheckRefused, KeyRejected, KeyVerifier
 from app.metrics import API_AUTH, BCRYPT_CHECKS, RATE_LIMITED
 from app.ratelimit import client_address
 from app.ratelimit.counter import LimitCounter

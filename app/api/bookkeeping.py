@@ -14,7 +14,7 @@ from datetime import timedelta
 from flask import Response, current_app, g, request
 
 from app.api.gate.local import TOUCH_SECONDS
-from app.keys.verify import AuthenticatedKey
+from app.keys.verification import AuthenticatedKey
 from app.models.columns import utcnow
 from app.ratelimit import client_address
 from app.usage.networks import NetworkWatch, network_of

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
-from app.keys.verifier import VerifierSecret
+from app.keys.hmac_verifier import VerifierSecret
 
 
 def init_app(app: Flask) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from app.keys.verify import AuthenticatedKey
+from app.keys.verification import AuthenticatedKey
 
 
 class Admission(NamedTuple):

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from app.api.budget import ApiBudget
 from app.api.gate import Admission
 from app.api.throttle import FailedKeyThrottle
-from app.keys.verify import AuthenticatedKey, KeyVerifier
+from app.keys.verification import AuthenticatedKey, KeyVerifier
 
 TOUCH_SECONDS = 60.0
 MAX_TOUCHED = 10_000

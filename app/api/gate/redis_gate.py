@@ -26,7 +26,7 @@ from redis.exceptions import RedisError
 from app.api.gate import Admission
 from app.api.gate.local import TOUCH_SECONDS, LocalGate
 from app.api.gate.records import RECORD_SECONDS, RecordCache, given
-from app.keys.verify import AuthenticatedKey, KeyRejected
+from app.keys.verification import AuthenticatedKey, KeyRejected
 from app.ratelimit import parse_limit, rate_limit_headers
 from app.ratelimit.counter import LimitCounter
 

@@ -6,7 +6,7 @@ The order is the point:
 2. one indexed read of the key id, with the owner's role and active flag and the key's
    revoked state and verifier, so a revocation is effective on the very next request;
 3. a revoked key, or a key of a deactivated user, is refused without looking at its secret;
-4. the verifier (app/keys/verifier.py): one HMAC says "the key" or "not the key";
+4. the verifier (app/keys/hmac_verifier.py): one HMAC says "the key" or "not the key";
 5. ``bcrypt.checkpw`` only for a key with no verifier under the current secret, after
    ``may_check_hash`` allowed it, and then never again for that key anywhere;
 6. expiry last, so that only the genuine key is told it expired.
@@ -21,9 +21,9 @@ from typing import NamedTuple
 
 from app.hashing import check_secret
 from app.keys.format import KEY_LENGTH, parse_key
+from app.keys.hmac_verifier import Verdict, VerifierSecret
 from app.keys.lookup import KeyLookup, KeyRecord
 from app.keys.unknown import UnknownKeyIds
-from app.keys.verifier import Verdict, VerifierSecret
 from app.models.columns import utcnow
 
 
