@@ -244,7 +244,7 @@ def test_a_verifier_this_thread_writes_is_what_it_reads_next(app, factory):
     record = lookup.find(key_id)
     assert lookup.find(key_id) == record
     fresh = app.extensions["verifier_secret"].make("ck_some_other_key")
-    lookup.set_verifier(record.id, fresh)
+    lookup.set_verifier(record.key_pk, fresh)
     assert lookup.find(key_id).verifier == fresh
 
 

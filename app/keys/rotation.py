@@ -61,6 +61,7 @@ def rotate_key(
         # The grace shortens the old key's life, never lengthens it past its own expiry.
         ends = now + grace
         old.expires_at = ends if old.expires_at is None else min(old.expires_at, ends)
+        signals.send_key_changing(key_id)
         audit.record(
             "key.rotated",
             actor or Actor.system(),

@@ -1,4 +1,4 @@
-"""The gate that reads the key's row and then charges its owner's budget."""
+"""``LocalGate``: read the key's record from the database, then charge its owner's budget."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from collections.abc import Callable
 from app.api.budget import ApiBudget
 from app.api.gate import Admission
 from app.api.throttle import FailedKeyThrottle
-from app.keys.verification import AuthenticatedKey, KeyVerifier
+from app.keys.record import KeyRecord
+from app.keys.verification import KeyVerifier
 
 TOUCH_SECONDS = 60.0
 MAX_TOUCHED = 10_000
@@ -35,7 +36,7 @@ class LocalGate:
         """Open this thread's database connection (see app/api/auth.py, ``warm_up``)."""
         self.verifier.lookup.connect()
 
-    def charge(self, key: AuthenticatedKey) -> Admission:
+    def charge(self, key: KeyRecord) -> Admission:
         """Charge a verified key's owner."""
         allowed, headers = self.budget.charge(key.user_id, key.role)
         return Admission(key, allowed, headers, allowed and self.touches.due(key.key_pk))
