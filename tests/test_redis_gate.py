@@ -231,3 +231,16 @@ def test_warm_up_with_redis_down_lets_the_worker_start(private_app, own_redis, c
     own_redis.kill()
     warm_up(private_app)  # no exception: the first request will connect, or fall back
     assert "could not connect ahead of the first request" in caplog.text
+
+
+def test_the_gate_runs_no_line_of_limits_scripts_and_none_of_its_keys(app, client, factory):
+    from limits.storage import RedisStorage
+
+    _, key = factory.key(factory.user())
+    assert me(client, key).status_code == 200
+    ours = app.extensions["api_gate"].text
+    for script in (RedisStorage.SCRIPT_MOVING_WINDOW, RedisStorage.SCRIPT_ACQUIRE_MOVING_WINDOW):
+        lines = {line.strip() for line in script.decode().splitlines() if len(line.strip()) > 20}
+        assert not [line for line in lines if line in ours]
+    prefix = app.config["RATELIMIT_KEY_PREFIX"]
+    assert not redis_client(app).keys(f"*LIMITER/{prefix}/api/*")  # counted in ours alone

@@ -1,14 +1,9 @@
-"""The key and owner records ``RedisGate`` keeps in Redis, and how a change replaces them.
+"""The key and owner records ``RedisGate`` caches in Redis, and how a change replaces them.
 
-Under ``<prefix>:gate:``, a key's record (``key:<key id>``) and its owner's
-(``user:<user id>``) are hashes of ``KeyRecord``'s fields as text (app/keys/record.py),
-never a secret. Only admit.lua writes them, from a row the caller read, and only where no
-tombstone stands and ``generation`` is still what it was before that row was read.
-
-A change the API must see calls ``tombstone_*`` inside its transaction, before the commit:
-a tombstone replaces the record and the generation is replaced, or, if Redis does not take
-them within ``CHANGE_WAIT_SECONDS``, ``ChangeNotPassedOn`` refuses the change. After the
-commit ``drop_*`` removes the tombstone and moves the generation again.
+Records are hashes of ``KeyRecord``'s fields as text, under ``<prefix>:gate:``; only admit.lua
+writes them. Before a change commits, ``tombstone_*`` replaces the record and the
+generation, or refuses the change; after it, ``drop_*`` lets the new state be cached.
+docs/architecture.md, "Why a revoked key is never admitted", says why that is enough.
 """
 
 from __future__ import annotations
