@@ -87,7 +87,11 @@ FIELDS: tuple[Field, ...] = tuple(
 KEY_FIELDS = tuple(f.name for f in FIELDS if not f.owner)
 OWNER_FIELDS = tuple(f.name for f in FIELDS if f.owner)
 # Precomputed once: a request decodes its record with no lookups by name.
-_FROM_ROW = tuple((i, f.codec.from_row) for i, f in enumerate(FIELDS) if f.codec.from_row)
+_FROM_ROW = tuple(
+    (index, convert)
+    for index, field in enumerate(FIELDS)
+    if (convert := field.codec.from_row) is not None
+)
 _FROM_TEXT = tuple(f.codec.from_text for f in FIELDS)
 _TO_TEXT = tuple((f.name, f.codec.to_text) for f in FIELDS)
 

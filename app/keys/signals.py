@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from blinker import Namespace
+from blinker import NamedSignal, Namespace
 from flask import Flask, current_app
 
 from app.keys.lookup import StoreUnavailable
@@ -40,7 +40,7 @@ class AppSignal:
         """Tell the current app's receivers, in the order they connected."""
         self._of(current_app.extensions).send(None, **data)
 
-    def _of(self, extensions: dict[str, Any]):
+    def _of(self, extensions: dict[str, Any]) -> NamedSignal:
         return extensions.setdefault(_EXTENSION, Namespace()).signal(self.name)
 
 

@@ -21,7 +21,8 @@ from app.keys.signals import ChangeNotPassedOn
 log = logging.getLogger(__name__)
 
 RECORD_SECONDS = 60
-# Longer than any request lives (gunicorn's timeout, 30 s) and than any change's commit takes.
+# Longer than a commit takes, and than a request lives (gunicorn's timeout, 30 s by default)
+# should the drop after the commit fail.
 TOMBSTONE_SECONDS = 90
 CHANGE_WAIT_SECONDS = 2.0  # how long a change waits for Redis before it is refused
 RETRY_PAUSE_SECONDS = 0.05
@@ -31,7 +32,7 @@ class RecordCache:
     """Names of the cached records, and the two ways a change replaces them."""
 
     def __init__(self, client: Callable[[], Redis], prefix: str) -> None:
-        self._client = client
+        self.client = client
         self.prefix = f"{prefix}:gate:"
         self.generation = f"{self.prefix}generation"
 
@@ -67,7 +68,7 @@ class RecordCache:
         deadline = time.monotonic() + CHANGE_WAIT_SECONDS
         while True:
             try:
-                pipeline = self._client().pipeline(transaction=True)
+                pipeline = self.client().pipeline(transaction=True)
                 pipeline.delete(name)
                 pipeline.hset(name, "stale", "1")
                 pipeline.expire(name, TOMBSTONE_SECONDS)
@@ -85,7 +86,7 @@ class RecordCache:
 
     def _drop(self, name: str) -> None:
         try:
-            pipeline = self._client().pipeline(transaction=True)
+            pipeline = self.client().pipeline(transaction=True)
             pipeline.delete(name)
             pipeline.set(self.generation, secrets.token_hex(8))
             pipeline.execute()

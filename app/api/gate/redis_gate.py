@@ -11,11 +11,14 @@ Redis does not answer, ``LocalGate`` serves, counting budgets in this process's 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import cast
 
 from flask import Flask
 from limits import RateLimitItem
+from limits.storage import RedisStorage
+from redis import Redis
 from redis.commands.core import Script
 from redis.exceptions import RedisError
 
@@ -102,7 +105,7 @@ class RedisGate:
 
     def prepare(self) -> Script:
         """admit.lua, registered with the storage's Redis client (redis-py sends EVALSHA)."""
-        self._script = self.counter.storage.get_connection().register_script(self.text)
+        self._script = self.records.client().register_script(self.text)
         return self._script
 
 
@@ -136,7 +139,7 @@ def _lua(text: str) -> str:
     return '"' + "".join(escaped) + '"'
 
 
-def _lua_list(names) -> str:
+def _lua_list(names: Iterable[str]) -> str:
     return "{" + ", ".join(_lua(name) for name in names) + "}"
 
 
@@ -144,8 +147,10 @@ def redis_gate(app: Flask, local: LocalGate, counter: LimitCounter) -> RedisGate
     """``app``'s Redis gate, its budgets in our window, and the receivers of its changes."""
     prefix = app.config["RATELIMIT_KEY_PREFIX"]
 
-    def client():
-        return counter.storage.get_connection()
+    def client() -> Redis:
+        # The storage admit.lua runs on (app/api/auth.py picks this gate only for it).
+        storage = cast(RedisStorage, counter.storage)
+        return cast(Redis, storage.get_connection())
 
     records = RecordCache(client, prefix)
     windows = RedisWindows(client, prefix)

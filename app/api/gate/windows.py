@@ -14,6 +14,7 @@ from pathlib import Path
 
 from limits import RateLimitItem, WindowStats
 from redis import Redis
+from redis.commands.core import Script
 
 _HERE = Path(__file__).parent
 WINDOW_LUA = (_HERE / "window.lua").read_text()
@@ -26,7 +27,7 @@ class RedisWindows:
         self._client = client
         self.prefix = f"{prefix}:budget:"
         self.sequence = f"{self.prefix}sequence"
-        self._script = None
+        self._script: Script | None = None
 
     def name_around(self, scope: str, item: RateLimitItem) -> tuple[str, str]:
         """The budget's name before and after its identifier."""
