@@ -18,6 +18,7 @@ from redis.commands.core import Script
 
 _HERE = Path(__file__).parent
 WINDOW_LUA = (_HERE / "window.lua").read_text()
+CHARGE_LUA = WINDOW_LUA + (_HERE / "charge.lua").read_text()
 
 
 class RedisWindows:
@@ -41,9 +42,7 @@ class RedisWindows:
         Raises redis-py's errors: the caller decides what a budget is without Redis.
         """
         if self._script is None:
-            self._script = self._client().register_script(
-                WINDOW_LUA + (_HERE / "charge.lua").read_text()
-            )
+            self._script = self._client().register_script(CHARGE_LUA)
         head, tail = self.name_around(scope, item)
         now = time.time() if now is None else now
         expiry = item.get_expiry()
