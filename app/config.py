@@ -18,7 +18,7 @@ from flask import Flask
 from limits import parse_many
 
 from app.instance import make_private_folder
-from app.keys.verifier import derive_secret
+from app.keys.hmac_verifier import derive_secret
 from app.roles import Role
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ DEFAULTS: dict[str, Any] = {
     "FAILED_KEY_RATE_LIMIT": "30 per minute",
     # Wrong secrets for one key id, from any address: spreading guesses buys nothing.
     "FAILED_KEY_RATE_LIMIT_PER_KEY": "10 per minute",
-    # None: derived from SECRET_KEY (app/keys/verifier.py). Never stored in the database.
+    # None: derived from SECRET_KEY (app/keys/hmac_verifier.py). Never stored in the database.
     "KEY_VERIFIER_SECRET": None,
     # While Redis is away each process counts 1/N of every budget, so a host of N
     # processes never grants more than the budget. None: gunicorn's worker count (given

@@ -23,22 +23,16 @@ def _library_read(app) -> None:
     from sqlalchemy import create_engine
 
     from app.extensions import db
-    from app.keys.lookup import _FIND, KeyLookup, KeyRecord, _utc
+    from app.keys.lookup import KEY_READ, KeyLookup
+    from app.keys.record import from_row
 
     with app.app_context():
         engine = create_engine(db.engine.url, isolation_level="AUTOCOMMIT")
 
     def find(self, key_id):
         with engine.connect() as connection:
-            row = connection.execute(_FIND, {"key_id": key_id}).first()
-        if row is None:
-            return None
-        pk, key_id_, name, key_hash, verifier, revoked, expires, access, *owner = row
-        user_id, email, role, active = owner
-        return KeyRecord(
-            pk, key_id_, name, key_hash, verifier, bool(revoked), _utc(expires), access,
-            user_id, email, role, bool(active),
-        )  # fmt: skip
+            row = connection.execute(KEY_READ, {"key_id": key_id}).first()
+        return None if row is None else from_row(row)
 
     KeyLookup.find = find
 

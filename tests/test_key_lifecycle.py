@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.keys import key_list, service, verify
+from app.keys import key_list, service, verification
 from app.keys.format import checksum, generate_key
 from app.models import ApiKey, api_key
 from app.models.columns import utcnow
@@ -29,7 +29,7 @@ def later(monkeypatch):
 
     def move(seconds: float) -> None:
         moment = utcnow() + timedelta(seconds=seconds)
-        for module in (verify, api_key, key_list, service):
+        for module in (verification, api_key, key_list, service):
             monkeypatch.setattr(module, "utcnow", lambda: moment)
 
     return move

@@ -18,8 +18,8 @@ from sqlalchemy import create_engine, event, update
 from app import create_app
 from app.extensions import db
 from app.keys.format import checksum, generate_key
+from app.keys.hmac_verifier import Verdict
 from app.keys.unknown import UNKNOWN_FOR_SECONDS
-from app.keys.verifier import Verdict
 from app.models import ApiKey, User
 
 from support.apps import BASE_CONFIG, dispose_engines
@@ -244,7 +244,7 @@ def test_a_verifier_this_thread_writes_is_what_it_reads_next(app, factory):
     record = lookup.find(key_id)
     assert lookup.find(key_id) == record
     fresh = app.extensions["verifier_secret"].make("ck_some_other_key")
-    lookup.set_verifier(record.id, fresh)
+    lookup.set_verifier(record.key_pk, fresh)
     assert lookup.find(key_id).verifier == fresh
 
 

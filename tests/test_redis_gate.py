@@ -1,15 +1,17 @@
-"""PostgreSQL + Redis: one Redis round trip admits a request, and no change is served stale."""
+"""PostgreSQL + Redis: one Redis round trip admits a request, from records kept true."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 from limits import parse
 from limits.storage import storage_from_string
 
 from app import create_app
-from app.api.gate.records import given
 from app.api.gate.redis_gate import RedisGate
 from app.api.key_hook import warm_up
+from app.keys.record import to_text
 from app.ratelimit import counter as counter_module
 from app.ratelimit.counter import LimitCounter
 
@@ -93,15 +95,14 @@ def test_a_cached_key_is_admitted_by_one_redis_command_and_no_database_read(
     assert sent == {"evalsha": 1}
 
 
-def test_the_script_and_limits_count_one_window(app, client, factory):
+def test_the_bcrypt_path_and_the_script_count_one_window(app, client, factory):
     user = factory.user()
-    _, key = factory.key(user)
-    for _ in range(3):
-        me(client, key)
-    counter = app.extensions["limit_counter"]
-    with app.app_context():
-        window = counter.window(parse("100 per minute"), "api", f"user:{user.id}")
-    assert window.remaining == 97  # limits' own read of the script's window
+    key_id, key = factory.key(user)
+    factory.drop_verifier(key_id)  # its first request goes through bcrypt, then the script
+    assert [remaining(me(client, key)) for _ in range(3)] == [99, 98, 97]
+    prefix = app.config["RATELIMIT_KEY_PREFIX"]
+    windows = redis_client(app).keys(f"*api*user:{user.id}*")
+    assert windows == [f"{prefix}:budget:api:user:{user.id}:100/60".encode()]  # ours alone
 
 
 @pytest.mark.parametrize("change", ["revoke", "deactivate"])
@@ -125,18 +126,20 @@ def test_a_promotion_applies_on_the_next_request_in_redis_too(client, factory):
     assert answer.headers["X-RateLimit-Limit"] == "500"
 
 
-def test_a_request_that_read_the_row_before_a_revoke_cannot_cache_it_again(
-    app, client, factory, reads
-):
+def test_a_row_read_before_a_revoke_is_never_cached_after_it(app, client, factory):
     key_id, key = factory.key(factory.user())
     gate = app.extensions["api_gate"]
+    script = gate.prepare()
+    keys = [gate.records.key_name(key_id), gate.records.touch_name(key_id)]
+    args = [gate.verifier.secret.make(key), repr(time.time())]
+    miss = script(keys=keys, args=[*args, ""])  # a request finds nothing cached...
+    assert miss[0] == b"miss"
     with app.app_context():
-        before = gate.verifier.lookup.find(key_id)  # a request reads the row...
-    factory.revoke(key_id)  # ...the key is revoked, a tombstone replaces its record...
-    presented = gate.verifier.secret.make(key)
-    late = gate._run(key_id, presented, given(before))  # ...and the request goes on
-    assert late[0] == b"ok"  # it began before the revoke: its answer may go either way
-    assert me(client, key).status_code == 401  # but nothing stale was cached
+        before = gate.verifier.lookup.find(key_id)  # ...reads the row...
+    factory.revoke(key_id)  # ...the key is revoked...
+    late = script(keys=keys, args=[*args, miss[1], *to_text(before)])  # ...the request goes on
+    assert late[0] == b"ok"  # it began before the revoke: its own answer may go either way
+    assert me(client, key).status_code == 401  # but its row was not cached
 
 
 def test_a_key_without_a_verifier_pays_bcrypt_once_then_is_cached(
@@ -218,7 +221,7 @@ def test_warm_up_connects_and_loads_the_script_before_the_first_request(private_
     redis.script_flush()
     warm_up(private_app)
     assert len(connects) == 1
-    assert redis.script_exists(gate._script.sha) == [True]
+    assert redis.script_exists(gate.prepare().sha) == [True]
     opened = len(connects)
     assert me(private_app.test_client(), key).status_code == 200
     assert len(connects) == opened, "the first request connected again"
@@ -228,3 +231,16 @@ def test_warm_up_with_redis_down_lets_the_worker_start(private_app, own_redis, c
     own_redis.kill()
     warm_up(private_app)  # no exception: the first request will connect, or fall back
     assert "could not connect ahead of the first request" in caplog.text
+
+
+def test_the_gate_runs_no_line_of_limits_scripts_and_none_of_its_keys(app, client, factory):
+    from limits.storage import RedisStorage
+
+    _, key = factory.key(factory.user())
+    assert me(client, key).status_code == 200
+    ours = app.extensions["api_gate"].text
+    for script in (RedisStorage.SCRIPT_MOVING_WINDOW, RedisStorage.SCRIPT_ACQUIRE_MOVING_WINDOW):
+        lines = {line.strip() for line in script.decode().splitlines() if len(line.strip()) > 20}
+        assert not [line for line in lines if line in ours]
+    prefix = app.config["RATELIMIT_KEY_PREFIX"]
+    assert not redis_client(app).keys(f"*LIMITER/{prefix}/api/*")  # counted in ours alone

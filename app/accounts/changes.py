@@ -101,6 +101,8 @@ def update_user(
                 target=f"user:{user.id}",
                 subject_user_id=user.id,
             )
+        if user.role != old_role or user.active != was_active:
+            signals.send_user_changing(user.id)
     signals.send_user_changed(user.id)
     return UserChange(user, old_role, empowered)
 

@@ -14,7 +14,7 @@ from datetime import timedelta
 from flask import Response, current_app, g, request
 
 from app.api.gate.local import TOUCH_SECONDS
-from app.keys.verify import AuthenticatedKey
+from app.keys.record import KeyRecord
 from app.models.columns import utcnow
 from app.ratelimit import client_address
 from app.usage.networks import NetworkWatch, network_of
@@ -41,7 +41,7 @@ def after_api_request(response: Response) -> Response:
     return response
 
 
-def _after_sending(api_key: AuthenticatedKey):
+def _after_sending(api_key: KeyRecord):
     """The bookkeeping of this request, to run once its answer has gone (or None)."""
     app = current_app._get_current_object()
     address = client_address()

@@ -2,29 +2,47 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from app.errors import ApiError
 from app.ratelimit import parse_rate_limit, rate_limit_for, rate_limit_headers
 from app.ratelimit.counter import LimitCounter
 
+if TYPE_CHECKING:
+    from app.api.gate.windows import RedisWindows
+
 SCOPE = "api"
+OWNER = "user:"  # a budget's identifier is OWNER + the user id (admit.lua builds it too)
 
 
 class ApiBudget:
-    """Charge one request to a user's budget, or refuse it with 429."""
+    """Charge one request to a user's budget, or refuse it with 429.
 
-    def __init__(self, counter: LimitCounter) -> None:
+    With ``shared`` (the Redis gate), the budget is counted by our own window in Redis, as
+    admit.lua counts it; otherwise by the ``LimitCounter``. Either way, while the storage
+    does not answer, in this process's share of it.
+    """
+
+    def __init__(self, counter: LimitCounter, shared: RedisWindows | None = None) -> None:
         self.counter = counter
+        self.shared = shared
 
     def charge(self, user_id: int, role: str) -> tuple[bool, dict[str, str]]:
         """Count the request; whether it is within the budget, and its rate-limit headers.
 
-        The role comes from the key's row read on this very request, so a promotion
-        applies at once; the limit is part of the storage key, so a new size starts a
-        fresh window.
+        The role comes from the key's record read for this request, so a promotion applies
+        at once; the limit is part of the budget's name, so a new size starts a fresh window.
         """
-        limit = rate_limit_for(role)
-        item = parse_rate_limit(limit)
-        allowed, stats = self.counter.hit_and_window(item, SCOPE, f"user:{user_id}")
+        item = parse_rate_limit(rate_limit_for(role))
+        identifier = f"{OWNER}{user_id}"
+        shared = self.shared
+        if shared is None:
+            allowed, stats = self.counter.hit_and_window(item, SCOPE, identifier)
+        else:
+            counted = self.counter.in_storage(lambda: shared.charge(item, SCOPE, identifier))
+            if counted is None:
+                counted = self.counter.fallback_hit_and_window(item, SCOPE, identifier)
+            allowed, stats = counted
         return allowed, rate_limit_headers(item, stats, refused=not allowed)
 
 

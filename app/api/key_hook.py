@@ -2,9 +2,9 @@
 
 The gate (app/api/gate/) verifies the key and charges its owner's budget; this module turns
 its answer into HTTP: 401 for a key that does not authenticate, 429 for a spent budget,
-503 when the database cannot say. An admitted request runs as ``g.api_key`` (an
-``AuthenticatedKey``); Flask-Login's ``current_user`` is never consulted under /api.
-``register_request_hooks`` in app/__init__.py decides where this hook runs.
+503 when the database cannot say. An admitted request runs as ``g.api_key`` (its
+``KeyRecord``, app/keys/record.py); Flask-Login's ``current_user`` is never consulted under
+/api. ``register_request_hooks`` in app/__init__.py decides where this hook runs.
 """
 
 from __future__ import annotations
@@ -23,9 +23,8 @@ from app.api.throttle import FailedKeyThrottle
 from app.errors import ApiError, database_unavailable
 from app.extensions import limiter
 from app.http import is_api_request
-from app.keys import signals
 from app.keys.lookup import KeyLookup, StoreUnavailable
-from app.keys.verify import KeyCheckRefused, KeyRejected, KeyVerifier
+from app.keys.verification import KeyCheckRefused, KeyRejected, KeyVerifier
 from app.metrics import API_AUTH, BCRYPT_CHECKS, RATE_LIMITED
 from app.ratelimit import client_address
 from app.ratelimit.counter import LimitCounter
@@ -73,20 +72,9 @@ def _one_trip_storage(storage, strategy: str) -> bool:
 
 
 def _redis_gate(app: Flask, local: LocalGate, counter: LimitCounter):
-    from app.api.gate.records import RecordCache
-    from app.api.gate.redis_gate import RedisGate
+    from app.api.gate.redis_gate import redis_gate  # redis is an extra: imported when used
 
-    config = app.config
-    records = RecordCache(lambda: counter.storage.get_connection(), config["RATELIMIT_KEY_PREFIX"])
-    # Every change that must reach the API replaces the cached record (records.py).
-    local.verifier.on_verifier_written = records.forget_key
-    signals.key_changed.connect(lambda _app, key_id: records.forget_key(key_id), app, weak=False)
-    signals.user_changed.connect(
-        lambda _app, user_id: records.forget_user(user_id), app, weak=False
-    )
-    return RedisGate(
-        local, counter, records, config["ROLE_RATE_LIMITS"], config["RATELIMIT_KEY_PREFIX"]
-    )
+    return redis_gate(app, local, counter)
 
 
 def warm_up(app: Flask) -> None:

@@ -3,7 +3,7 @@
 Only guessing counts: a wrong secret for a real key id. A malformed, unknown, revoked or
 expired key is refused without bcrypt and counts nowhere, so a script stuck on an old key
 cannot lock anyone out. A genuine key is never asked about this budget at all: its
-verifier proves it before any budget is looked at (app/keys/verify.py). Counting per key
+verifier proves it before any budget is looked at (app/keys/verification.py). Counting per key
 id as well as per address means guesses spread over many addresses buy nothing more.
 """
 

@@ -14,7 +14,7 @@ from flask import Flask, current_app
 
 from app import accounts
 from app.keys import verifier_secret
-from app.keys.verifier import VerifierSecret
+from app.keys.hmac_verifier import VerifierSecret
 
 
 def init_app(app: Flask) -> None:

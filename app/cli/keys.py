@@ -11,6 +11,7 @@ from app.keys import service
 from app.keys.access import KeyAccess
 from app.keys.key_list import keys_page
 from app.keys.rules import KeyRefused, check_access, parse_duration
+from app.keys.signals import ChangeNotPassedOn
 from app.paging import MAX_LIMIT
 
 keys_cli = AppGroup("keys", help="Create, rotate, list and revoke API keys.")
@@ -70,7 +71,7 @@ def rotate_key(key_id: str, grace: str) -> None:
             rounds=rounds(),
             verifier=verifier(),
         )
-    except KeyRefused as error:
+    except (KeyRefused, ChangeNotPassedOn) as error:
         raise refused(error) from None
     if rotated is None:
         raise click.ClickException(f"No key with id {key_id!r}.")
@@ -108,7 +109,10 @@ def list_keys(email: str | None) -> None:
 @click.argument("key_id")
 def revoke_key(key_id: str) -> None:
     """Revoke a key by its key id; it is refused from the next request."""
-    key = service.revoke_key(key_id, owner_id=None)
+    try:
+        key = service.revoke_key(key_id, owner_id=None)
+    except ChangeNotPassedOn as error:
+        raise refused(error) from None
     if key is None:
         raise click.ClickException(f"No key with id {key_id!r}.")
     click.echo(f"Revoked key {key.key_id} “{key.name}”.")

@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 from app import accounts
 from app.audit import Actor
 from app.cli import EnumChoice, existing_user, refused, rounds
+from app.keys.signals import ChangeNotPassedOn
 from app.paging import MAX_LIMIT
 from app.roles import Role
 
@@ -58,7 +59,7 @@ def set_role(email: str, role: Role) -> None:
     user = existing_user(email)
     try:
         change = accounts.update_user(user, role=role)
-    except accounts.AccountRefused as error:
+    except (accounts.AccountRefused, ChangeNotPassedOn) as error:
         raise refused(error) from None
     click.echo(f"{user.email} is now {user.role}.")
     if change.role_rose and change.empowered_keys:
@@ -75,7 +76,7 @@ def deactivate(email: str) -> None:
     user = existing_user(email)
     try:
         accounts.update_user(user, active=False)
-    except accounts.AccountRefused as error:
+    except (accounts.AccountRefused, ChangeNotPassedOn) as error:
         raise refused(error) from None
     click.echo(f"{user.email} is deactivated; their keys are refused from the next request.")
 
@@ -85,7 +86,10 @@ def deactivate(email: str) -> None:
 def reactivate(email: str) -> None:
     """Reactivate a deactivated user: they can sign in again and their keys work again."""
     user = existing_user(email)
-    accounts.update_user(user, active=True)
+    try:
+        accounts.update_user(user, active=True)
+    except ChangeNotPassedOn as error:
+        raise refused(error) from None
     click.echo(f"{user.email} is active again.")
 
 

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from flask import Flask
 
-    from app.keys.verifier import VerifierSecret
+    from app.keys.hmac_verifier import VerifierSecret
 
 
 def init_app(app: Flask) -> None:
     """Make the app's verifier secret (``KEY_VERIFIER_SECRET``)."""
     # Imported here: the models import this package's enums, so its __init__ imports nothing.
-    from app.keys.verifier import VerifierSecret
+    from app.keys.hmac_verifier import VerifierSecret
 
     app.extensions["verifier_secret"] = VerifierSecret(app.config["KEY_VERIFIER_SECRET"])
 

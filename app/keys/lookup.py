@@ -1,26 +1,23 @@
-"""The key's row, read for verification, and the rare writes that go with a key's use.
+"""The key's record read for verification, and the rare writes that go with a key's use.
 
-The row of the presented key id, joined to its owner, is what decides a request: its
-verifier, whether it is revoked, its owner's role and active flag. It is read through an
-autocommit engine of its own (app/database.py), so a read opens no transaction.
-
-The read is the one database statement of a request on SQLite, so it is run lean: the
-statement is compiled once from the Core ``select`` below (so it is right for every
-database) and run on a DBAPI cursor that each thread keeps with its connection, instead of
-checking a connection out of a pool and executing through SQLAlchemy per request. The rare
-writes go through SQLAlchemy, on the same connection.
+``KEY_READ`` selects the columns of ``KeyRecord`` (app/keys/record.py) for one key id,
+joined to its owner. It is compiled once and run on a DBAPI cursor each thread keeps with
+its own autocommit connection (app/database.py): the one statement of a request on SQLite,
+with no pool checkout and no transaction. The rare writes go through SQLAlchemy, on the
+same connection.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.keys.record import FIELDS, KeyRecord, from_row
 from app.models import ApiKey, User
 
 
@@ -28,38 +25,9 @@ class StoreUnavailable(Exception):
     """The database could not be asked; no key may pass on a guess."""
 
 
-class KeyRecord(NamedTuple):
-    """What verification needs to know about a key id: its row and its owner's."""
-
-    id: int
-    key_id: str
-    name: str
-    key_hash: str
-    verifier: str | None
-    revoked: bool
-    expires_at: datetime | None
-    access: str
-    user_id: int
-    email: str
-    role: str
-    user_active: bool
-
-
-_FIND = (
-    select(
-        ApiKey.id,
-        ApiKey.key_id,
-        ApiKey.name,
-        ApiKey.key_hash,
-        ApiKey.verifier,
-        ApiKey.revoked_at.is_not(None),
-        ApiKey.expires_at,
-        ApiKey.access,
-        User.id,
-        User.email,
-        User.role,
-        User.active,
-    )
+# The join is the one thing the declaration does not say: a key's owner is its user.
+KEY_READ = (
+    select(*(field.column for field in FIELDS))
     .join(User, User.id == ApiKey.user_id)
     .where(ApiKey.key_id == bindparam("key_id"))
 )
@@ -70,7 +38,7 @@ class KeyLookup:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._sql = str(_FIND.compile(dialect=engine.dialect))
+        self._sql = str(KEY_READ.compile(dialect=engine.dialect))
         self._positional = engine.dialect.positional
         self._local = threading.local()
         self._dbapi_error = engine.dialect.loaded_dbapi.Error
@@ -97,18 +65,12 @@ class KeyLookup:
         except (SQLAlchemyError, self._dbapi_error) as error:
             self._discard()
             raise StoreUnavailable(str(error)) from error
-        if not rows:
-            return None
-        pk, key_id_, name, key_hash, verifier, revoked, expires, access, *owner = rows[0]
-        user_id, email, role, active = owner
-        return KeyRecord(
-            pk, key_id_, name, key_hash, verifier, bool(revoked), _utc(expires), access,
-            user_id, email, role, bool(active),
-        )  # fmt: skip
+        return from_row(rows[0]) if rows else None
 
     def _cursor(self) -> Any:
         """The calling thread's cursor, on a connection it keeps (opened on first use)."""
-        # make bench: +21.9% req/s on GET /api/me against SQLAlchemy's pool (L1 vs 2).
+        # make bench: about +20% req/s on GET /api/me against SQLAlchemy's pool and execute
+        # (docs/performance.md).
         return self._held()[2]
 
     def _held(self) -> tuple[int, Connection, Any]:
@@ -132,6 +94,11 @@ class KeyLookup:
         if held is not None and held[0] == os.getpid():
             held[1].invalidate()
             held[1].close()
+
+    def key_hash(self, key_pk: int) -> str | None:
+        """The key's bcrypt hash (only a key without a usable verifier needs it)."""
+        statement = select(ApiKey.key_hash).where(ApiKey.id == key_pk)
+        return self._run(lambda connection: connection.execute(statement).scalar())
 
     def set_verifier(self, key_pk: int, verifier: str) -> None:
         """Store the key's verifier (after a successful bcrypt check)."""
@@ -159,12 +126,3 @@ class KeyLookup:
             self._discard()
             raise StoreUnavailable(str(error)) from error
         return result
-
-
-def _utc(value: datetime | str | None) -> datetime | None:
-    """A timestamp column as the driver hands it over (SQLite: text), as an aware UTC time."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC)

@@ -8,7 +8,7 @@ from datetime import datetime
 from app.hashing import hash_secret
 from app.keys.access import KeyAccess
 from app.keys.format import generate_key
-from app.keys.verifier import VerifierSecret
+from app.keys.hmac_verifier import VerifierSecret
 from app.models import ApiKey
 
 

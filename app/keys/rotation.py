@@ -14,10 +14,10 @@ from app.database import write_transaction
 from app.extensions import db
 from app.keys import signals
 from app.keys.format import is_key_id
+from app.keys.hmac_verifier import VerifierSecret
 from app.keys.prepared import prepare_key
 from app.keys.rules import KeyRefused
 from app.keys.status import KeyStatus
-from app.keys.verifier import VerifierSecret
 from app.models import ApiKey
 from app.models.columns import iso_or_none, utcnow
 
@@ -65,6 +65,7 @@ def rotate_key(
         # The grace shortens the old key's life, never lengthens it past its own expiry.
         ends = now + grace
         old.expires_at = ends if old.expires_at is None else min(old.expires_at, ends)
+        signals.send_key_changing(key_id)
         audit.record(
             AuditAction.KEY_ROTATED,
             actor or Actor.system(),

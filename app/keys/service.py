@@ -1,7 +1,8 @@
 """Create, find and revoke keys: the operations behind the console, the API and the CLI.
 
-Every change is written with its audit event in one transaction (app/audit), and once it
-has committed the processes that admit API requests are told (app/keys/signals.py).
+Every change is written with its audit event in one transaction (app/audit). A change the
+API must see is announced before it commits, and refused if it cannot be passed on
+(app/keys/signals.py).
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from app.extensions import db
 from app.keys import signals
 from app.keys.access import KeyAccess
 from app.keys.format import is_key_id
+from app.keys.hmac_verifier import VerifierSecret
 from app.keys.prepared import prepare_key
 from app.keys.rules import KeyRefused, check_access, check_expiry, clean_key_name
-from app.keys.verifier import VerifierSecret
 from app.models import ApiKey, User
 from app.models.columns import iso_or_none, utcnow
 
@@ -123,6 +124,7 @@ def revoke_key(key_id: str, *, owner_id: int | None, actor: Actor | None = None)
     with write_transaction() as session:
         revoked = session.execute(statement).first()
         if revoked is not None:
+            signals.send_key_changing(key_id)
             audit.record(
                 AuditAction.KEY_REVOKED,
                 actor or Actor.system(),

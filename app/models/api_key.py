@@ -37,7 +37,7 @@ class ApiKey(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     key_hash: Mapped[str] = mapped_column(String(60))
-    # HMAC of the key under KEY_VERIFIER_SECRET (app/keys/verifier.py); never shown anywhere.
+    # HMAC of the key under KEY_VERIFIER_SECRET (app/keys/hmac_verifier.py); never shown anywhere.
     verifier: Mapped[str | None] = mapped_column(String(80))
     prefix: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -5,7 +5,8 @@ never unlimited, and never multiplied: each process counts against its share of 
 budget (the budget divided by the processes serving on this host, ``fallback_divisor``), so
 one host never grants more than the budget. A failure opens a circuit for
 ``RETRY_STORAGE_AFTER_SECONDS``: requests in that time do not wait for the storage at all,
-and then one request tries it again (paying at most the client's timeout once).
+and then one request tries it again (paying at most the client's timeout once). The Redis
+gate (app/api/gate/) goes through the same circuit and the same fallback.
 
 With ``memory://`` and the moving window (one process, ``make run``), budgets are counted
 in ``MovingWindows`` (``windows.py``), which counts as limits does with less work.
@@ -17,6 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from limits import RateLimitItem, WindowStats
 from limits.storage import MemoryStorage, Storage
@@ -27,6 +29,8 @@ from app.ratelimit.windows import MovingWindows
 log = logging.getLogger(__name__)
 
 RETRY_STORAGE_AFTER_SECONDS = 5.0
+
+T = TypeVar("T")
 
 
 class LimitCounter:
@@ -49,7 +53,8 @@ class LimitCounter:
         self._lock = threading.Lock()
         self.on_state_change: Callable[[bool], None] | None = None
         # memory:// with the moving window: counted in MovingWindows, not limits' storage.
-        # make bench: +5.5% req/s on GET /api/me against limits' MemoryStorage (L2 vs 2).
+        # make bench: about +5% req/s on GET /api/me against limits' MemoryStorage
+        # (docs/performance.md).
         self.windows: MovingWindows | None = (
             MovingWindows() if self._strategy_class is MovingWindowRateLimiter else None
         )
@@ -71,7 +76,27 @@ class LimitCounter:
         """Count one request and read the window after it (for the answer's headers)."""
         return self._call("hit_and_window", item, identifiers)
 
-    # --- the circuit, shared with app/api/redis_gate.py --------------------------------
+    def fallback_hit_and_window(
+        self, item: RateLimitItem, *identifiers: str
+    ) -> tuple[bool, WindowStats]:
+        """``hit_and_window`` in this process's share of the budget, whatever the circuit says."""
+        prefixed = self._prefix + identifiers
+        return _run(self._fallback, "hit_and_window", self._share_of(item), prefixed)
+
+    def in_storage(self, call: Callable[[], T]) -> T | None:
+        """``call()``'s result through the circuit, or None while the storage does not answer."""
+        if not self.storage_up():
+            return None
+        try:
+            result = call()
+        except Exception:  # any storage client error: the answer must not be a 500
+            log.debug("rate limit storage error", exc_info=True)
+            self.storage_failed()
+            return None
+        self.storage_answered()
+        return result
+
+    # --- the circuit, shared with app/api/gate/redis_gate.py ---------------------------
 
     @property
     def in_fallback(self) -> bool:
@@ -121,16 +146,10 @@ class LimitCounter:
         prefixed = self._prefix + identifiers
         if self.windows is not None and type(self._storage()) is MemoryStorage:
             return getattr(self.windows, method)(item, *prefixed)
-        if self.storage_up():
-            try:
-                result = _run(self._shared(), method, item, prefixed)
-            except Exception:  # any storage client error: the answer must not be a 500
-                log.debug("rate limit storage error", exc_info=True)
-                self.storage_failed()
-            else:
-                self.storage_answered()
-                return result
-        return _run(self._fallback, method, self._share_of(item), prefixed)
+        result = self.in_storage(lambda: _run(self._shared(), method, item, prefixed))
+        if result is None:
+            return _run(self._fallback, method, self._share_of(item), prefixed)
+        return result
 
     def _share_of(self, item: RateLimitItem) -> RateLimitItem:
         if self.fallback_divisor == 1:

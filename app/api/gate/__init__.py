@@ -1,29 +1,26 @@
 """Admitting an API request: which key, whose, and within whose budget.
 
-Two gates answer the same question. ``LocalGate`` reads the key's row from the database and
-charges the owner's budget in the limiter storage: two steps, fine when the budget lives in
-process memory (``memory://``, one box) and the fallback while Redis is away.
-``RedisGate`` (PostgreSQL + Redis) answers in one Redis round trip: the key's record is
-cached in Redis next to the budgets, checked and charged by one script, and every change
-to a key or user writes a tombstone there first, so nothing is ever served stale. See
-docs/architecture.md, "How a request is admitted".
+``LocalGate`` (local.py) reads the key's record from the database on every request, then
+charges its owner's budget. ``RedisGate`` (redis_gate.py, PostgreSQL + Redis) does both in
+one Redis round trip, from records cached in Redis that every change to a key or a user
+replaces before it commits (records.py). See docs/architecture.md, "How a request is
+admitted".
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
-from app.keys.verify import AuthenticatedKey
+from app.keys.record import KeyRecord
 
 
 class Admission(NamedTuple):
-    """A verified key: whether its owner's budget allowed the request, and its headers.
+    """A verified key, whether its owner's budget allowed the request, and the budget's headers.
 
-    ``touch`` says whether this request should record the key's use (at most once a minute
-    per key).
+    ``touch``: this request should record the key's use (at most once a minute per key).
     """
 
-    key: AuthenticatedKey
+    key: KeyRecord
     allowed: bool
     headers: dict[str, str]
     touch: bool

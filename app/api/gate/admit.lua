@@ -1,85 +1,80 @@
--- Admit one API request in one round trip: the key's cached record, its owner's, and the
--- owner's budget. Run by app/api/gate/redis_gate.py, which documents KEYS and ARGV.
--- limits' own moving-window scripts are pasted in as the two functions below (each takes
--- its own KEYS and ARGV), so the budget is counted exactly as limits counts it.
+-- Admit one API request in one round trip. redis_gate.py puts before this text the constants
+-- it derives from KeyRecord and the settings (FIELDS, KEY_FIELDS, OWNER_FIELDS, BUDGETS...)
+-- and window.lua's charge().
+-- KEYS[1]: the key's record; KEYS[2]: its "use recorded this minute" marker.
+-- ARGV[1]: the presented key's verifier; ARGV[2]: now (Unix seconds); ARGV[3]: the
+-- generation the caller saw before it read the key's row ('' on a first try); ARGV[4...]:
+-- that row, FIELDS as text.
+local presented, now, seen = ARGV[1], ARGV[2], ARGV[3]
 
-local function acquire(KEYS, ARGV)
---[[ limits: acquire_moving_window.lua ]]
-end
-
-local function window(KEYS, ARGV)
---[[ limits: moving_window.lua ]]
-end
-
-local KEY_FIELDS = {'pk', 'uid', 'name', 'ver', 'rev', 'exp', 'acc'}
-local USER_FIELDS = {'email', 'role', 'act'}
-local ROLES_AT, ROLE_WIDTH = 8, 5
-local GIVEN_AT = ROLES_AT + ROLE_WIDTH * tonumber(ARGV[7])
-
-local user_prefix, presented, now = ARGV[1], ARGV[2], ARGV[3]
-local touch_key, touch_seconds, record_seconds = ARGV[4], ARGV[5], ARGV[6]
-
--- A stored record, 'stale' for a tombstone (a change was just made: ask the database), or nil.
-local function stored(key, names)
-  local values = redis.call('HMGET', key, 'stale', unpack(names))
-  if values[1] then return 'stale' end
-  if not values[2] then return nil end
+-- The cached record under `name`: a table of `fields`, or nil (none, or a tombstone).
+local function cached(name, fields)
+  local values = redis.call('HMGET', name, 'stale', unpack(fields))
+  if values[1] then return nil end
   local record = {}
-  for i, name in ipairs(names) do record[name] = values[i + 1] end
-  return record
-end
-
--- The record the caller read from the database and passed after the fixed arguments, or nil.
-local function given(first, names)
-  if #ARGV < first + #names - 1 then return nil end
-  local record = {}
-  for i, name in ipairs(names) do record[name] = ARGV[first + i - 1] end
-  return record
-end
-
--- The stored record; else the given one, kept for next time unless a tombstone says a
--- change is under way (then the database's answer serves this request only).
-local function resolve(key, names, first)
-  local record = stored(key, names)
-  if type(record) == 'table' then return record end
-  local fresh = given(first, names)
-  if fresh and record == nil then
-    local flat = {}
-    for _, name in ipairs(names) do
-      flat[#flat + 1] = name
-      flat[#flat + 1] = fresh[name]
-    end
-    redis.call('HSET', key, unpack(flat))
-    redis.call('EXPIRE', key, record_seconds)
+  for i, field in ipairs(fields) do
+    if not values[i + 1] then return nil end
+    record[field] = values[i + 1]
   end
-  return fresh
+  return record
 end
 
-local key = resolve(KEYS[1], KEY_FIELDS, GIVEN_AT)
-if not key then return {'miss'} end
-local user = resolve(user_prefix .. key.uid, USER_FIELDS, GIVEN_AT + #KEY_FIELDS)
-if not user then return {'miss'} end
+-- Every change replaces the generation, so a row read before a change is never cached.
+local function generation()
+  local value = redis.call('GET', GENERATION)
+  if not value then
+    value = now  -- Redis lost it (a restart): no row in flight was read under this value
+    redis.call('SET', GENERATION, value)
+  end
+  return value
+end
 
-if key.rev == '1' then return {'revoked', key.pk} end
-if user.act ~= '1' then return {'inactive_user', key.pk} end
--- The verifier: "<secret id>:<hmac>". Made under another secret (or none): only bcrypt can tell.
+-- Cache `fields` of the caller's row under `name`, unless a tombstone stands there.
+local function keep(name, fields, record)
+  if redis.call('HEXISTS', name, 'stale') == 1 then return end
+  local flat = {}
+  for _, field in ipairs(fields) do
+    flat[#flat + 1] = field
+    flat[#flat + 1] = record[field]
+  end
+  redis.call('HSET', name, unpack(flat))
+  redis.call('EXPIRE', name, RECORD_SECONDS)
+end
+
+local record
+if #ARGV >= 3 + #FIELDS then
+  -- The caller read the row: it decides this request, and is cached if nothing changed.
+  record = {}
+  for i, field in ipairs(FIELDS) do record[field] = ARGV[3 + i] end
+  if seen == generation() then
+    keep(KEYS[1], KEY_FIELDS, record)
+    keep(USERS .. record.user_id, OWNER_FIELDS, record)
+  end
+else
+  record = cached(KEYS[1], KEY_FIELDS)
+  local owner = record and cached(USERS .. record.user_id, OWNER_FIELDS)
+  if not owner then return {'miss', generation()} end
+  for field, value in pairs(owner) do record[field] = value end
+end
+
+if record.revoked_at ~= '' then return {'revoked', record.key_pk} end
+if record.user_active ~= '1' then return {'inactive_user', record.key_pk} end
+-- A verifier is "<secret id>:<hmac>". One made under another secret (or none): bcrypt decides.
 local tag = string.sub(presented, 1, string.find(presented, ':', 1, true))
-if key.ver == '' or string.sub(key.ver, 1, #tag) ~= tag then return {'unverified', key.pk} end
-if key.ver ~= presented then return {'wrong_secret', key.pk} end
-if key.exp ~= '' and tonumber(now) >= tonumber(key.exp) then return {'expired', key.pk} end
-
-local head, tail, amount, expiry
-for i = ROLES_AT, GIVEN_AT - 1, ROLE_WIDTH do
-  if ARGV[i] == user.role then
-    head, tail, amount, expiry = ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-  end
+if string.sub(record.verifier, 1, #tag) ~= tag then return {'unverified', record.key_pk} end
+if record.verifier ~= presented then return {'wrong_secret', record.key_pk} end
+if record.expires_at ~= '' and tonumber(now) >= tonumber(record.expires_at) then
+  return {'expired', record.key_pk}
 end
-if not head then return redis.error_reply('no budget for role ' .. user.role) end
-local budget = head .. key.uid .. tail
-local acquired = acquire({budget}, {now, amount, expiry, 1}) and 1 or 0
-local found = window({budget}, {tonumber(now) - tonumber(expiry), amount})
-local oldest, count = '', 0
-if found then oldest, count = found[1], found[2] end
-local touched = redis.call('SET', touch_key, '1', 'NX', 'EX', touch_seconds) and 1 or 0
-return {'ok', acquired, oldest, count, touched,
-         key.pk, key.uid, key.name, user.email, user.role, key.acc}
+
+local budget = BUDGETS[record.role]
+if not budget then return redis.error_reply('no budget for role ' .. record.role) end
+local granted, count, oldest = charge(budget[1] .. record.user_id .. budget[2], SEQUENCE, now,
+                                      budget[3], budget[4])
+local touched = 0
+if granted == 1 and redis.call('SET', KEYS[2], '1', 'NX', 'EX', TOUCH_SECONDS) then
+  touched = 1
+end
+local answer = {'ok', granted, count, oldest, touched}
+for _, field in ipairs(FIELDS) do answer[#answer + 1] = record[field] end
+return answer

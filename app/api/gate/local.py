@@ -1,4 +1,4 @@
-"""The gate that reads the key's row and then charges its owner's budget."""
+"""``LocalGate``: read the key's record from the database, then charge its owner's budget."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from collections.abc import Callable
 from app.api.budget import ApiBudget
 from app.api.gate import Admission
 from app.api.throttle import FailedKeyThrottle
-from app.keys.verify import AuthenticatedKey, KeyVerifier
+from app.keys.record import KeyRecord
+from app.keys.verification import KeyVerifier
 
 TOUCH_SECONDS = 60.0
 MAX_TOUCHED = 10_000
@@ -25,17 +26,17 @@ class LocalGate:
         self.touches = TouchSchedule()
 
     def admit(self, presented: str, address: str) -> Admission:
-        """Admit ``presented`` from ``address``, or raise (see app/api/auth.py)."""
+        """Admit ``presented`` from ``address``, or raise (see app/api/key_hook.py)."""
         key = self.verifier.verify(
             presented, lambda key_id: self.throttle.take_check(address, key_id)
         )
         return self.charge(key)
 
     def warm_up(self) -> None:
-        """Open this thread's database connection (see app/api/auth.py, ``warm_up``)."""
+        """Open this thread's database connection (see app/api/key_hook.py, ``warm_up``)."""
         self.verifier.lookup.connect()
 
-    def charge(self, key: AuthenticatedKey) -> Admission:
+    def charge(self, key: KeyRecord) -> Admission:
         """Charge a verified key's owner."""
         allowed, headers = self.budget.charge(key.user_id, key.role)
         return Admission(key, allowed, headers, allowed and self.touches.due(key.key_pk))

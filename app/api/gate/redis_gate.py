@@ -1,148 +1,164 @@
-"""The gate for PostgreSQL + Redis: one Redis round trip admits a request.
+"""``RedisGate`` (PostgreSQL + Redis): one Redis round trip admits a request.
 
-``admit.lua`` reads the key's cached record and its owner's (app/api/gate/records.py),
-compares the presented key's verifier, checks revocation, the owner's active flag and
-expiry, charges the owner's budget with limits' own moving-window scripts, and says
-whether this minute's use is yet to be recorded, all in one ``EVALSHA``. The database is
-read only when a record is missing or a tombstone says it just changed (then the script
-runs once more, with the row). A key without a verifier under the current secret goes
-through ``LocalGate``'s bcrypt path once. While Redis does not answer, ``LocalGate``
-serves alone, counting the budgets in memory.
-
-Against reading the row and then charging the budget with limits' calls (three round
-trips), this is the PostgreSQL + Redis goal in make bench; see docs/performance.md.
+One ``EVALSHA`` of admit.lua reads the key's and its owner's cached records (records.py),
+checks them, charges the owner's budget with our own moving window (windows.py) and says
+whether this minute's use is yet to be recorded. On a miss the key's row is read from the
+database and the script runs once more with it. A key with no verifier under the current
+secret goes through bcrypt once (``LocalGate``'s path, charged in the same window). While
+Redis does not answer, ``LocalGate`` serves, counting budgets in this process's share.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import cast
 
-from limits import WindowStats
+from flask import Flask
+from limits import RateLimitItem
+from limits.storage import RedisStorage
+from redis import Redis
 from redis.commands.core import Script
 from redis.exceptions import RedisError
 
+from app.api.budget import OWNER, SCOPE, ApiBudget
 from app.api.gate import Admission
 from app.api.gate.local import TOUCH_SECONDS, LocalGate
-from app.api.gate.records import RECORD_SECONDS, RecordCache, given
-from app.keys.verify import AuthenticatedKey, KeyRejected
+from app.api.gate.records import RECORD_SECONDS, RecordCache
+from app.api.gate.windows import WINDOW_LUA, RedisWindows, stats
+from app.keys import signals
+from app.keys.record import FIELDS, KEY_FIELDS, OWNER_FIELDS, from_text, to_text
+from app.keys.verification import KeyRejected
 from app.ratelimit import parse_rate_limit, rate_limit_headers
 from app.ratelimit.counter import LimitCounter
 
-_LUA = Path(__file__).with_name("admit.lua")
+ADMIT_LUA = (Path(__file__).parent / "admit.lua").read_text()
 REFUSALS = {b"revoked", b"inactive_user", b"wrong_secret", b"expired"}
 
 
 class RedisGate:
-    """Admit requests through ``admit.lua``; ``LocalGate`` when Redis cannot."""
+    """Admit requests through admit.lua; ``LocalGate`` while Redis does not answer."""
 
     def __init__(
         self,
         local: LocalGate,
         counter: LimitCounter,
         records: RecordCache,
+        windows: RedisWindows,
         role_limits: Mapping[str, str],
-        key_prefix: str,
     ) -> None:
         self.local = local
         self.verifier = local.verifier
         self.throttle = local.throttle
         self.counter = counter
         self.records = records
-        self._role_limits = dict(role_limits)
-        self._key_prefix = key_prefix
+        self._limits = {role: parse_rate_limit(limit) for role, limit in role_limits.items()}
+        self.text = admit_script(records, windows, self._limits)
         self._script: Script | None = None
-        self._fixed: list[str] = []
 
     def admit(self, presented: str, address: str) -> Admission:
-        """Admit ``presented`` from ``address``, or raise (see app/api/auth.py)."""
-        if not self.counter.storage_up():
+        """Admit ``presented`` from ``address``, or raise (see app/api/key_hook.py)."""
+        counter = self.counter
+        if not counter.storage_up():
             return self.local.admit(presented, address)
         verifier = self.verifier
         key_id = verifier.key_id_of(presented)
         if key_id in verifier.unknown:
             raise KeyRejected("unknown")
-        presented_verifier = verifier.secret.make(presented)
+        script = self._script or self.prepare()
+        keys = [self.records.key_name(key_id), self.records.touch_name(key_id)]
+        now = time.time()
+        args = [verifier.secret.make(presented), repr(now), ""]
         try:
-            reply = self._run(key_id, presented_verifier, None)
-            if reply[0] in (b"miss", b"stale"):
-                record = verifier.find(key_id)  # the database decides; unknown raises
-                reply = self._run(key_id, presented_verifier, given(record))
+            reply = script(keys=keys, args=args)
+            if reply[0] == b"miss":
+                args[2] = reply[1]  # the generation, read before the row is
+                args += to_text(verifier.find(key_id))
+                reply = script(keys=keys, args=args)
         except RedisError:
-            self.counter.storage_failed()
+            counter.storage_failed()
             return self.local.admit(presented, address)
-        self.counter.storage_answered()
-        return self._answer(reply, key_id, presented, address)
-
-    def warm_up(self) -> None:
-        """Open the database and Redis connections and load admit.lua into Redis."""
-        self.local.warm_up()
-        self._prepare()
-        self._script.registered_client.script_load(self._script.script)
-
-    def _answer(self, reply: list, key_id: str, presented: str, address: str) -> Admission:
-        status = reply[0]
-        if status == b"ok":
-            _, acquired, oldest, count, touched, pk, uid, name, email, role, access = reply
-            role = role.decode()
-            item = parse_rate_limit(self._role_limits[role])
-            expiry = item.get_expiry()
-            reset = float(oldest) + expiry if oldest else time.time() + expiry
-            stats = WindowStats(reset, item.amount - int(count))
-            allowed = bool(acquired)
-            headers = rate_limit_headers(item, stats, refused=not allowed)
-            key = AuthenticatedKey(
-                int(pk), key_id, name.decode(), int(uid), email.decode(), role, access.decode()
-            )
-            return Admission(key, allowed, headers, allowed and bool(touched))
-        if status in REFUSALS:
-            raise KeyRejected(status.decode(), key_pk=int(reply[1]), key_id=key_id)
+        counter.storage_answered()
+        if reply[0] == b"ok":
+            _, granted, count, oldest, touched, *values = reply
+            key = from_text(values)
+            limit = self._limits[key.role]
+            allowed = granted == 1
+            window = stats(limit, now, count, oldest)
+            headers = rate_limit_headers(limit, window, refused=not allowed)
+            return Admission(key, allowed, headers, allowed and touched == 1)
+        if reply[0] in REFUSALS:
+            raise KeyRejected(reply[0].decode(), key_pk=int(reply[1]), key_id=key_id)
         # b"unverified": no verifier under the current secret; bcrypt decides, once.
-        record = self.verifier.find(key_id)
-        key = self.verifier.verify_record(
+        record = verifier.find(key_id)
+        key = verifier.verify_record(
             presented, record, lambda key_id: self.throttle.take_check(address, key_id)
         )
         return self.local.charge(key)
 
-    def _run(self, key_id: str, presented_verifier: str, row: list[str] | None) -> list:
-        if self._script is None:
-            self._prepare()
-        args = [
-            self.records.user_prefix,
-            presented_verifier,
-            repr(time.time()),
-            self.records.touch_name(key_id),
-            int(TOUCH_SECONDS),
-            RECORD_SECONDS,
-            *self._fixed,
-            *(row or ()),
-        ]
-        # redis-py sends EVALSHA, and EVAL once when Redis does not know the script (first
-        # use, a restart, SCRIPT FLUSH).
-        return self._script(keys=[self.records.key_name(key_id)], args=args)
+    def warm_up(self) -> None:
+        """Open the database and Redis connections and load admit.lua into Redis."""
+        self.local.warm_up()
+        script = self.prepare()
+        script.registered_client.script_load(script.script)
 
-    def _prepare(self) -> None:
-        """admit.lua (with limits' scripts pasted in) and the per-role arguments."""
-        storage = self.counter.storage
-        text = (
-            _LUA.read_text()
-            .replace(
-                "--[[ limits: acquire_moving_window.lua ]]",
-                _text(storage.lua_acquire_moving_window.script),
-            )
-            .replace("--[[ limits: moving_window.lua ]]", _text(storage.lua_moving_window.script))
-        )
-        fixed: list[str] = [str(len(self._role_limits))]
-        for role, limit in self._role_limits.items():
-            item = parse_rate_limit(limit)
-            name = storage.prefixed_key(item.key_for(self._key_prefix, "api", "user:\x00"))
-            head, tail = name.split("\x00")
-            fixed += [role, head, tail, str(item.amount), str(item.get_expiry())]
-        self._script = storage.get_connection().register_script(text)
-        self._fixed = fixed
+    def prepare(self) -> Script:
+        """admit.lua, registered with the storage's Redis client (redis-py sends EVALSHA)."""
+        self._script = self.records.client().register_script(self.text)
+        return self._script
 
 
-def _text(script: str | bytes) -> str:
-    # redis-py keeps a registered script as it was given; limits gives it bytes.
-    return script.decode() if isinstance(script, bytes) else script
+def admit_script(
+    records: RecordCache, windows: RedisWindows, limits: Mapping[str, RateLimitItem]
+) -> str:
+    """admit.lua, after the constants it reads (from ``KeyRecord`` and the settings)."""
+    budgets = []
+    for role, limit in limits.items():
+        head, tail = windows.name_around(SCOPE, limit)
+        budget = [_lua(head + OWNER), _lua(tail), str(limit.amount), str(limit.get_expiry())]
+        budgets.append(f"[{_lua(role)}] = {{{', '.join(budget)}}}")
+    constants = {
+        "FIELDS": _lua_list(field.name for field in FIELDS),
+        "KEY_FIELDS": _lua_list(KEY_FIELDS),
+        "OWNER_FIELDS": _lua_list(OWNER_FIELDS),
+        "USERS": _lua(records.user_name("")),
+        "GENERATION": _lua(records.generation),
+        "SEQUENCE": _lua(windows.sequence),
+        "BUDGETS": "{" + ", ".join(budgets) + "}",
+        "RECORD_SECONDS": str(RECORD_SECONDS),
+        "TOUCH_SECONDS": str(int(TOUCH_SECONDS)),
+    }
+    header = "".join(f"local {name} = {value}\n" for name, value in constants.items())
+    return header + WINDOW_LUA + ADMIT_LUA
+
+
+def _lua(text: str) -> str:
+    """``text`` as a Lua string literal: anything but letters and digits escaped."""
+    escaped = (c if c.isascii() and c.isalnum() else f"\\{ord(c):03d}" for c in text)
+    return '"' + "".join(escaped) + '"'
+
+
+def _lua_list(names: Iterable[str]) -> str:
+    return "{" + ", ".join(_lua(name) for name in names) + "}"
+
+
+def redis_gate(app: Flask, local: LocalGate, counter: LimitCounter) -> RedisGate:
+    """``app``'s Redis gate, its budgets in our window, and the receivers of its changes."""
+    prefix = app.config["RATELIMIT_KEY_PREFIX"]
+
+    def client() -> Redis:
+        # The storage admit.lua runs on (app/api/key_hook.py picks this gate only for it).
+        storage = cast(RedisStorage, counter.storage)
+        return cast(Redis, storage.get_connection())
+
+    records = RecordCache(client, prefix)
+    windows = RedisWindows(client, prefix)
+    local = LocalGate(local.verifier, local.throttle, ApiBudget(counter, windows))
+    local.verifier.on_verifier_written = records.drop_key
+    # Before the commit: no tombstone, no change. After it: cache the new state afresh.
+    signals.key_changing.connect(lambda _, key_id: records.tombstone_key(key_id), app)
+    signals.user_changing.connect(lambda _, user_id: records.tombstone_user(user_id), app)
+    signals.key_changed.connect(lambda _, key_id: records.drop_key(key_id), app)
+    signals.user_changed.connect(lambda _, user_id: records.drop_user(user_id), app)
+    return RedisGate(local, counter, records, windows, app.config["ROLE_RATE_LIMITS"])
