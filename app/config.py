@@ -3,6 +3,9 @@
 Every setting is a Flask config key. ``DATABASE_URL`` is accepted as an alias for
 ``SQLALCHEMY_DATABASE_URI``. A ``SECRET_KEY`` that nobody configured is generated once
 into the instance folder and reused, so sessions survive restarts on one box.
+
+Every setting is checked before the app uses it (app/config_checks.py): a bad one stops the
+app with ``ConfigError``, naming each setting and what is wrong with it.
 """
 
 from __future__ import annotations
@@ -15,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from limits import parse_many
 
+from app import logs
+from app.config_checks import problems
 from app.instance import make_private_folder
 from app.keys.verifier import derive_secret
-from app.models.user import ROLES
 
 log = logging.getLogger(__name__)
 
@@ -81,23 +84,40 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_STATEMENT_TIMEOUT": 5,
     "DATABASE_LOCK_TIMEOUT": 3,
     "WTF_CSRF_TIME_LIMIT": None,
+    # Earlier SECRET_KEYs, still accepted on session cookies during a rotation (Flask's own).
+    "SECRET_KEY_FALLBACKS": [],
+    # Host names the app answers to (Flask's own); None answers to any.
+    "TRUSTED_HOSTS": None,
+    # The app's and gunicorn's logs alike (app/logs.py): a level, and "text" or "json".
+    "LOG_LEVEL": "INFO",
+    "LOG_FORMAT": "text",
 }
+
+
+class ConfigError(ValueError):
+    """Settings the app cannot run with; ``problems`` maps each to what is wrong with it."""
+
+    def __init__(self, problems: Mapping[str, str]) -> None:
+        self.problems = dict(problems)
+        super().__init__("; ".join(f"{name} {problem}" for name, problem in self.problems.items()))
+
 
 _POSTGRES_SCHEMES = ("postgres://", "postgresql://")
 
 
 def load_config(app: Flask, test_config: Mapping[str, Any] | None = None) -> None:
-    """Fill ``app.config`` in order of precedence and check what the app cannot run without."""
-    app.config.from_mapping(DEFAULTS)
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
-    app.config.from_prefixed_env()
-    if "FLASK_SQLALCHEMY_DATABASE_URI" not in os.environ and os.environ.get("DATABASE_URL"):
-        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
-    if test_config is not None:
-        app.config.from_mapping(test_config)
+    """Fill ``app.config`` in order of precedence; raise ``ConfigError`` on a bad setting.
+
+    Logging is set up as soon as its settings are known, so that what is logged while the
+    rest is derived (a generated secret key) already has its time and level.
+    """
+    read_config(app, test_config)
+    found = problems(app.config)
+    if found:
+        raise ConfigError(found)
+    logs.configure(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
 
     make_private_folder(Path(app.instance_path))
-    app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app)
     options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
     # Never put statement parameters (emails, hashes) into error messages and logs.
     options.setdefault("hide_parameters", True)
@@ -117,7 +137,18 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None = None) -> Non
     # The cookie lives as long as its server-side session may (app/auth/sessions.py).
     app.config["PERMANENT_SESSION_LIFETIME"] = app.config["SESSION_LIFETIME"]
     bound_storage_waits(app.config)
-    check_rate_limits(app.config)
+
+
+def read_config(app: Flask, test_config: Mapping[str, Any] | None = None) -> None:
+    """The defaults, then ``FLASK_*`` variables (and ``DATABASE_URL``), then ``test_config``."""
+    app.config.from_mapping(DEFAULTS)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
+    app.config.from_prefixed_env()
+    if "FLASK_SQLALCHEMY_DATABASE_URI" not in os.environ and os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app)
 
 
 def database_uri(app: Flask) -> str:
@@ -129,6 +160,8 @@ def database_uri(app: Flask) -> str:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if not uri:
         return f"sqlite:///{Path(app.instance_path) / 'chameleon.sqlite3'}"
+    if not isinstance(uri, str):
+        return uri  # a problem config_checks names
     for scheme in _POSTGRES_SCHEMES:
         if uri.startswith(scheme):
             return "postgresql+psycopg://" + uri.removeprefix(scheme)
@@ -178,24 +211,3 @@ def bound_storage_waits(config: dict[str, Any]) -> None:
     options.setdefault("socket_timeout", REDIS_TIMEOUT_SECONDS)
     options.setdefault("socket_connect_timeout", REDIS_TIMEOUT_SECONDS)
     options.setdefault("retry", Retry(NoBackoff(), 1))
-
-
-def check_rate_limits(config: Mapping[str, Any]) -> None:
-    """Fail at start, not on the first request, when a rate limit setting cannot be parsed."""
-    role_limits = config["ROLE_RATE_LIMITS"]
-    if not isinstance(role_limits, Mapping) or set(role_limits) != set(ROLES):
-        raise ValueError(f"ROLE_RATE_LIMITS must map each of {', '.join(ROLES)} to a limit")
-    named = {f"ROLE_RATE_LIMITS[{role}]": limit for role, limit in role_limits.items()}
-    for key in (
-        "FAILED_KEY_RATE_LIMIT",
-        "FAILED_KEY_RATE_LIMIT_PER_KEY",
-        "LOGIN_RATE_LIMIT_PER_ADDRESS",
-        "LOGIN_RATE_LIMIT_PER_EMAIL",
-        "LOGIN_RATE_LIMIT_PER_EMAIL_ALL_ADDRESSES",
-    ):
-        named[key] = config[key]
-    for key, value in named.items():
-        try:
-            parse_many(value)
-        except ValueError as error:
-            raise ValueError(f"{key} is not a rate limit ({value!r}): {error}") from None

@@ -177,8 +177,7 @@ def authenticate_api_request() -> None:
 
 
 def _rejection(throttle: FailedKeyThrottle, rejected: KeyRejected, address: str) -> ApiError:
-    # The reason and the address, never the key.
-    log.info("API key refused (%s) from %s", rejected.reason, address)
+    # app/errors.py logs the refusal with its reason (never the key).
     if rejected.reason == "wrong_secret" and not rejected.counted:
         within_budget, headers = throttle.record_failure(address, rejected.key_id)
         if not within_budget:
@@ -188,9 +187,9 @@ def _rejection(throttle: FailedKeyThrottle, rejected: KeyRejected, address: str)
         headers = throttle.headers(address)
     if rejected.reason == "expired":
         API_AUTH.labels("expired").inc()
-        return ApiError(401, "expired_api_key", "API key expired", headers)
+        return ApiError(401, "expired_api_key", "API key expired", headers, reason="expired")
     API_AUTH.labels(OUTCOMES.get(rejected.reason, rejected.reason)).inc()
-    return ApiError(401, "invalid_api_key", "API key not found", headers)
+    return ApiError(401, "invalid_api_key", "API key not found", headers, reason=rejected.reason)
 
 
 def _too_many_failures(headers: dict[str, str]) -> ApiError:
@@ -201,4 +200,5 @@ def _too_many_failures(headers: dict[str, str]) -> ApiError:
         "rate_limited",
         f"Too many failed API key checks. Retry in {headers['Retry-After']} seconds.",
         headers,
+        reason="throttled",
     )
