@@ -51,6 +51,8 @@ DEFAULTS: dict[str, Any] = {
     "SIGNUP_ENABLED": True,
     "MAX_ACTIVE_KEYS_PER_USER": 100,
     "TRUSTED_PROXY_COUNT": 0,
+    # Host names the app answers to (Flask's own); None answers to any.
+    "TRUSTED_HOSTS": None,
     "FAILED_KEY_RATE_LIMIT": "30 per minute",
     # Wrong secrets for one key id, from any address: spreading guesses buys nothing.
     "FAILED_KEY_RATE_LIMIT_PER_KEY": "10 per minute",
@@ -78,19 +80,17 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     # None means "Secure exactly when the request came over HTTPS"; see app/http.py.
     "SESSION_COOKIE_SECURE": None,
+    # Earlier SECRET_KEYs, still accepted on session cookies during a rotation (Flask's own).
+    "SECRET_KEY_FALLBACKS": [],
+    # The app's and gunicorn's logs alike (app/logs.py): a level, and "text" or "json".
+    "LOG_LEVEL": "INFO",
+    "LOG_FORMAT": "text",
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     # Every database wait is bounded well below gunicorn's worker timeout (30 s), so a
     # locked table or a stuck server gives a 503, never a killed worker (seconds).
     "DATABASE_STATEMENT_TIMEOUT": 5,
     "DATABASE_LOCK_TIMEOUT": 3,
     "WTF_CSRF_TIME_LIMIT": None,
-    # Earlier SECRET_KEYs, still accepted on session cookies during a rotation (Flask's own).
-    "SECRET_KEY_FALLBACKS": [],
-    # Host names the app answers to (Flask's own); None answers to any.
-    "TRUSTED_HOSTS": None,
-    # The app's and gunicorn's logs alike (app/logs.py): a level, and "text" or "json".
-    "LOG_LEVEL": "INFO",
-    "LOG_FORMAT": "text",
 }
 
 

@@ -9,6 +9,7 @@ Whether the database, Redis and mail answer is the command's to check (app/cli/c
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -26,6 +27,9 @@ Check = Callable[[Any], str | None]
 MIN_VERIFIER_SECRET_BYTES = 16
 # bcrypt's own bounds for its cost.
 BCRYPT_MIN_ROUNDS, BCRYPT_MAX_ROUNDS = 4, 31
+# Every single limit is named so: FAILED_KEY_RATE_LIMIT, LOGIN_RATE_LIMIT_PER_EMAIL... A new
+# one is checked as soon as it has a default.
+RATE_LIMIT_NAME = re.compile(r"[A-Z0-9_]+_RATE_LIMIT(?:_PER_[A-Z0-9_]+)?")
 
 
 def whole_number(low: int, high: int | None = None) -> Check:
@@ -147,11 +151,6 @@ CHECKS: dict[str, Check] = {
     "MAX_ACTIVE_KEYS_PER_USER": whole_number(1),
     "TRUSTED_PROXY_COUNT": whole_number(0),
     "TRUSTED_HOSTS": strings(allow_none=True, allow_empty=False),
-    "FAILED_KEY_RATE_LIMIT": rate_limit,
-    "FAILED_KEY_RATE_LIMIT_PER_KEY": rate_limit,
-    "LOGIN_RATE_LIMIT_PER_ADDRESS": rate_limit,
-    "LOGIN_RATE_LIMIT_PER_EMAIL": rate_limit,
-    "LOGIN_RATE_LIMIT_PER_EMAIL_ALL_ADDRESSES": rate_limit,
     "KEY_VERIFIER_SECRET": verifier_secret,
     "LANGUAGES": strings(allow_empty=False),
     "USAGE_FLUSH_SECONDS": seconds,
@@ -167,10 +166,16 @@ CHECKS: dict[str, Check] = {
 }
 
 
+def checks(config: Mapping[str, Any]) -> dict[str, Check]:
+    """The check of each setting in ``config`` that has one, rate limits included."""
+    limits = {name: rate_limit for name in config if RATE_LIMIT_NAME.fullmatch(name)}
+    return {name: check for name, check in {**CHECKS, **limits}.items() if name in config}
+
+
 def problems(config: Mapping[str, Any]) -> dict[str, str]:
     """Each checked setting that is wrong, with what is wrong with it."""
     found = {}
-    for name, check in CHECKS.items():
-        if name in config and (problem := check(config[name])):
+    for name, check in checks(config).items():
+        if problem := check(config[name]):
             found[name] = problem
     return found

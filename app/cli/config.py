@@ -17,7 +17,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import make_url, text
 
-from app.config_checks import CHECKS
+from app.config_checks import checks
 from app.extensions import db, limiter
 
 config_cli = AppGroup("config", help="Check the configuration.")
@@ -43,9 +43,8 @@ def check() -> None:
 def _outcomes() -> Iterator[tuple[str, str]]:
     config = current_app.config
     yield "SECRET_KEY", _secret_key(config["SECRET_KEY"])
-    for name, check in CHECKS.items():
-        if name in config:
-            yield name, check(config[name]) or OK
+    for name, check in checks(config).items():
+        yield name, check(config[name]) or OK
     yield "database", _database()
     yield "RATELIMIT_STORAGE_URI", _limiter_storage(config["RATELIMIT_STORAGE_URI"])
     yield "MAIL_SERVER", _mail(config)
