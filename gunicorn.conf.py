@@ -6,6 +6,7 @@ Every value can be set from the environment, and gunicorn's own flags (``-w 4``,
 
 import gc
 import importlib.util
+import json
 import os
 import shutil
 import sys
@@ -59,12 +60,12 @@ forwarded_allow_ips = (
     os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1") if _trusted_proxies > 0 else ""
 )
 
-# Method, path (never the query string), status, size and time: no header value, so never
-# a key, and no query string, so not even a key pasted into a URL by mistake.
+# Address, method, path (never the query string), status, size and time: no header value,
+# so never a key, and no query string, so not even a key pasted into a URL by mistake. The
+# time, level and request id come with every line, this one too (app/logs.py).
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 errorlog = os.environ.get("GUNICORN_ERRORLOG", "-")
-loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 
 
 def _load_logs_module():
@@ -78,9 +79,37 @@ def _load_logs_module():
     return module
 
 
+def _flask_setting(name: str, default: str) -> str:
+    # As the app reads FLASK_* variables (Flask's from_prefixed_env): JSON when it parses.
+    raw = os.environ.get(f"FLASK_{name}")
+    if raw is None:
+        return default
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+_logs = _load_logs_module()
 # Both logs, and everything else logged in the master and the workers, with every key
 # redacted: a malformed request's line or header is quoted in the error log as sent.
-logger_class = _load_logs_module().GunicornLogger
+logger_class = _logs.GunicornLogger
+# One logging configuration for gunicorn's logs and the app's, from the app's own
+# FLASK_LOG_LEVEL and FLASK_LOG_FORMAT.
+try:
+    logconfig_dict = _logs.logging_config(
+        _flask_setting("LOG_LEVEL", "INFO"),
+        _flask_setting("LOG_FORMAT", "text"),
+        error_log=errorlog,
+        access_log=accesslog,
+    )
+except ValueError as _error:
+    sys.exit(f"Configuration error: {_error}")
+loglevel = logconfig_dict["root"]["level"].lower()
+if os.environ.get("GUNICORN_LOGLEVEL"):
+    # gunicorn's own error log may say more (or less) than the app's lines.
+    loglevel = os.environ["GUNICORN_LOGLEVEL"].lower()
+    logconfig_dict["loggers"]["gunicorn.error"]["level"] = loglevel.upper()
 
 
 # Prometheus metrics summed over every worker (app/metrics.py): each process keeps its

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from app import (
     usage,
 )
 from app.api import bookkeeping, key_hook
-from app.config import load_config
+from app.config import ConfigError, load_config
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.json import StrictJSONProvider
 
@@ -50,7 +51,11 @@ def create_app(
         instance_path=str(instance_path or PROJECT_ROOT / "instance"),
     )
     app.json = StrictJSONProvider(app)
-    load_config(app, test_config)
+    try:
+        load_config(app, test_config)
+    except ConfigError as error:
+        # The server (gunicorn, flask) stops with one line naming each bad setting.
+        sys.exit(f"Configuration error: {error}")
     register_logging(app)
     register_request_hooks(app)
     register_extensions(app)

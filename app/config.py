@@ -3,6 +3,9 @@
 Every setting is a Flask config key. ``DATABASE_URL`` is accepted as an alias for
 ``SQLALCHEMY_DATABASE_URI``. A ``SECRET_KEY`` that nobody configured is generated once
 into the instance folder and reused, so sessions survive restarts on one box.
+
+Every setting is checked before the app uses it (app/config_checks.py): a bad one stops the
+app with ``ConfigError``, naming each setting and what is wrong with it.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from limits import parse_many
 
+from app import logs
+from app.config_checks import problems
 from app.instance import make_private_folder
 from app.keys.hmac_verifier import derive_secret
 from app.roles import Role
@@ -45,6 +49,8 @@ DEFAULTS: dict[str, Any] = {
     "SIGNUP_ENABLED": True,
     "MAX_ACTIVE_KEYS_PER_USER": 100,
     "TRUSTED_PROXY_COUNT": 0,
+    # Host names the app answers to (Flask's own); None answers to any.
+    "TRUSTED_HOSTS": None,
     "FAILED_KEY_RATE_LIMIT": "30 per minute",
     # Wrong secrets for one key id, from any address: spreading guesses buys nothing.
     "FAILED_KEY_RATE_LIMIT_PER_KEY": "10 per minute",
@@ -72,6 +78,11 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     # None means "Secure exactly when the request came over HTTPS"; see app/http.py.
     "SESSION_COOKIE_SECURE": None,
+    # Earlier SECRET_KEYs, still accepted on session cookies during a rotation (Flask's own).
+    "SECRET_KEY_FALLBACKS": [],
+    # The app's and gunicorn's logs alike (app/logs.py): a level, and "text" or "json".
+    "LOG_LEVEL": "INFO",
+    "LOG_FORMAT": "text",
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     # Every database wait is bounded well below gunicorn's worker timeout (30 s), so a
     # locked table or a stuck server gives a 503, never a killed worker (seconds).
@@ -98,21 +109,31 @@ DEFAULTS: dict[str, Any] = {
     "TWO_FACTOR_RATE_LIMIT": "10 per hour",
 }
 
+
+class ConfigError(ValueError):
+    """Settings the app cannot run with; ``problems`` maps each to what is wrong with it."""
+
+    def __init__(self, problems: Mapping[str, str]) -> None:
+        self.problems = dict(problems)
+        super().__init__("; ".join(f"{name} {problem}" for name, problem in self.problems.items()))
+
+
 _POSTGRES_SCHEMES = ("postgres://", "postgresql://")
 
 
 def load_config(app: Flask, test_config: Mapping[str, Any] | None = None) -> None:
-    """Fill ``app.config`` in order of precedence and check what the app cannot run without."""
-    app.config.from_mapping(DEFAULTS)
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
-    app.config.from_prefixed_env()
-    if "FLASK_SQLALCHEMY_DATABASE_URI" not in os.environ and os.environ.get("DATABASE_URL"):
-        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
-    if test_config is not None:
-        app.config.from_mapping(test_config)
+    """Fill ``app.config`` in order of precedence; raise ``ConfigError`` on a bad setting.
+
+    Logging is set up as soon as its settings are known, so that what is logged while the
+    rest is derived (a generated secret key) already has its time and level.
+    """
+    read_config(app, test_config)
+    found = problems(app.config)
+    if found:
+        raise ConfigError(found)
+    logs.configure(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
 
     make_private_folder(Path(app.instance_path))
-    app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app)
     options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
     # Never put statement parameters (emails, hashes) into error messages and logs.
     options.setdefault("hide_parameters", True)
@@ -132,7 +153,18 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None = None) -> Non
     # The cookie lives as long as its server-side session may (app/auth/sessions.py).
     app.config["PERMANENT_SESSION_LIFETIME"] = app.config["SESSION_LIFETIME"]
     bound_storage_waits(app.config)
-    check_rate_limits(app.config)
+
+
+def read_config(app: Flask, test_config: Mapping[str, Any] | None = None) -> None:
+    """The defaults, then ``FLASK_*`` variables (and ``DATABASE_URL``), then ``test_config``."""
+    app.config.from_mapping(DEFAULTS)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
+    app.config.from_prefixed_env()
+    if "FLASK_SQLALCHEMY_DATABASE_URI" not in os.environ and os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app)
 
 
 def database_uri(app: Flask) -> str:
@@ -144,6 +176,8 @@ def database_uri(app: Flask) -> str:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if not uri:
         return f"sqlite:///{Path(app.instance_path) / 'chameleon.sqlite3'}"
+    if not isinstance(uri, str):
+        return uri  # a problem config_checks names
     for scheme in _POSTGRES_SCHEMES:
         if uri.startswith(scheme):
             return "postgresql+psycopg://" + uri.removeprefix(scheme)
@@ -193,26 +227,3 @@ def bound_storage_waits(config: dict[str, Any]) -> None:
     options.setdefault("socket_timeout", REDIS_TIMEOUT_SECONDS)
     options.setdefault("socket_connect_timeout", REDIS_TIMEOUT_SECONDS)
     options.setdefault("retry", Retry(NoBackoff(), 1))
-
-
-def check_rate_limits(config: Mapping[str, Any]) -> None:
-    """Fail at start, not on the first request, when a rate limit setting cannot be parsed."""
-    role_limits = config["ROLE_RATE_LIMITS"]
-    if not isinstance(role_limits, Mapping) or set(role_limits) != set(Role):
-        raise ValueError(f"ROLE_RATE_LIMITS must map each of {', '.join(Role)} to a limit")
-    named = {f"ROLE_RATE_LIMITS[{role}]": limit for role, limit in role_limits.items()}
-    for key in (
-        "FAILED_KEY_RATE_LIMIT",
-        "FAILED_KEY_RATE_LIMIT_PER_KEY",
-        "LOGIN_RATE_LIMIT_PER_ADDRESS",
-        "LOGIN_RATE_LIMIT_PER_EMAIL",
-        "LOGIN_RATE_LIMIT_PER_EMAIL_ALL_ADDRESSES",
-        "MAIL_RATE_LIMIT_PER_EMAIL",
-        "TWO_FACTOR_RATE_LIMIT",
-    ):
-        named[key] = config[key]
-    for key, value in named.items():
-        try:
-            parse_many(value)
-        except ValueError as error:
-            raise ValueError(f"{key} is not a rate limit ({value!r}): {error}") from None

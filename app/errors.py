@@ -2,7 +2,10 @@
 
 Under /api the answer is JSON, ``{"error": {"code": ..., "message": ...}}``; elsewhere a
 friendly page, or for an HTMX request a fragment retargeted to the page's message area.
-No answer ever carries a traceback or an internal detail; those go to the log.
+No answer ever carries a traceback or an internal detail; those go to the log. Every
+refusal under /api (401, 403, 429) is logged once, at INFO: its reason, the key id when the
+presented key has one, the client address and (from the log filter) the request id; never
+the key.
 """
 
 from __future__ import annotations
@@ -16,13 +19,15 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from app.extensions import login_manager
 from app.htmx import is_htmx
 from app.http import is_api_request
 from app.i18n import localized_redirect
+from app.keys.format import parse_key
 from app.keys.lookup import StoreUnavailable
+from app.ratelimit import client_address
 
 log = logging.getLogger(__name__)
 
@@ -71,29 +76,60 @@ PAGE_MESSAGES = {
 }
 
 DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeoutError, StoreUnavailable)
+REFUSALS = (401, 403, 429)
 
 
 class ApiError(Exception):
-    """An error answer under /api in the documented shape."""
+    """An error answer under /api in the documented shape.
+
+    ``reason`` says why, for the log, where the code alone does not (a 401
+    ``invalid_api_key`` is a malformed, unknown or revoked key, or a wrong secret).
+    """
 
     def __init__(
-        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        *,
+        reason: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.headers = dict(headers or {})
+        self.reason = reason or code
         if status == 401:
             self.headers.setdefault("WWW-Authenticate", API_KEY_CHALLENGE)
 
 
 def api_error_response(error: ApiError) -> Response:
-    """Render an ``ApiError`` as JSON."""
+    """Render an ``ApiError`` as JSON; a refusal (401, 403, 429) is logged first."""
+    if error.status in REFUSALS:
+        log_refusal(error)
     response = jsonify(error={"code": error.code, "message": error.message})
     response.status_code = error.status
     response.headers.update(error.headers)
     return response
+
+
+def log_refusal(error: ApiError) -> None:
+    """One INFO line for a refused API request: why, which key id, from where; no key."""
+    presented = parse_key(request.headers.get("X-API-Key", ""))
+    key_id = presented.key_id if presented is not None else "-"
+    address = client_address()
+    log.info(
+        "API request refused: %s %s %s reason=%s key_id=%s address=%s",
+        error.status,
+        request.method,
+        request.path,
+        error.reason,
+        key_id,
+        address,
+        extra={"reason": error.reason, "key_id": key_id, "client_address": address},
+    )
 
 
 def _message(error: HTTPException) -> str:
@@ -137,6 +173,13 @@ def handle_http_exception(error: HTTPException):
     return render_error(status, API_CODES.get(status, "error"), _message(error), headers)
 
 
+def handle_untrusted_host(error: SecurityError):
+    """A ``Host`` outside ``TRUSTED_HOSTS``: 400, never a page with links built on that host."""
+    if is_api_request():
+        return render_error(400, "bad_request", "This host name is not served here.")
+    return Response("This host name is not served here.\n", 400, mimetype="text/plain")
+
+
 def handle_csrf_error(error: CSRFError):
     """A missing or wrong CSRF token on a form post."""
     if is_htmx() and not current_user.is_authenticated:
@@ -177,6 +220,7 @@ def init_app(app: Flask) -> None:
     """Register the handlers, most specific first."""
     app.register_error_handler(ApiError, api_error_response)
     app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(SecurityError, handle_untrusted_host)
     for exception in DATABASE_DOWN:
         app.register_error_handler(exception, handle_database_down)
     app.register_error_handler(HTTPException, handle_http_exception)

@@ -1,10 +1,12 @@
-"""HTTP behaviour of every answer: client address, session cookie, security headers."""
+"""HTTP behaviour of every answer: client address, session cookie, security headers, request id."""
 
 from __future__ import annotations
 
 from flask import Flask, Request, Response, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.logs import REQUEST_ID_HEADER, request_id
 
 API_PREFIX = "/api/"
 
@@ -75,6 +77,16 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def add_request_id(response: Response) -> Response:
+    """Name the request in its answer, errors included: the id its log lines carry.
+
+    The id is made by whoever asks first (app/logs.py), a line logged by an earlier hook
+    or this one, so no hook's order can give a request two ids.
+    """
+    response.headers[REQUEST_ID_HEADER] = request_id()
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Trust ``TRUSTED_PROXY_COUNT`` proxies, install the session rules, add the headers."""
     proxies = int(app.config["TRUSTED_PROXY_COUNT"])
@@ -84,3 +96,4 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     app.session_interface = SessionInterface()
     app.after_request(add_security_headers)
+    app.after_request(add_request_id)

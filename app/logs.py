@@ -1,28 +1,37 @@
-"""Keys never reach a log: anything shaped like a key is written as ``ck_[redacted]``.
+"""Logging for the app and gunicorn alike: one configuration, a request id, no key ever.
 
-A client may put its key where no key belongs (a query string, a path, a malformed header),
-and servers log those places: gunicorn's error log quotes a malformed request line or
-header. So the redaction happens in logging itself, on every record:
+- **One configuration** (``logging_config``, for ``logging.config.dictConfig``): the app
+  applies it under any server (``init_app``) and gunicorn through ``logconfig_dict`` in
+  gunicorn.conf.py. Every line has a UTC ISO 8601 time, a level, the process and the
+  request id; ``LOG_LEVEL`` and ``LOG_FORMAT`` (``text``, or ``json``: one object per line,
+  by python-json-logger) apply to the app's lines and gunicorn's error and access logs.
+- **A request id** (``request_id``): the trusted proxy's ``X-Request-ID``, else a random
+  one; the ``RequestId`` filter puts it on every line of its request, and ``GunicornLogger``
+  on the access line, read from the answer's ``X-Request-ID`` header.
+- **Keys never reach a log**: anything shaped like a key is written as ``ck_[redacted]``.
+  A client may put its key where no key belongs (a query string, a path, a malformed
+  header), and servers log those places. So a record factory redacts each record as it is
+  made, whichever logger made it and whichever handler writes it (pytest's ``caplog``
+  too), and the ``RedactKeys`` filter on every configured handler redacts again in case
+  some library replaced the record factory.
 
-- ``init_app`` (the app, under any server) and gunicorn's logger (``GunicornLogger``,
-  named by ``gunicorn.conf.py``) install a record factory, so each record is redacted as it
-  is made, whichever logger made it and whichever handler writes it, handlers added later
-  (pytest's ``caplog``) included;
-- ``GunicornLogger`` also puts the ``RedactKeys`` filter on the handlers that write
-  gunicorn's error and access logs, so nothing reaches them unredacted even if some library
-  replaces the record factory.
-
-Only the standard library and gunicorn are imported: ``gunicorn.conf.py`` loads this file
-by its path, without importing the app into gunicorn's master process.
+Only libraries are imported: gunicorn.conf.py loads this file by its path, without
+importing the app into gunicorn's master.
 """
 
 from __future__ import annotations
 
 import logging
+import logging.config
 import re
-from typing import TYPE_CHECKING
+import secrets
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
+from flask import current_app, g, has_request_context, request
 from gunicorn import glogging
+from pythonjsonlogger.json import JsonFormatter
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -42,6 +51,18 @@ KEY_SHAPED = re.compile(
     # A whole key's length after "ck_" is redacted anywhere, even glued to a word ("GETck_").
     rf"|{_PREFIX}{_KEY_CHAR}{{{_KEY_BODY_LENGTH},}}"
 )
+
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+FORMATS = ("text", "json")
+TEXT_FORMAT = "%(asctime)s %(levelname)s [%(process)d] [%(request_id)s] %(name)s: %(message)s"
+JSON_FIELDS = "%(levelname)s %(name)s %(process)d %(request_id)s %(message)s"
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# A proxy's id is believed only when it looks like one (nginx's $request_id, a UUID): it is
+# written into every line of its request, so no spaces, no quotes, no "_" (hence no key).
+_PROXY_REQUEST_ID = re.compile(r"[A-Za-z0-9+/=.:-]{1,128}")
+# The id of the answer gunicorn is writing the access line for (GunicornLogger.access).
+_access_request_id: ContextVar[str | None] = ContextVar("access_request_id", default=None)
 
 _formatter = logging.Formatter()
 
@@ -85,9 +106,6 @@ class RedactKeys(logging.Filter):
         return True
 
 
-REDACT_KEYS = RedactKeys()
-
-
 def install_record_factory() -> None:
     """Make every log record in this process redacted as it is made (once per process)."""
     previous = logging.getLogRecordFactory()
@@ -101,9 +119,58 @@ def install_record_factory() -> None:
     logging.setLogRecordFactory(make_record)
 
 
-def init_app(app: Flask) -> None:
-    """Redact keys from everything the app, Flask, Werkzeug and the libraries log."""
-    install_record_factory()
+def request_id() -> str:
+    """The current request's id: the trusted proxy's ``X-Request-ID``, else a random one.
+
+    Made once per request and kept in ``g``, by whoever asks first: the request hook
+    (app/http.py) or a line logged before it ran.
+    """
+    made = g.get("request_id")
+    if made is None:
+        made = g.request_id = _proxy_request_id() or secrets.token_hex(8)
+    return made
+
+
+def _proxy_request_id() -> str | None:
+    if not current_app.config.get("TRUSTED_PROXY_COUNT"):
+        return None
+    sent = request.headers.get(REQUEST_ID_HEADER, "")
+    return sent if _PROXY_REQUEST_ID.fullmatch(sent) else None
+
+
+class RequestId(logging.Filter):
+    """A handler filter: ``record.request_id`` is its request's id, or "-" outside one."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Name the request the record was logged in."""
+        if has_request_context():
+            record.request_id = request_id()
+        else:
+            record.request_id = _access_request_id.get() or "-"
+        return True
+
+
+def utc_time(created: float) -> str:
+    """A record's time as ISO 8601 in UTC, to the millisecond: ``2026-11-30T08:33:56.123Z``."""
+    moment = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+    return moment.replace("+00:00", "Z")
+
+
+class TextFormatter(logging.Formatter):
+    """Lines that start with their time in UTC (ISO 8601) and their level."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        """The time in UTC, whatever the host's time zone."""
+        return utc_time(record.created)
+
+
+class JsonLineFormatter(JsonFormatter):
+    """One JSON object per line, its time in UTC (ISO 8601) first."""
+
+    def add_fields(self, log_record: dict[str, Any], record, message_dict) -> None:
+        """Put ``time`` first, then python-json-logger's fields."""
+        log_record["time"] = utc_time(record.created)
+        super().add_fields(log_record, record, message_dict)
 
 
 class QuietClientTimeouts(logging.Filter):
@@ -124,16 +191,109 @@ class QuietClientTimeouts(logging.Filter):
         return True
 
 
+def check_level(level: str) -> str:
+    """``level`` as logging names it, or ValueError naming ``LOG_LEVEL``."""
+    name = str(level).upper()
+    if name not in LEVELS:
+        raise ValueError(f"LOG_LEVEL must be one of {', '.join(LEVELS)}, not {level!r}")
+    return name
+
+
+def check_format(fmt: str) -> str:
+    """``fmt`` if it is a known log format, or ValueError naming ``LOG_FORMAT``."""
+    if fmt not in FORMATS:
+        raise ValueError(f"LOG_FORMAT must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    return fmt
+
+
+def _handler(target: str, stream: str, fmt: str) -> dict[str, Any]:
+    # A file is reopened when logrotate moves it (and on gunicorn's USR1).
+    where = (
+        {"class": "logging.StreamHandler", "stream": stream}
+        if target == "-"
+        else {"class": "logging.handlers.WatchedFileHandler", "filename": target}
+    )
+    return {**where, "formatter": fmt, "filters": ["request_id", "redact_keys"]}
+
+
+def logging_config(
+    level: str = "INFO", fmt: str = "text", *, error_log: str = "-", access_log: str = "-"
+) -> dict[str, Any]:
+    """The ``dictConfig`` for ``LOG_LEVEL`` and ``LOG_FORMAT``.
+
+    The app's lines and gunicorn's error log go to ``error_log``, gunicorn's access log to
+    ``access_log``: "-" for stderr and stdout, else a file; an empty ``access_log``
+    writes no access log. Raises ValueError naming a bad setting.
+    """
+    level, fmt = check_level(level), check_format(fmt)
+    handlers = {"error": _handler(error_log, "ext://sys.stderr", fmt)}
+    if access_log:
+        handlers["access"] = _handler(access_log, "ext://sys.stdout", fmt)
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {
+            "request_id": {"()": RequestId},
+            "redact_keys": {"()": RedactKeys},
+            "quiet_client_timeouts": {"()": QuietClientTimeouts},
+        },
+        "formatters": {
+            "text": {"()": TextFormatter, "fmt": TEXT_FORMAT, "defaults": {"request_id": "-"}},
+            "json": {
+                "()": JsonLineFormatter,
+                "fmt": JSON_FIELDS,
+                "rename_fields": {"levelname": "level", "name": "logger"},
+            },
+        },
+        "handlers": handlers,
+        "root": {"level": level, "handlers": ["error"]},
+        "loggers": {
+            "gunicorn.error": {
+                "level": level,
+                "handlers": ["error"],
+                "propagate": False,
+                "filters": ["quiet_client_timeouts"],
+            },
+            "gunicorn.access": {
+                "level": level,
+                "handlers": ["access"] if access_log else [],
+                "propagate": False,
+            },
+            # Alembic announces each of its plugins at INFO whenever the app is imported.
+            "alembic.runtime.plugins": {"level": "WARNING"},
+        },
+    }
+
+
+def configure(level: str = "INFO", fmt: str = "text") -> None:
+    """Redact keys, and set logging up unless something has already (gunicorn, pytest).
+
+    As ``logging.basicConfig`` does, a root logger with handlers means logging is set up:
+    under gunicorn by its ``logconfig_dict``, with the same settings.
+    """
+    install_record_factory()
+    if not logging.getLogger().handlers:
+        logging.config.dictConfig(logging_config(level, fmt))
+
+
+def init_app(app: Flask) -> None:
+    """Log as ``LOG_LEVEL`` and ``LOG_FORMAT`` say, with keys redacted from every line."""
+    configure(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
+
+
 class GunicornLogger(glogging.Logger):
-    """gunicorn's logger, with keys redacted from its error and access logs."""
+    """gunicorn's logger, keys redacted, the answer's request id on its access line."""
 
     def setup(self, cfg) -> None:
-        """Set up gunicorn's handlers as usual (also on reload), then filter them."""
-        super().setup(cfg)
-        self.error_log.addFilter(QuietClientTimeouts())
+        """Redact from the first line on, then set up as configured (also on reload)."""
         install_record_factory()
-        # Handler filters see records propagated from child loggers too; a logging
-        # configuration (logconfig_dict) may give the root logger handlers of its own.
-        for logger in (self.error_log, self.access_log, logging.getLogger()):
-            for handler in logger.handlers:
-                handler.addFilter(REDACT_KEYS)
+        super().setup(cfg)
+
+    def access(self, resp, req, environ, request_time) -> None:
+        """Write the access line, with the ``X-Request-ID`` the app answered with."""
+        sent = (value for name, value in resp.headers if name.lower() == "x-request-id")
+        token = _access_request_id.set(next(sent, None))
+        try:
+            super().access(resp, req, environ, request_time)
+        finally:
+            _access_request_id.reset(token)

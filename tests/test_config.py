@@ -1,4 +1,4 @@
-"""Configuration precedence and the generated secret key."""
+"""Configuration precedence, the generated secret key, and every setting checked at start."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 
 from app import create_app
-from app.config import load_config
+from app.config import ConfigError, load_config
 
 
 @pytest.fixture
@@ -121,3 +121,77 @@ def test_debugger_is_off_unless_asked_for(database_url, monkeypatch):
     assert create_app(config).debug is False
     monkeypatch.setenv("FLASK_DEBUG", "1")
     assert create_app(config).debug
+
+
+def test_new_settings_default_as_documented(bare_app):
+    load_config(bare_app)
+    config = bare_app.config
+    assert config["LOG_LEVEL"] == "INFO"
+    assert config["LOG_FORMAT"] == "text"
+    assert config["SECRET_KEY_FALLBACKS"] == []
+    assert config["TRUSTED_HOSTS"] is None
+
+
+def test_secret_key_fallbacks_and_trusted_hosts_are_json_lists_from_the_environment(
+    bare_app, monkeypatch
+):
+    monkeypatch.setenv("FLASK_SECRET_KEY_FALLBACKS", '["the old secret key"]')
+    monkeypatch.setenv("FLASK_TRUSTED_HOSTS", '["keys.example.com", ".example.org"]')
+    load_config(bare_app)
+    assert bare_app.config["SECRET_KEY_FALLBACKS"] == ["the old secret key"]
+    assert bare_app.config["TRUSTED_HOSTS"] == ["keys.example.com", ".example.org"]
+
+
+def test_bcrypt_rounds_that_is_not_a_number_is_named(bare_app, monkeypatch):
+    monkeypatch.setenv("FLASK_BCRYPT_ROUNDS", "abc")
+    with pytest.raises(ConfigError) as refused:
+        load_config(bare_app)
+    assert list(refused.value.problems) == ["BCRYPT_ROUNDS"]
+    assert str(refused.value) == "BCRYPT_ROUNDS must be a whole number from 4 to 31, not 'abc'"
+
+
+def test_every_bad_setting_is_named_at_once(bare_app, monkeypatch):
+    monkeypatch.setenv("FLASK_BCRYPT_ROUNDS", "abc")
+    monkeypatch.setenv("FLASK_KEY_VERIFIER_SECRET", "too short")
+    monkeypatch.setenv("FLASK_LOG_FORMAT", "xml")
+    with pytest.raises(ConfigError) as refused:
+        load_config(bare_app)
+    assert set(refused.value.problems) == {"BCRYPT_ROUNDS", "KEY_VERIFIER_SECRET", "LOG_FORMAT"}
+    assert "at least 16 bytes" in refused.value.problems["KEY_VERIFIER_SECRET"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("BCRYPT_ROUNDS", 3),
+        ("BCRYPT_ROUNDS", True),
+        ("MAX_ACTIVE_KEYS_PER_USER", 0),
+        ("TRUSTED_PROXY_COUNT", "1"),
+        ("SIGNUP_ENABLED", "yes"),
+        ("SESSION_COOKIE_SECURE", "on"),
+        ("USAGE_FLUSH_SECONDS", 0),
+        ("DATABASE_STATEMENT_TIMEOUT", "5s"),
+        ("METRICS_ALLOWED_NETWORKS", ["10.0.0.0/33"]),
+        ("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32"),
+        ("LANGUAGES", []),
+        ("SECRET_KEY_FALLBACKS", "old"),
+        ("TRUSTED_HOSTS", []),
+        ("SQLALCHEMY_DATABASE_URI", "not a url"),
+        ("LOG_LEVEL", "loud"),
+        ("LOGIN_RATE_LIMIT_PER_EMAIL", "often"),
+    ],
+)
+def test_a_bad_value_is_refused_naming_its_setting(bare_app, name, value):
+    with pytest.raises(ConfigError) as refused:
+        load_config(bare_app, {name: value})
+    assert list(refused.value.problems) == [name]
+    assert str(refused.value).startswith(f"{name} ")
+
+
+def test_the_app_stops_with_one_line_naming_the_setting(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLASK_BCRYPT_ROUNDS", "abc")
+    with pytest.raises(SystemExit) as stopped:
+        create_app({"SECRET_KEY": "x"}, instance_path=tmp_path / "instance")
+    message = str(stopped.value.code)
+    assert message.startswith("Configuration error: BCRYPT_ROUNDS ")
+    assert "\n" not in message

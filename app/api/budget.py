@@ -54,4 +54,5 @@ def over_budget(role: str, headers: dict[str, str]) -> ApiError:
         f"Rate limit of {rate_limit_for(role)} exceeded. "
         f"Retry in {headers['Retry-After']} seconds.",
         headers,
+        reason="over_budget",
     )

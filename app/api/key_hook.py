@@ -93,7 +93,8 @@ def warm_up(app: Flask) -> None:
 
 def authenticate_api_request() -> None:
     """Set ``g.api_key`` for a valid key within budget, or answer 401 or 429 before any view."""
-    if not is_api_request():
+    # An unknown path or method is answered as such (404, 405): paths are public anyway.
+    if not is_api_request() or request.routing_exception is not None:
         return
     gate = current_app.extensions["api_gate"]
     address = client_address()
@@ -132,8 +133,7 @@ def authenticate_api_request() -> None:
 
 
 def _rejection(throttle: FailedKeyThrottle, rejected: KeyRejected, address: str) -> ApiError:
-    # The reason and the address, never the key.
-    log.info("API key refused (%s) from %s", rejected.reason, address)
+    # app/errors.py logs the refusal with its reason (never the key).
     if rejected.reason == "wrong_secret" and not rejected.counted:
         within_budget, headers = throttle.record_failure(address, rejected.key_id)
         if not within_budget:
@@ -143,9 +143,9 @@ def _rejection(throttle: FailedKeyThrottle, rejected: KeyRejected, address: str)
         headers = throttle.headers(address)
     if rejected.reason == "expired":
         API_AUTH.labels("expired").inc()
-        return ApiError(401, "expired_api_key", "API key expired", headers)
+        return ApiError(401, "expired_api_key", "API key expired", headers, reason="expired")
     API_AUTH.labels(OUTCOMES.get(rejected.reason, rejected.reason)).inc()
-    return ApiError(401, "invalid_api_key", "API key not found", headers)
+    return ApiError(401, "invalid_api_key", "API key not found", headers, reason=rejected.reason)
 
 
 def _too_many_failures(headers: dict[str, str]) -> ApiError:
@@ -156,4 +156,5 @@ def _too_many_failures(headers: dict[str, str]) -> ApiError:
         "rate_limited",
         f"Too many failed API key checks. Retry in {headers['Retry-After']} seconds.",
         headers,
+        reason="throttled",
     )

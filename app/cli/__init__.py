@@ -21,10 +21,12 @@ def init_app(app: Flask) -> None:
     """Add the command groups to ``flask``."""
     from app.cli import account_security  # noqa: F401  (adds to users_cli)
     from app.cli.audit import audit_cli
+    from app.cli.config import config_cli
     from app.cli.keys import keys_cli
     from app.cli.users import users_cli
+    from app.cli.version import version
 
-    for group in (users_cli, keys_cli, audit_cli):
+    for group in (users_cli, keys_cli, audit_cli, config_cli, version):
         app.cli.add_command(group)
 
 

@@ -6,6 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.audit import Actor
 from app.cli import EnumChoice, existing_user, refused, rounds, verifier
 from app.keys import service
 from app.keys.access import KeyAccess
@@ -41,6 +42,7 @@ def create_key(email: str, name: str, expires_in: str | None, access: KeyAccess)
             max_active=current_app.config["MAX_ACTIVE_KEYS_PER_USER"],
             expires_in=lifetime,
             access=access,
+            actor=Actor.system(),
         )
     except KeyRefused as error:
         raise refused(error) from None

@@ -108,8 +108,8 @@ def test_a_redis_that_never_answers_costs_a_bounded_wait_once_per_circuit(
     assert sum(took > 0.2 for took in durations) <= 2 * windows, durations
 
     health, took = timed(lambda: requests.get(f"{server.url}/healthz", timeout=TIMEOUT))
-    assert health.status_code == 503
-    assert "rate_limit_storage" in health.json()["down"]
+    assert health.status_code == 200  # degraded: the API serves without Redis
+    assert health.json()["down"] == ["rate_limit_storage"]
     assert took < 2, took
     with ConsoleClient(server.url) as console:
         signed_in, took = timed(lambda: console.submit_login(user.email, user.password))

@@ -1,11 +1,15 @@
-"""``/healthz`` and what callers see when the database is out of reach.
+"""``/livez``, ``/readyz``, ``/healthz``, and what callers see when a dependency is away.
 
 The database is made unreachable two ways, never by touching the machine's PostgreSQL:
 a URL pointing at a port nobody listens on, and a TCP proxy in front of the real server
 that the test cuts and restores. Under /api the answer is then 503 ``unavailable`` with
 ``Retry-After``, never a 500 and never a 200 (not even for a key a worker has already
-verified); the console answers a friendly 503 page. Redis being down is covered in
-``test_limiter_storage_down.py``.
+verified); the console answers a friendly 503 page; ``/readyz`` and ``/healthz`` say 503.
+
+Redis (the rate-limit storage) away is not an outage: the API counts budgets in each
+process, so ``/readyz`` stays 200 ("degraded") and ``/healthz`` 200, naming Redis as down
+and the fallback as on from the very first probe. The API under a Redis outage is covered
+in ``test_limiter_storage_down.py``.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from e2e_support import (
 from sqlalchemy import make_url
 
 from app.keys.format import generate_key
+from app.version import __version__
 
 from support.servers import free_port
 
@@ -34,8 +39,13 @@ INTERNALS = ("traceback", "psycopg", "sqlalchemy", "operationalerror", "5432", "
 
 
 def healthz(base_url: str) -> requests.Response:
-    """The readiness check."""
+    """The detailed health check."""
     return requests.get(f"{base_url}/healthz", timeout=TIMEOUT)
+
+
+def readyz(base_url: str) -> requests.Response:
+    """The readiness check."""
+    return requests.get(f"{base_url}/readyz", timeout=TIMEOUT)
 
 
 def assert_unavailable_json(response: requests.Response) -> None:
@@ -65,9 +75,65 @@ def test_healthz_up_with_database_and_redis(gunicorn, database_url, redis_url):
     response = healthz(server.url)
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("application/json")
-    assert response.json()["status"] == "ok"
-    assert response.json().get("down") is None
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "up", "rate_limit_storage": "up"},
+        "down": [],
+        "rate_limit_fallback": "off",
+        "version": __version__,
+    }
+    assert readyz(server.url).json() == {"status": "ok"}
     assert requests.get(f"{server.url}/livez", timeout=TIMEOUT).status_code == 200
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_redis_unreachable_from_the_start_is_degraded_not_down(gunicorn, database_url, factory):
+    _, key = factory.key(factory.user())
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    server = gunicorn(database_url, workers=1, env={"FLASK_RATELIMIT_STORAGE_URI": dead})
+
+    # The very first probe, before any API request, finds Redis away and the fallback on.
+    health = healthz(server.url)
+    assert health.status_code == 200, health.text
+    body = health.json()
+    assert body["status"] == "degraded"
+    assert body["checks"] == {"database": "up", "rate_limit_storage": "down"}
+    assert body["down"] == ["rate_limit_storage"]
+    assert body["rate_limit_fallback"] == "on"
+    assert body["version"] == __version__
+
+    ready = readyz(server.url)
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "degraded"}
+    # And the API serves, within its budget, meanwhile.
+    answer = requests.get(f"{server.url}/api/me", headers=key_header(key), timeout=TIMEOUT)
+    assert answer.status_code == 200
+    assert answer.headers["X-RateLimit-Limit"] == "100"
+    assert not server_log_errors(server.log()), server.log()[-3000:]
+
+
+@pytest.mark.redis  # a redis-server of its own: the machine's Redis is never touched
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_redis_lost_and_back_turns_the_fallback_on_and_off(gunicorn, database_url, own_redis):
+    server = gunicorn(database_url, workers=1, env={"FLASK_RATELIMIT_STORAGE_URI": own_redis.url})
+    assert healthz(server.url).json()["rate_limit_fallback"] == "off"
+
+    own_redis.kill()
+    health = healthz(server.url)
+    assert health.status_code == 200
+    assert health.json()["checks"]["rate_limit_storage"] == "down"
+    assert health.json()["rate_limit_fallback"] == "on"
+    assert readyz(server.url).status_code == 200
+
+    own_redis.start()
+
+    def storage_back() -> bool:
+        body = healthz(server.url).json()
+        return body["rate_limit_fallback"] == "off" and body["status"] == "ok"
+
+    # The process tries Redis again once its circuit's few seconds are over.
+    wait_for(storage_back, timeout=20, what="/healthz to find Redis again", interval=0.5)
+    assert not server_log_errors(server.log()), server.log()[-3000:]
 
 
 def test_database_unreachable_from_the_start(gunicorn):
@@ -76,8 +142,11 @@ def test_database_unreachable_from_the_start(gunicorn):
 
     response = healthz(server.url)
     assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
     assert response.json()["down"] == ["database"]
     assert int(response.headers["Retry-After"]) >= 1
+    assert readyz(server.url).status_code == 503
+    assert requests.get(f"{server.url}/livez", timeout=TIMEOUT).status_code == 200
 
     # A well-formed key must be looked up, and cannot be: 503 on every route, never 200.
     key = generate_key()
