@@ -1,5 +1,6 @@
 # make run   - serve the app on SQLite at http://$(HOST):$(PORT), first admin printed once
 # make test  - run the whole test suite (set TEST_DATABASE_URL / TEST_REDIS_URL for more)
+# make lint  - ruff (lint and format) and mypy (types of app/)
 # make bench - measure authenticated vs unauthenticated requests on gunicorn (needs wrk)
 
 PYTHON ?= python3
@@ -43,6 +44,7 @@ screenshots: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: $(VENV)/.installed-test
 	$(VENV)/bin/ruff format .

@@ -91,7 +91,7 @@ def write_transaction() -> Iterator[Session]:
     Whatever read transaction the request had open is ended first, so that on SQLite the
     new one can begin IMMEDIATE; on PostgreSQL this is an ordinary transaction.
     """
-    session = db.session
+    session = db.session()
     session.commit()
     session.connection(execution_options={BEGIN_IMMEDIATE: True})
     try:

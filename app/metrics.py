@@ -103,7 +103,7 @@ def observe(response: Response) -> Response:
 
 
 @bp.get("/metrics")
-def metrics():
+def metrics() -> Response:
     """The Prometheus text format, to the allowed networks only (404 for anyone else)."""
     try:
         address = ipaddress.ip_address(request.remote_addr or "")

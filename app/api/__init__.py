@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, request
+from flask import Blueprint, Response, g, request
 
 from app.audit import Actor
 from app.errors import ApiError, api_error_response
@@ -27,7 +27,7 @@ def api_actor() -> Actor:
 
 
 @bp.errorhandler(PagingError)
-def bad_page(error: PagingError):
+def bad_page(error: PagingError) -> Response:
     """A cursor the API never gave out is the client's mistake: 400."""
     return api_error_response(ApiError(400, "bad_request", str(error)))
 

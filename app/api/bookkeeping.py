@@ -9,9 +9,12 @@ and a network new to this process is looked up, so no answer waits for either.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
+from typing import cast
 
-from flask import Response, current_app, g, request
+from flask import Flask, Response, current_app, g, request
+from werkzeug.local import LocalProxy
 
 from app.api.gate.local import TOUCH_SECONDS
 from app.keys.record import KeyRecord
@@ -41,15 +44,17 @@ def after_api_request(response: Response) -> Response:
     return response
 
 
-def _after_sending(api_key: KeyRecord):
+def _after_sending(api_key: KeyRecord) -> Callable[[], None] | None:
     """The bookkeeping of this request, to run once its answer has gone (or None)."""
-    app = current_app._get_current_object()
+    # Flask types current_app as the app it stands for; it is a proxy of it.
+    app = cast("LocalProxy[Flask]", current_app)._get_current_object()
     address = client_address()
     touch = g.get("record_use") is not None
     network = network_of(address)
     watch: NetworkWatch = app.extensions["network_watch"]
-    new_network = network is not None and watch.is_new_here(api_key.key_pk, network)
-    if not touch and not new_network:
+    if network is not None and not watch.is_new_here(api_key.key_pk, network):
+        network = None  # not new here: nothing to record
+    if not touch and network is None:
         return None
     user_agent = request.headers.get("User-Agent", "")
 
@@ -60,7 +65,7 @@ def _after_sending(api_key: KeyRecord):
                 if touch:
                     lookup = app.extensions["api_gate"].verifier.lookup
                     lookup.touch(api_key.key_pk, utcnow(), TOUCH_INTERVAL, address, user_agent)
-                if new_network:
+                if network is not None:
                     watch.record(
                         api_key.key_pk, api_key.key_id, api_key.user_id, network, address,
                         user_agent,

@@ -10,9 +10,10 @@ its answer into HTTP: 401 for a key that does not authenticate, 429 for a spent 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app, g, request
-from limits.storage import RedisStorage
+from limits.storage import RedisStorage, Storage
 from limits.strategies import STRATEGIES
 
 from app import database
@@ -29,6 +30,9 @@ from app.metrics import API_AUTH, BCRYPT_CHECKS, RATE_LIMITED
 from app.ratelimit import client_address
 from app.ratelimit.counter import LimitCounter
 from app.usage.networks import NetworkWatch
+
+if TYPE_CHECKING:
+    from app.api.gate.redis_gate import RedisGate
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +57,11 @@ def init_app(app: Flask) -> None:
     gate = LocalGate(verifier, throttle, ApiBudget(counter))
     with app.app_context():
         shared = _one_trip_storage(limiter.storage, config["RATELIMIT_STRATEGY"])
-    if shared:
-        gate = _redis_gate(app, gate, counter)
-    app.extensions["api_gate"] = gate
+    app.extensions["api_gate"] = _redis_gate(app, gate, counter) if shared else gate
     app.extensions["network_watch"] = NetworkWatch()
 
 
-def _one_trip_storage(storage, strategy: str) -> bool:
+def _one_trip_storage(storage: Storage, strategy: str) -> bool:
     """Whether the storage is a plain Redis with the moving window (admit.lua's case)."""
     from redis import Redis  # the redis extra is installed whenever Redis storage is used
 
@@ -71,7 +73,7 @@ def _one_trip_storage(storage, strategy: str) -> bool:
     return isinstance(storage.get_connection(), Redis)
 
 
-def _redis_gate(app: Flask, local: LocalGate, counter: LimitCounter):
+def _redis_gate(app: Flask, local: LocalGate, counter: LimitCounter) -> RedisGate:
     from app.api.gate.redis_gate import redis_gate  # redis is an extra: imported when used
 
     return redis_gate(app, local, counter)

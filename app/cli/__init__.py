@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from flask import Flask, current_app
@@ -15,6 +15,9 @@ from flask import Flask, current_app
 from app import accounts
 from app.keys import verifier_secret
 from app.keys.hmac_verifier import VerifierSecret
+
+if TYPE_CHECKING:
+    from app.models import User
 
 
 def init_app(app: Flask) -> None:
@@ -30,7 +33,7 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(group)
 
 
-class EnumChoice(click.Choice):
+class EnumChoice(click.Choice[str]):
     """A ``click.Choice`` of a ``StrEnum``'s values, checked by the domain's own rule.
 
     Help and completion list the values; ``check`` turns one into the member, or raises the
@@ -41,7 +44,9 @@ class EnumChoice(click.Choice):
         super().__init__([member.value for member in enum])
         self.check = check
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> StrEnum:
         """The member ``value`` names, or the one-line refusal."""
         try:
             return self.check(value)
@@ -64,7 +69,7 @@ def refused(error: Exception) -> click.ClickException:
     return click.ClickException(str(error))
 
 
-def existing_user(email: str):
+def existing_user(email: str) -> User:
     """The user with this email, or the CLI's one-line refusal."""
     try:
         return accounts.require_user(email)

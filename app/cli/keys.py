@@ -13,6 +13,7 @@ from app.keys.access import KeyAccess
 from app.keys.key_list import keys_page
 from app.keys.rules import KeyRefused, check_access, parse_duration
 from app.keys.signals import ChangeNotPassedOn
+from app.models.columns import iso_or_none
 from app.paging import MAX_LIMIT
 
 keys_cli = AppGroup("keys", help="Create, rotate, list and revoke API keys.")
@@ -79,7 +80,7 @@ def rotate_key(key_id: str, grace: str) -> None:
         raise click.ClickException(f"No key with id {key_id!r}.")
     old, new, full_key = rotated
     click.echo(
-        f"Rotated key {old.key_id} “{old.name}”: it works until {old.expires_at.isoformat()}. "
+        f"Rotated key {old.key_id} “{old.name}”: it works until {iso_or_none(old.expires_at)}. "
         f"Its replacement {new.key_id} is shown once:",
         err=True,
     )

@@ -1,6 +1,7 @@
 """The signed-in console: /api-keys to create, list and revoke keys; /admin for admins."""
 
 from flask import Blueprint, request
+from flask.blueprints import BlueprintSetupState
 from flask_login import current_user
 
 from app.audit import Actor
@@ -10,7 +11,7 @@ bp = Blueprint("console", __name__)
 
 
 @bp.record_once
-def _register_labels(state) -> None:
+def _register_labels(state: BlueprintSetupState) -> None:
     from app.console import labels
 
     labels.init_app(state.app)

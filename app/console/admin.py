@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import ParamSpec
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -18,17 +20,20 @@ from app.htmx import announce, is_htmx
 from app.keys import service
 from app.keys.key_list import keys_page
 from app.keys.service import active_key_count
+from app.models import User
 from app.models.columns import utcnow
 from app.paging import MAX_LIMIT
 from app.roles import Role
 
+P = ParamSpec("P")
 
-def admin_required(view):
+
+def admin_required(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
     """Signed in and an admin, or 403."""
 
     @wraps(view)
     @login_required
-    def wrapped(*args: Any, **kwargs: Any):
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
         if not current_user.is_admin:
             abort(403, _("This page is for admins only."))
         return view(*args, **kwargs)
@@ -36,7 +41,7 @@ def admin_required(view):
     return wrapped
 
 
-def _user_or_404(user_id: int):
+def _user_or_404(user_id: int) -> User:
     user = accounts.get_user(user_id)
     if user is None:
         abort(404, _("There is no user with that id."))
@@ -45,7 +50,7 @@ def _user_or_404(user_id: int):
 
 @bp.get("/admin/users")
 @admin_required
-def admin_users():
+def admin_users() -> ResponseReturnValue:
     """Every user: email, role, active flag and number of active keys."""
     page = accounts.users_page(limit=MAX_LIMIT)
     return render_template("admin/users.html", users=page.rows, roles=Role)
@@ -53,7 +58,7 @@ def admin_users():
 
 @bp.post("/admin/users/<int(max=2147483647):user_id>/role")
 @admin_required
-def admin_set_role(user_id: int):
+def admin_set_role(user_id: int) -> ResponseReturnValue:
     """Change a user's role; it applies to their keys from the next request."""
     user = _user_or_404(user_id)
     try:
@@ -70,7 +75,7 @@ def admin_set_role(user_id: int):
 
 @bp.post("/admin/users/<int(max=2147483647):user_id>/active")
 @admin_required
-def admin_set_active(user_id: int):
+def admin_set_active(user_id: int) -> ResponseReturnValue:
     """Deactivate (after a confirmation) or reactivate a user."""
     user = _user_or_404(user_id)
     active = request.form.get("active") == "true"
@@ -88,7 +93,7 @@ def admin_set_active(user_id: int):
     return _user_changed(user, message)
 
 
-def _empowered_message(count: int, user) -> str:
+def _empowered_message(count: int, user: User) -> str:
     """What the admin should know: how many full keys gained power with the new role."""
     if user.role == Role.ADMIN:
         return ngettext(
@@ -106,7 +111,7 @@ def _empowered_message(count: int, user) -> str:
     )
 
 
-def _user_changed(user, message: str):
+def _user_changed(user: User, message: str) -> ResponseReturnValue:
     if is_htmx():
         body = render_template(
             "admin/_user_row.html",
@@ -122,7 +127,7 @@ def _user_changed(user, message: str):
 
 @bp.get("/admin/users/<int(max=2147483647):user_id>")
 @admin_required
-def admin_user(user_id: int):
+def admin_user(user_id: int) -> ResponseReturnValue:
     """One user: their account, and their keys with Revoke at hand."""
     user = _user_or_404(user_id)
     keys = keys_page(owner_id=user.id, limit=MAX_LIMIT).rows
@@ -131,14 +136,14 @@ def admin_user(user_id: int):
 
 @bp.get("/admin/users/<int(max=2147483647):user_id>/deactivate")
 @admin_required
-def confirm_deactivate(user_id: int):
+def confirm_deactivate(user_id: int) -> ResponseReturnValue:
     """Ask before deactivating (the page without JavaScript; htmx asks in the row)."""
     return render_template("admin/deactivate.html", user=_user_or_404(user_id))
 
 
 @bp.post("/admin/keys/<key_id>/revoke")
 @admin_required
-def admin_revoke_key(key_id: str):
+def admin_revoke_key(key_id: str) -> ResponseReturnValue:
     """Revoke any user's key (after the confirmation on the user's page)."""
     key = service.revoke_key(key_id, owner_id=None, actor=console_actor())
     if key is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 WIDTH = 600
 HEIGHT = 160
@@ -30,7 +30,7 @@ class Chart(NamedTuple):
     height: int
 
 
-def usage_chart(days: list[dict]) -> Chart:
+def usage_chart(days: list[dict[str, Any]]) -> Chart:
     """Bars for ``days`` ({"date", "requests", "refused"}), scaled to the busiest day."""
     top = _round_up(max((day["requests"] for day in days), default=0))
     slot = WIDTH / max(len(days), 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, current_app, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -14,6 +15,7 @@ from app.console.forms import GRACE_PERIODS, grace_from
 from app.htmx import announce, render_page_or_fragment
 from app.keys import service, verifier_secret
 from app.keys.rules import KeyRefused
+from app.models import ApiKey
 from app.models.columns import utcnow
 from app.usage import networks
 from app.usage import store as usage_store
@@ -21,14 +23,14 @@ from app.usage import store as usage_store
 EVENTS_SHOWN = 20
 
 
-def _own_key_or_404(key_id: str):
+def _own_key_or_404(key_id: str) -> ApiKey:
     key = service.get_key(key_id, owner_id=current_user.id)
     if key is None:
         abort(404, _("You have no key with that id."))
     return key
 
 
-def _page_context(key) -> dict:
+def _page_context(key: ApiKey) -> dict[str, object]:
     days = usage_store.last_days(key.id)
     replaced = (
         service.get_key(key.replaced_by, owner_id=current_user.id) if key.replaced_by else None
@@ -48,14 +50,14 @@ def _page_context(key) -> dict:
 
 @bp.get("/api-keys/<key_id>")
 @login_required
-def key_page(key_id: str):
+def key_page(key_id: str) -> ResponseReturnValue:
     """Everything about one key, and what can be done with it."""
     return render_template("console/key.html", **_page_context(_own_key_or_404(key_id)))
 
 
 @bp.post("/api-keys/<key_id>/rotate")
 @login_required
-def rotate_key(key_id: str):
+def rotate_key(key_id: str) -> ResponseReturnValue:
     """Replace the key: the new one is shown once; the old one works for the grace chosen."""
     key = _own_key_or_404(key_id)
     try:
@@ -81,7 +83,7 @@ def rotate_key(key_id: str):
 
 @bp.post("/api-keys/<key_id>/networks/acknowledge")
 @login_required
-def acknowledge_networks(key_id: str):
+def acknowledge_networks(key_id: str) -> ResponseReturnValue:
     """The owner has seen the key's new networks: stop showing them."""
     key = _own_key_or_404(key_id)
     networks.acknowledge(key.id, request.form.get("network") or None)

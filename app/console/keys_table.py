@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
 
 from app.keys.key_list import ANY_STATUS, KeyOrder, keys_page
 from app.keys.rules import MAX_NAME_LENGTH
 from app.keys.status import KeyStatus
 from app.paging import Page, PagingError
+
+if TYPE_CHECKING:
+    from app.models import ApiKey
 
 PAGE_SIZE = 50
 
@@ -22,7 +28,7 @@ class KeysTable:
     cursor: str | None = None
 
     @classmethod
-    def from_args(cls, args) -> KeysTable:
+    def from_args(cls, args: Mapping[str, str]) -> KeysTable:
         """The table a query string asks for (anything unknown falls back to the default)."""
         status = args.get("status", ANY_STATUS)
         sort = args.get("sort", KeyOrder.CREATED)
@@ -33,7 +39,7 @@ class KeysTable:
             cursor=args.get("cursor") or None,
         )
 
-    def args(self, **changes: str | None) -> dict[str, str]:
+    def args(self, **changes: str) -> dict[str, str]:
         """Query-string arguments for this table with ``changes`` (defaults left out)."""
         values = {"status": self.status, "q": self.search, "sort": self.sort, **changes}
         defaults = {"status": ANY_STATUS, "q": "", "sort": KeyOrder.CREATED, "cursor": None}
@@ -44,11 +50,17 @@ class KeysTable:
         """Whether anything narrows the list (so an empty one is "none match", not "none")."""
         return self.status != ANY_STATUS or bool(self.search)
 
-    def page(self, owner_id: int) -> Page:
+    def page(self, owner_id: int) -> Page[ApiKey]:
         """The page of keys this table shows (a cursor the app never gave: the first)."""
-        query = {"owner_id": owner_id, "limit": PAGE_SIZE, "status": self.status,
-                 "search": self.search, "sort": self.sort}  # fmt: skip
+        query = partial(
+            keys_page,
+            owner_id=owner_id,
+            limit=PAGE_SIZE,
+            status=self.status,
+            search=self.search,
+            sort=self.sort,
+        )
         try:
-            return keys_page(cursor=self.cursor, **query)
+            return query(cursor=self.cursor)
         except PagingError:
-            return keys_page(**query)
+            return query()

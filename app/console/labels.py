@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TypeVar
 
-from flask import Flask
+from flask.sansio.app import App
 from flask_babel import lazy_gettext as _l
 
 from app.audit.actions import AuditAction
@@ -35,7 +35,7 @@ def labelled(values: Iterable[V], labels: Mapping[V, object]) -> dict[V, object]
 ROLES = labelled(
     Role, {Role.STANDARD: _l("standard"), Role.PREMIUM: _l("premium"), Role.ADMIN: _l("admin")}
 )
-STATUSES = {
+STATUSES: dict[str, object] = {
     ANY_STATUS: _l("All"),
     **labelled(
         KeyStatus,
@@ -81,7 +81,7 @@ ACTIONS = labelled(
 )
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: App) -> None:
     """Make the names available to every template."""
     app.jinja_env.globals.update(
         role_names=ROLES,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -72,7 +72,7 @@ def keys_page(
     return Page(rows, next_cursor)
 
 
-def _filtered(query: Select, status: str, search: str, now: datetime) -> Select:
+def _filtered(query: Select[ApiKey], status: str, search: str, now: datetime) -> Select[ApiKey]:
     # The same rule as ApiKey.status_at, as SQL.
     live = or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now)
     if status == KeyStatus.ACTIVE:
@@ -86,7 +86,7 @@ def _filtered(query: Select, status: str, search: str, now: datetime) -> Select:
     return query
 
 
-def _after_last_used(moment: datetime | None, key_pk: int):
+def _after_last_used(moment: datetime | None, key_pk: int) -> ColumnElement[bool]:
     """Rows after (``moment``, ``key_pk``) in last-used order, never-used keys last."""
     if moment is None:
         return and_(ApiKey.last_used_at.is_(None), ApiKey.id < key_pk)

@@ -55,10 +55,9 @@ def clean_key_name(name: str | None) -> str:
 
 def check_access(access: object) -> KeyAccess:
     """Return ``access`` as a ``KeyAccess``, or raise ``InvalidAccess``."""
-    try:
+    if isinstance(access, str) and access in set(KeyAccess):
         return KeyAccess(access)
-    except ValueError:
-        raise InvalidAccess(_l("Choose the key's access: full or read-only.")) from None
+    raise InvalidAccess(_l("Choose the key's access: full or read-only."))
 
 
 def check_expiry(expires_at: datetime | None, now: datetime) -> datetime | None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.keys.access import KeyAccess
 from app.keys.status import KeyStatus
 from app.models.columns import (
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 ACCESS_LENGTH = 8
 
 
-class ApiKey(db.Model):
+class ApiKey(Model):
     """A key a user created. Revoked keys stay, so the history of what existed is kept."""
 
     __tablename__ = "api_keys"

@@ -11,11 +11,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.columns import EMAIL_LENGTH, IP_LENGTH, USER_AGENT_LENGTH, UTCDateTime
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Who did what, to what, from where, when; never a key or a password."""
 
     __tablename__ = "audit_events"

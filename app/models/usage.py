@@ -7,11 +7,11 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.columns import UTCDateTime
 
 
-class KeyUsage(db.Model):
+class KeyUsage(Model):
     """How many requests presented a key on a day, and how many of them were refused."""
 
     __tablename__ = "key_usage"
@@ -22,7 +22,7 @@ class KeyUsage(db.Model):
     refused: Mapped[int] = mapped_column(default=0)
 
 
-class KeyNetwork(db.Model):
+class KeyNetwork(Model):
     """A network (IPv4 /24, IPv6 /48) a key was used from; new ones are shown to the owner."""
 
     __tablename__ = "key_networks"

@@ -11,11 +11,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.columns import IP_LENGTH, USER_AGENT_LENGTH, UTCDateTime, utcnow
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One sign-in: from where, when, and when it was last used or ended."""
 
     __tablename__ = "user_sessions"

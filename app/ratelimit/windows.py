@@ -87,7 +87,9 @@ class MovingWindows:
         with self._lock:
             return sum(len(windows) for windows in self._lengths.values())
 
-    def _window(self, expiry: int, amount: int, identifiers: tuple[str, ...]):
+    def _window(
+        self, expiry: int, amount: int, identifiers: tuple[str, ...]
+    ) -> deque[float] | None:
         windows = self._lengths.get(expiry)
         return None if windows is None else windows.get((amount, identifiers))
 
