@@ -1,8 +1,8 @@
 """The closing lines of a run: how many tests ran and how, on which services, what skipped.
 
 Counted from the terminal reporter's results in the process that prints them, so under
-pytest-xdist they cover every worker. "Nothing skipped" is said only when tests ran and
-none skipped; a run that collected nothing, or failed to collect, says so instead.
+pytest-xdist they cover every worker. "Nothing skipped" is said only when tests ran, none
+skipped and every file was collected; otherwise the lines say what did not run, and why.
 """
 
 from __future__ import annotations
@@ -22,13 +22,8 @@ SERVICE_FIXTURES = {
     "gunicorn": {"gunicorn", "console_site", "shared_console"},
     "Chromium": {"browser", "browser_with_history_cache", "browser_context"},
 }
-# ...or carries one of these markers.
-SERVICE_MARKERS = {
-    "postgres": "PostgreSQL",
-    "redis": "Redis",
-    "gunicorn": "gunicorn",
-    "browser": "Chromium",
-}
+# ...or carries one of these markers (tests that start gunicorn or Chromium by themselves).
+SERVICE_MARKERS = {"gunicorn": "gunicorn", "browser": "Chromium"}
 # Where results sit in the terminal reporter's stats; a test counts once per outcome.
 RAN = ("passed", "failed", "xfailed", "xpassed")
 PROPERTY = "services"
@@ -60,7 +55,7 @@ def _used(reports: Iterable[pytest.TestReport]) -> list[str]:
 
 def _skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
     longrepr = report.longrepr
-    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    reason = longrepr[2] if isinstance(longrepr, (tuple, list)) else str(longrepr)
     return reason.removeprefix("Skipped: ")
 
 
