@@ -1,7 +1,7 @@
 """Fixtures for the whole suite.
 
 Every test that touches the database gets a fresh one: a copy of a migrated SQLite file,
-and the same test again on a PostgreSQL database of the suite's own, emptied before each
+and the same test again on a PostgreSQL database of the worker's own, emptied before each
 test, whenever PostgreSQL is there (tests/support/services.py finds it and Redis).
 Live-server tests start a real gunicorn; browser tests drive Debian's Chromium through
 Playwright. A test that needs a service that is absent skips and says which environment
@@ -28,7 +28,7 @@ for _name in list(os.environ):
 
 from app import create_app  # noqa: E402
 
-from support import services  # noqa: E402
+from support import services, summary  # noqa: E402
 from support.apps import BASE_CONFIG, dispose_engines  # noqa: E402
 from support.browser import (  # noqa: E402
     ConsoleSite,
@@ -56,7 +56,7 @@ from support.web import AuthActions  # noqa: E402
 TEST_DATABASE_URL = services.database_url()
 TEST_REDIS_URL = services.redis_url()
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-SKIPS = services.SkipReport()
+STARTED = pytest.StashKey[float]()
 
 
 @pytest.fixture(scope="session")
@@ -247,18 +247,6 @@ def browser_context(browser) -> Iterator:
 # take the limiter storage or the database away (and bring it back) without touching the
 # machine's own Redis on 6379 or its PostgreSQL.
 
-_E2E_DIR = Path(__file__).resolve().parent / "e2e"
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the PostgreSQL half of every end-to-end test ``postgres``, the other half not."""
-    for item in items:
-        if _E2E_DIR not in Path(str(item.fspath)).parents:
-            continue
-        callspec = getattr(item, "callspec", None)
-        if callspec is not None and callspec.params.get("database_url") == "postgresql":
-            item.add_marker(pytest.mark.postgres)
-
 
 @pytest.fixture
 def own_redis(tmp_path: Path) -> Iterator[RedisProcess]:
@@ -287,15 +275,40 @@ def tcp_proxy() -> Iterator[Callable[[tuple[str, int]], TcpProxy]]:
         proxy.cut()
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Remember why each skipped test skipped."""
-    if report.skipped and isinstance(report.longrepr, tuple):
-        SKIPS.add(report.longrepr[2].removeprefix("Skipped: "))
+# --- The run as a whole: what each test uses, and the closing lines ---------------------
+
+_E2E_DIR = Path(__file__).resolve().parent / "e2e"
 
 
-def pytest_terminal_summary(terminalreporter) -> None:
-    """End with one line naming what was skipped and why (or that nothing was)."""
-    terminalreporter.write_line(SKIPS.line())
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the PostgreSQL half of every end-to-end test ``postgres``; note each test's services.
+
+    The services a test uses travel with its report (from a pytest-xdist worker too) to the
+    closing lines.
+    """
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        in_e2e = _E2E_DIR in Path(str(item.fspath)).parents
+        if in_e2e and callspec is not None and callspec.params.get("database_url") == "postgresql":
+            item.add_marker(pytest.mark.postgres)
+        item.user_properties.append((summary.PROPERTY, summary.services_of(item)))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Note when the run started, for its wall time."""
+    session.config.stash[STARTED] = time.monotonic()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: printed after everything else
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> Iterator[None]:
+    """End with what ran, on which services, what skipped and why, and the wall time."""
+    yield
+    if hasattr(config, "workerinput"):
+        return  # a pytest-xdist worker: the controller prints for every worker
+    seconds = time.monotonic() - config.stash.get(STARTED, time.monotonic())
+    workers = config.getoption("numprocesses", None)
+    for line in summary.closing_lines(terminalreporter.stats, seconds, workers):
+        terminalreporter.write_line(line)
 
 
 # --- Mail: a real SMTP server of the suite's own ------------------------------------------

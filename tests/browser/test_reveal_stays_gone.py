@@ -17,8 +17,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.gunicorn]
 
 def reveal_a_key(page: Page) -> str:
     """Create a key with htmx and return the key the page reveals."""
+    # Until the page has loaded, htmx may not be running and the form would post natively,
+    # leaving a history entry Back cannot show again (net::ERR_CACHE_MISS) on a busy machine.
+    page.wait_for_load_state("load")
     open_create_form(page)
-    submit_create_form(page, "Back button")
+    page.wait_for_load_state("load")
+    answer = submit_create_form(page, "Back button")
+    assert answer.request.header_value("HX-Request") == "true"
     return page.get_by_label("Your new API key").input_value()
 
 

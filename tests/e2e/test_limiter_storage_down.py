@@ -83,13 +83,17 @@ def test_closed_port_never_gives_500_and_limits_still_hold(gunicorn, database_ur
     assert_storage_reported_down(server.url)
 
     # Failed key checks are still counted (in memory) and answered, not crashed on.
-    for presented in ("", "ck_not_a_key", generate_key().value):
+    for presented, code in (
+        ("", "missing_api_key"),
+        ("ck_not_a_key", "invalid_api_key"),
+        (generate_key().value, "invalid_api_key"),
+    ):
         with requests.Session() as http:
             response = http.get(
                 f"{server.url}/api/me", headers={"X-API-Key": presented}, timeout=TIMEOUT
             )
         assert response.status_code == 401
-        assert response.json()["error"]["code"] in {"missing_api_key", "invalid_api_key"}
+        assert response.json()["error"]["code"] == code, presented
 
     # Sign-in limits never become unlimited: 5 per minute per email, counted in each of
     # the 4 workers' memory, so 25 wrong passwords must meet a 429.
@@ -146,7 +150,10 @@ def test_redis_killed_mid_run(gunicorn, database_url, factory, own_redis):
     try:
 
         def counted_in_redis() -> bool:
-            assert post_endpoint(server.url, key).status_code in {200, 429}
+            # Both answers are right here, from different workers: one still counting in
+            # memory until its next retry of Redis has its share spent (a proper 429); one
+            # back on Redis counts in the new, empty Redis (200).
+            assert_only_200_and_429([post_endpoint(server.url, key)])
             return bool(connection.keys("*"))
 
         wait_for(counted_in_redis, timeout=40, what="requests counted in Redis again", interval=0.2)

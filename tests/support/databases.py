@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, make_url, text
 
 from app import create_app
 
+from support import workers
 from support.apps import BASE_CONFIG, dispose_engines
 
 
@@ -36,7 +37,7 @@ def copy_sqlite(template: Path, path: Path) -> str:
 def own_postgres_database(server_url: str) -> Iterator[str]:
     """Create and migrate a database on the server at ``server_url``; drop it on exit."""
     server = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    name = f"chameleon_test_{os.getpid()}_{secrets.token_hex(3)}"
+    name = f"chameleon_test_{workers.name()}_{os.getpid()}_{secrets.token_hex(3)}"
     with server.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
@@ -50,8 +51,14 @@ def own_postgres_database(server_url: str) -> Iterator[str]:
 
 
 def empty_postgres(url: str) -> None:
-    """Delete every row (and reset ids), so each test starts from an empty database."""
+    """Delete every row of every table but the schema version (and reset ids)."""
     engine = create_engine(url)
     with engine.begin() as connection:
-        connection.execute(text("TRUNCATE api_keys, users RESTART IDENTITY CASCADE"))
+        tables = connection.execute(
+            text(
+                "SELECT quote_ident(tablename) FROM pg_tables "
+                "WHERE schemaname = current_schema() AND tablename <> 'alembic_version'"
+            )
+        ).scalars()
+        connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
     engine.dispose()

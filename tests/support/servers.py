@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -16,14 +17,26 @@ import pytest
 
 from app import PROJECT_ROOT
 
+from support import workers
 from support.apps import BASE_CONFIG
+
+# Ports for the suite's servers: below the kernel's ephemeral range, so no outgoing
+# connection takes one between our check and the server's bind, and split between the
+# parallel workers (tests/support/workers.py), so no two workers pick the same one.
+PORTS = range(20_000, 32_768)
 
 
 def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A TCP port nobody listens on right now, from this worker's own share of ``PORTS``."""
+    ports = workers.share(PORTS)
+    for port in random.sample(ports, k=min(len(ports), 200)):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    pytest.fail(f"no free port in {ports}")
 
 
 @dataclass

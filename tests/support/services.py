@@ -11,15 +11,16 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-from dataclasses import dataclass, field
 
 import pytest
+
+from support import workers
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 # Every Redis key the suite makes starts with this (limits' keys contain it), so the
 # suite removes exactly its own keys and never flushes a database it did not make.
-KEY_PREFIX = f"chameleon-test-{os.getpid()}-{secrets.token_hex(3)}"
+KEY_PREFIX = f"chameleon-test-{workers.name()}-{os.getpid()}-{secrets.token_hex(3)}"
 
 
 def _answers(host: str, port: int) -> bool:
@@ -79,21 +80,3 @@ def remove_own_keys(url: str) -> None:
                 client.delete(*batch)
     finally:
         client.close()
-
-
-@dataclass
-class SkipReport:
-    """Why tests skipped, for one line at the end of the run."""
-
-    reasons: dict[str, int] = field(default_factory=dict)
-
-    def add(self, reason: str) -> None:
-        """Count one skipped test under its reason."""
-        self.reasons[reason] = self.reasons.get(reason, 0) + 1
-
-    def line(self) -> str:
-        """The summary line."""
-        if not self.reasons:
-            return "Nothing skipped: SQLite, PostgreSQL, Redis, gunicorn and Chromium all ran."
-        parts = [f"{count} for {reason}" for reason, count in sorted(self.reasons.items())]
-        return f"Skipped {sum(self.reasons.values())} tests: " + "; ".join(parts)
