@@ -109,6 +109,16 @@ def test_unknown_path_is_json_404(client, standard):
     assert response.json["error"]["code"] == "not_found"
 
 
+def test_unknown_path_or_method_without_a_key_is_404_or_405_not_401(client):
+    unknown = client.get("/api/nothing-here")
+    assert unknown.status_code == 404
+    assert unknown.json["error"]["code"] == "not_found"
+    assert "X-RateLimit-Limit" in unknown.headers
+    wrong_method = client.delete("/api/me")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json["error"]["code"] == "method_not_allowed"
+
+
 def test_wrong_method_is_json_405(client, standard):
     response = client.delete("/api/me", headers=api_key_header(standard[2]))
     assert response.status_code == 405
@@ -163,6 +173,7 @@ def test_every_api_answer_carries_rate_limit_headers(client, standard):
     answers = [
         client.get("/api/me", headers=api_key_header(secret)),
         client.get("/api/nothing", headers=api_key_header(secret)),
+        client.get("/api/nothing"),
         client.get("/api/me"),
         client.get("/api/me", headers=api_key_header("nope")),
     ]

@@ -29,12 +29,12 @@ TOUCH_INTERVAL = timedelta(seconds=TOUCH_SECONDS)
 
 def after_api_request(response: Response) -> Response:
     """Put the caller's budget on the answer; count the key's use, and record it once sent."""
-    key_pk = g.get("presented_key_pk")
-    if key_pk is None:  # not an API request, or no key id to count (missing or malformed)
-        return response
     headers = g.get("rate_limit_headers")
     if headers is not None:
         response.headers.extend(headers)
+    key_pk = g.get("presented_key_pk")
+    if key_pk is None:  # not an API request, or no key id to count (missing or malformed)
+        return response
     current_app.extensions["usage_counter"].count(key_pk, response.status_code)
     api_key = g.get("api_key")
     if api_key is not None:

@@ -95,13 +95,16 @@ def warm_up(app: Flask) -> None:
 
 def authenticate_api_request() -> None:
     """Set ``g.api_key`` for a valid key within budget, or answer 401 or 429 before any view."""
-    # An unknown path or method is answered as such (404, 405): paths are public anyway.
-    if not is_api_request() or request.routing_exception is not None:
+    if not is_api_request():
         return
     gate = current_app.extensions["api_gate"]
     address = client_address()
     presented = request.headers.get(HEADER, "")
     if not presented:
+        if request.routing_exception is not None:
+            # An unknown path or method is answered as such (404, 405): paths are public.
+            g.rate_limit_headers = gate.throttle.headers(address)
+            return
         API_AUTH.labels("missing").inc()
         raise ApiError(
             401, "missing_api_key", f"Missing {HEADER} header", gate.throttle.headers(address)
