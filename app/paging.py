@@ -16,6 +16,10 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+# The largest id an integer primary key holds on every database the app runs on
+# (PostgreSQL's ``integer``): a larger id in a URL or a filter is nobody's, and is answered
+# as such before any query, which the database would refuse to bind.
+MAX_ROW_ID = 2**31 - 1
 
 T = TypeVar("T")
 

@@ -20,7 +20,7 @@ from app.keys.listing import keys_page
 from app.keys.service import active_key_count
 from app.models import ROLES
 from app.models.columns import utcnow
-from app.paging import MAX_LIMIT
+from app.paging import MAX_LIMIT, MAX_ROW_ID
 
 
 def admin_required(view):
@@ -51,7 +51,7 @@ def admin_users():
     return render_template("admin/users.html", users=page.rows, roles=ROLES)
 
 
-@bp.post("/admin/users/<int(max=2147483647):user_id>/role")
+@bp.post(f"/admin/users/<int(max={MAX_ROW_ID}):user_id>/role")
 @admin_required
 def admin_set_role(user_id: int):
     """Change a user's role; it applies to their keys from the next request."""
@@ -68,7 +68,7 @@ def admin_set_role(user_id: int):
     return _user_changed(user, message)
 
 
-@bp.post("/admin/users/<int(max=2147483647):user_id>/active")
+@bp.post(f"/admin/users/<int(max={MAX_ROW_ID}):user_id>/active")
 @admin_required
 def admin_set_active(user_id: int):
     """Deactivate (after a confirmation) or reactivate a user."""
@@ -120,7 +120,7 @@ def _user_changed(user, message: str):
     return redirect(safe_next(request.form.get("back")) or url_for("console.admin_users"))
 
 
-@bp.get("/admin/users/<int(max=2147483647):user_id>")
+@bp.get(f"/admin/users/<int(max={MAX_ROW_ID}):user_id>")
 @admin_required
 def admin_user(user_id: int):
     """One user: their account, and their keys with Revoke at hand."""
@@ -129,7 +129,7 @@ def admin_user(user_id: int):
     return render_template("admin/user.html", user=user, keys=keys, roles=ROLES, now=utcnow())
 
 
-@bp.get("/admin/users/<int(max=2147483647):user_id>/deactivate")
+@bp.get(f"/admin/users/<int(max={MAX_ROW_ID}):user_id>/deactivate")
 @admin_required
 def confirm_deactivate(user_id: int):
     """Ask before deactivating (the page without JavaScript; htmx asks in the row)."""
