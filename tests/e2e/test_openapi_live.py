@@ -22,11 +22,9 @@ from schemathesis_run import run_schemathesis
 from werkzeug.serving import make_server
 
 from app.errors import ApiError
-from app.openapi import document
-from app.openapi.reading import operations
+from app.openapi.page import METHODS
 
 ROLES = ("standard", "premium", "admin")
-OPERATIONS = len(operations(document()))
 
 # The document is the same whatever the database; SQL is tested on both elsewhere.
 pytestmark = SQLITE_ONLY
@@ -58,11 +56,19 @@ def test_every_operation_answers_as_the_document_says(
     assert run.returncode == 0, run.stdout + run.stderr
     tested = re.search(r"Operations:\s+(\d+) selected / (\d+) total", run.stdout)
     assert tested is not None, run.stdout
-    assert tested.groups() == (str(OPERATIONS),) * 2, "schemathesis left operations out"
+    described = operation_count(server.url)
+    assert described >= 12
+    assert tested.groups() == (str(described),) * 2, "schemathesis left operations out"
     # The caller's key lived to the end, so no answer was a 401 for want of it.
     me = requests.get(f"{server.url}/api/me", headers=key_header(key), timeout=TIMEOUT)
     assert me.status_code == 200
     assert server_log_errors(server.log()) == []
+
+
+def operation_count(url: str) -> int:
+    """How many operations the server's /openapi.json describes."""
+    paths = requests.get(f"{url}/openapi.json", timeout=TIMEOUT).json()["paths"]
+    return sum(method in item for item in paths.values() for method in METHODS)
 
 
 @contextmanager
@@ -96,11 +102,17 @@ def me_with_an_extra_field():
 
 
 @pytest.mark.parametrize(
-    ("view", "failure", "detail"),
+    ("endpoint", "view", "failure", "detail"),
     [
-        (conflict, "ST103 Undocumented status code", "Received: 409"),
-        (me_with_a_string_id, "ST108 Response violates schema", '"42" is not of type "integer"'),
+        ("api.get_me", conflict, "ST103 Undocumented status code", "Received: 409"),
         (
+            "api.get_me",
+            me_with_a_string_id,
+            "ST108 Response violates schema",
+            '"42" is not of type "integer"',
+        ),
+        (
+            "api.get_me",
             me_with_an_extra_field,
             "ST108 Response violates schema",
             "'password_hash' was unexpected",
@@ -109,12 +121,13 @@ def me_with_an_extra_field():
     ids=["undocumented-status", "wrong-type", "undocumented-field"],
 )
 def test_a_view_answering_something_undocumented_fails_the_run(
-    app, factory, tmp_path, view, failure, detail
+    app, factory, tmp_path, endpoint, view, failure, detail
 ):
     user = factory.user()
     key_id, key = factory.key(user)
     spare_id, _ = factory.key(user, "spare")
-    app.view_functions["api.me"] = view
+    app.view_functions[endpoint] = view
+    path = next(app.url_map.iter_rules(endpoint)).rule
 
     with serving(app) as url:
         run = run_schemathesis(
@@ -123,7 +136,7 @@ def test_a_view_answering_something_undocumented_fails_the_run(
             protected_key_id=key_id,
             spare_key_id=spare_id,
             work_dir=tmp_path,
-            options=("--include-path", "/api/me"),
+            options=("--include-path", path),
         )
 
     assert run.returncode == 1, run.stdout + run.stderr
