@@ -3,8 +3,9 @@
 For each role, a gunicorn on a database of its own with a user of every role, and
 schemathesis over /openapi.json with that role's key, every operation, every phase. It
 fails on a 5xx, a status the operation does not list, an undeclared content type, a body
-that does not match its schema, or a declared header missing. The last tests show it has
-teeth: the real app with one view answering something undocumented fails the same run.
+that does not match its schema, a declared header missing, or input the document calls
+invalid that is not refused. The last tests show it has teeth: the real app with one view
+answering something undocumented, or taking what it should refuse, fails the same run.
 """
 
 from __future__ import annotations
@@ -101,6 +102,11 @@ def me_with_an_extra_field():
     )
 
 
+def keys_taking_any_query():
+    """GET /api/keys answering 200 whatever its query string, ``?limit=0`` included."""
+    return jsonify(keys=[], next_cursor=None)
+
+
 @pytest.mark.parametrize(
     ("endpoint", "view", "failure", "detail"),
     [
@@ -117,8 +123,14 @@ def me_with_an_extra_field():
             "ST108 Response violates schema",
             "'password_hash' was unexpected",
         ),
+        (
+            "api.list_keys",
+            keys_taking_any_query,
+            "ST201 Schema-violating request accepted",
+            "Invalid data should have been rejected",
+        ),
     ],
-    ids=["undocumented-status", "wrong-type", "undocumented-field"],
+    ids=["undocumented-status", "wrong-type", "undocumented-field", "invalid-input-taken"],
 )
 def test_a_view_answering_something_undocumented_fails_the_run(
     app, factory, tmp_path, endpoint, view, failure, detail
