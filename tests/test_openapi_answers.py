@@ -269,3 +269,16 @@ def test_a_bad_body_is_refused_naming_the_field(client, callers):
     assert response.status_code == 400
     assert response.json["error"]["code"] == "bad_request"
     assert response.json["error"]["message"].startswith("role: ")
+
+
+def test_a_method_no_operation_takes_is_the_declared_405(app, client, callers):
+    spec = openapi.document(app)
+    declared = resolve(spec, {"$ref": "#/components/responses/MethodNotAllowed"})
+    schema = declared["content"]["application/json"]["schema"]
+    validator = OAS31Validator({**schema, "components": spec["components"]})
+    ids = {"key_id": NOBODYS_KEY_ID, "user_id": callers.other_user_id}
+    for path in spec["paths"]:
+        response = client.delete(path.format(**ids), headers={"X-API-Key": callers.admin_key})
+        assert response.status_code == 405, path
+        assert set(declared["headers"]) <= set(response.headers.keys()), path
+        assert list(validator.iter_errors(response.json)) == [], path

@@ -167,7 +167,7 @@ class Error(Schema):
 
 def error_response(answer: ErrorAnswer) -> dict[str, Any]:
     """The response component of ``answer``: the error shape with its codes, its headers."""
-    code = {"const": answer.codes[0]} if len(answer.codes) == 1 else {"enum": list(answer.codes)}
+    codes = {"const": answer.codes[0]} if len(answer.codes) == 1 else {"enum": list(answer.codes)}
     examples = {
         code: {"value": {"error": {"code": code, "message": message}}}
         for code, message in zip(answer.codes, answer.examples, strict=True)
@@ -179,7 +179,7 @@ def error_response(answer: ErrorAnswer) -> dict[str, Any]:
             "application/json": {
                 "schema": {
                     "$ref": ERROR_SCHEMA_REF,
-                    "properties": {"error": {"properties": {"code": code}}},
+                    "properties": {"error": {"properties": {"code": codes}}},
                 },
                 "examples": examples,
             }
@@ -203,6 +203,7 @@ class SharedAnswers(BasePlugin):
 
     def init_spec(self, spec: APISpec) -> None:
         """Declare the shared components: the key, the headers, the error shape and answers."""
+        super().init_spec(spec)
         spec.components.security_scheme(
             "ApiKey",
             {
