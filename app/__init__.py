@@ -110,8 +110,9 @@ def register_blueprints(app: Flask) -> None:
     auth.init_app(app)
     for localized in (auth.bp, console.bp):
         app.register_blueprint(localized, url_prefix="/<lang:lang_code>")
-    for blueprint in (api.bp, openapi.bp, health.bp):
-        app.register_blueprint(blueprint)
+    app.register_blueprint(health.bp)
+    # The API through the extension that documents it: /openapi.json and /docs come along.
+    openapi.init_app(app, api.bp)
     # Keys, not cookies, authenticate the API, so there is no cross-site request to forge.
     csrf.exempt(api.bp)
 

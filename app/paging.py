@@ -1,8 +1,8 @@
 """Keyset pages: ``?limit=`` and an opaque ``?cursor=`` that stays right under inserts.
 
 A cursor names the last row of the page before (its sort key and id), not an offset, so
-rows created meanwhile neither repeat nor push others off a page. Bad input is a
-``PagingError`` with a message for people (the API answers it with 400).
+rows created meanwhile neither repeat nor push others off a page. A cursor that cannot be
+used is a ``PagingError`` with a message for people (the API answers it with 400).
 """
 
 from __future__ import annotations
@@ -16,12 +16,16 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+# The largest id an integer primary key holds on every database the app runs on
+# (PostgreSQL's ``integer``): a larger id in a URL or a filter is nobody's, and is answered
+# as such before any query, which the database would refuse to bind.
+MAX_ROW_ID = 2**31 - 1
 
 T = TypeVar("T")
 
 
 class PagingError(ValueError):
-    """A limit or cursor that cannot be used; ``str()`` says why."""
+    """A cursor that cannot be used; ``str()`` says why."""
 
 
 class Page(NamedTuple, Generic[T]):
@@ -38,15 +42,6 @@ def is_whole_number(text: str) -> bool:
     reads as 12.
     """
     return text.isascii() and text.isdigit()
-
-
-def parse_page_size(text: str | None, default: int = DEFAULT_LIMIT) -> int:
-    """``?limit=`` as a number from 1 to ``MAX_LIMIT`` (``default`` when absent)."""
-    if text is None or text == "":
-        return default
-    if not is_whole_number(text) or not 1 <= int(text) <= MAX_LIMIT:
-        raise PagingError(f"limit must be a whole number from 1 to {MAX_LIMIT}.")
-    return int(text)
 
 
 def encode_cursor(*values: Any) -> str:

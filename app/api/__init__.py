@@ -1,23 +1,28 @@
-"""The JSON API under /api, authenticated by the ``X-API-Key`` header only."""
+"""The JSON API under /api, authenticated by the ``X-API-Key`` header only.
+
+Its blueprint is flask-smorest's: each view declares its query string, body and answer
+with schemas (app/api/schemas.py), which validate the input and make /openapi.json.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, request
+import flask_smorest
+from flask import Response, g, request
 
+from app.api.input import ArgumentsParser
 from app.audit import Actor
 from app.errors import ApiError, api_error_response
-from app.paging import PagingError, parse_page_size
+from app.paging import PagingError
 from app.ratelimit import client_address
 
-bp = Blueprint("api", __name__, url_prefix="/api")
+
+class ApiBlueprint(flask_smorest.Blueprint):
+    """A blueprint whose declared input is refused in the API's error shape."""
+
+    ARGUMENTS_PARSER = ArgumentsParser()
 
 
-def page_args() -> tuple[int, str | None]:
-    """``?limit=`` and ``?cursor=`` of a list, or a 400 saying what is wrong with them."""
-    try:
-        return parse_page_size(request.args.get("limit")), request.args.get("cursor") or None
-    except PagingError as error:
-        raise ApiError(400, "bad_request", str(error)) from None
+bp = ApiBlueprint("api", __name__, url_prefix="/api")
 
 
 def api_actor() -> Actor:

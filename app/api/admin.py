@@ -1,22 +1,28 @@
-"""Admin endpoints: every user, every key, every audit event. Other roles get 403."""
+"""Admin endpoints: every user, every key, every audit event. Other roles get 403.
+
+``admin_required`` sits above the input declarations, so a caller of another role is
+refused before what they sent is read.
+"""
 
 from __future__ import annotations
 
 from functools import wraps
 from typing import Any
 
-from flask import g, jsonify, request
+from flask import g, jsonify
 
 from app import accounts
-from app.api import api_actor, bp, page_args
-from app.api.views import json_body
-from app.audit.actions import AuditAction
+from app.api import api_actor, bp, examples
+from app.api.input import KEY_ID, USER_ID, AuditQuery, PageQuery, UserChange
+from app.api.schemas import AuditPage, Key, OwnedKeyPage, User, UserPage
 from app.audit.queries import events_page
 from app.audit.queries import to_dict as event_dict
 from app.errors import ApiError
 from app.keys import service
 from app.keys.key_list import keys_page
-from app.paging import is_whole_number
+from app.paging import MAX_ROW_ID
+
+USER_ID_RULE = f"<int(min=1, max={MAX_ROW_ID}):user_id>"
 
 
 def admin_required(view):
@@ -31,31 +37,32 @@ def admin_required(view):
     return wrapped
 
 
-@bp.get("/admin/users")
+@bp.route("/admin/users")
 @admin_required
-def list_users():
-    """Every user, oldest first, a page at a time, with their number of active keys."""
-    limit, cursor = page_args()
-    page = accounts.users_page(limit=limit, cursor=cursor)
+@bp.arguments(PageQuery, location="query")
+@bp.response(200, UserPage, example=examples.USER_PAGE)
+def list_users(query: dict[str, Any]):
+    """List users.
+
+    Every user, oldest account first, a page at a time, with their number of active keys.
+    """
+    page = accounts.users_page(limit=query["limit"], cursor=query["cursor"])
     return jsonify(
         users=[user.to_dict(count) for user, count in page.rows], next_cursor=page.next_cursor
     )
 
 
-@bp.patch("/admin/users/<int(max=2147483647):user_id>")
+@bp.route(f"/admin/users/{USER_ID_RULE}", methods=["PATCH"], parameters=[USER_ID])
 @admin_required
-def update_user(user_id: int):
-    """Change a user's role (``{"role": ...}``) or active flag (``{"active": false}``)."""
-    changes = json_body()
-    if not isinstance(changes, dict) or not changes:
-        raise ApiError(400, "bad_request", 'Send a JSON object such as {"role": "premium"}.')
-    unknown = set(changes) - {"role", "active"}
-    if unknown:
-        raise ApiError(400, "bad_request", f"Unknown field: {', '.join(sorted(unknown))}.")
-    # update_user reads None as "leave it": a null sent here would change nothing silently.
-    nulls = sorted(name for name, value in changes.items() if value is None)
-    if nulls:
-        raise ApiError(400, "bad_request", f"{', '.join(nulls)} cannot be null.")
+@bp.arguments(UserChange, examples=examples.USER_CHANGES)
+@bp.response(200, User, example=examples.USER_ROW)
+def update_user(changes: dict[str, Any], user_id: int):
+    """Change a user's role or active flag.
+
+    Sets the role, the active flag, or both; the user's keys act on it from their next
+    request. Refused with 400: an admin demoting or deactivating themselves, and a change
+    that would leave no active admin.
+    """
     user = accounts.get_user(user_id)
     if user is None:
         raise ApiError(404, "not_found", "There is no user with that id.")
@@ -72,12 +79,16 @@ def update_user(user_id: int):
     return jsonify(user.to_dict())
 
 
-@bp.get("/admin/keys")
+@bp.route("/admin/keys")
 @admin_required
-def list_all_keys():
-    """Every key of every user, newest first, a page at a time, with its owner."""
-    limit, cursor = page_args()
-    page = keys_page(owner_id=None, limit=limit, cursor=cursor, with_owner=True)
+@bp.arguments(PageQuery, location="query")
+@bp.response(200, OwnedKeyPage, example=examples.OWNED_KEY_PAGE)
+def list_all_keys(query: dict[str, Any]):
+    """List every key.
+
+    Every key of every user, newest first, a page at a time, with its owner.
+    """
+    page = keys_page(owner_id=None, limit=query["limit"], cursor=query["cursor"], with_owner=True)
     return jsonify(
         keys=[
             {**key.to_dict(), "user": {"id": key.user_id, "email": key.user.email}}
@@ -87,28 +98,33 @@ def list_all_keys():
     )
 
 
-@bp.post("/admin/keys/<key_id>/revoke")
+@bp.route("/admin/keys/<key_id>/revoke", methods=["POST"], parameters=[KEY_ID])
 @admin_required
+@bp.response(200, Key, example=examples.REVOKED_KEY)
 def revoke_any_key(key_id: str):
-    """Revoke any user's key."""
+    """Revoke any key.
+
+    Revokes any user's key, at once and for good.
+    """
     key = service.revoke_key(key_id, owner_id=None, actor=api_actor())
     if key is None:
         raise ApiError(404, "not_found", "There is no key with that id.")
     return jsonify(key.to_dict())
 
 
-@bp.get("/admin/audit")
+@bp.route("/admin/audit")
 @admin_required
-def all_audit():
-    """Every audit event, newest first; ``?action=`` and ``?user=`` (a user id) filter."""
-    limit, cursor = page_args()
-    action = request.args.get("action") or None
-    if action is not None and action not in set(AuditAction):
-        raise ApiError(400, "bad_request", f"Unknown action; use one of {', '.join(AuditAction)}.")
-    user = request.args.get("user") or None
-    if user is not None and not (is_whole_number(user) and int(user) <= 2147483647):
-        raise ApiError(400, "bad_request", "user must be a user id (a whole number).")
+@bp.arguments(AuditQuery, location="query")
+@bp.response(200, AuditPage, example={**examples.AUDIT_PAGE, "next_cursor": None})
+def list_audit_events(query: dict[str, Any]):
+    """Every audit event.
+
+    Every audit event, newest first, a page at a time; filter by action or by user.
+    """
     page = events_page(
-        limit=limit, cursor=cursor, action=action, user_id=None if user is None else int(user)
+        limit=query["limit"],
+        cursor=query["cursor"],
+        action=query.get("action"),
+        user_id=query.get("user"),
     )
     return jsonify(events=[event_dict(event) for event in page.rows], next_cursor=page.next_cursor)

@@ -1,13 +1,19 @@
-"""The caller's own resources: the echo endpoint, who am I, my keys, their usage, my events."""
+"""The caller's own resources: the echo endpoint, who am I, my keys, their usage, my events.
+
+Each view declares what it takes and answers (schemas.py); the answers every operation
+shares, errors and rate-limit headers, are declared once in app/openapi/answers.py. A
+view's docstring is its operation's summary (first line) and description (the rest).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, g, jsonify, request
-from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
+from flask import g, jsonify
 
-from app.api import api_actor, bp, page_args
+from app.api import api_actor, bp, examples
+from app.api.input import KEY_ID, PageQuery, json_body
+from app.api.schemas import AuditPage, Echo, Key, KeyPage, Me, Usage
 from app.audit.queries import events_page
 from app.audit.queries import to_dict as event_dict
 from app.errors import ApiError
@@ -16,40 +22,14 @@ from app.keys.key_list import keys_page
 from app.ratelimit import rate_limit_for
 from app.usage import store as usage_store
 
-
-def json_body() -> Any:
-    """The request's JSON body, or None when it has none; 400 when it is not valid JSON.
-
-    Any content type is read as JSON (clients often forget the header). Past
-    ``MAX_CONTENT_LENGTH`` Werkzeug answers 413; a body that stops short, 400; a client
-    that stalls mid-body (gunicorn.conf.py bounds every read), 408.
-    """
-    if not request.content_length and not request.headers.get("Transfer-Encoding"):
-        return None  # no body at all (a GET, say): nothing to read
-    try:
-        raw = request.get_data(cache=False)
-        limit = request.max_content_length
-        # Werkzeug cuts a chunked body (no Content-Length) at the limit without a word: one
-        # more byte waiting behind it means the body was too big.
-        if limit and len(raw) >= limit and request.environ["wsgi.input"].read(1):
-            raise RequestEntityTooLarge
-    except ClientDisconnected as disconnected:
-        if isinstance(disconnected.__context__, TimeoutError):
-            raise ApiError(
-                408, "request_timeout", "The request body was not sent in time."
-            ) from None
-        raise
-    if not raw.strip():
-        return None
-    try:
-        return current_app.json.loads(raw)
-    except ValueError:
-        raise ApiError(400, "bad_request", "The request body is not valid JSON.") from None
+ANY_JSON = {
+    "required": False,
+    "description": "Any JSON value; any content type is read as JSON.",
+    "content": {"application/json": {"schema": {}, "example": {"key": "value"}}},
+}
 
 
-@bp.route("/endpoint", methods=["GET", "POST"])
-def endpoint():
-    """Echo who called, with which key, and the JSON body they sent."""
+def _echo():
     api_key = g.api_key
     return jsonify(
         ok=True,
@@ -59,9 +39,35 @@ def endpoint():
     )
 
 
-@bp.get("/me")
-def me():
-    """The user behind the key, with the rate limit their role gives them."""
+@bp.route("/endpoint", methods=["GET"])
+@bp.response(200, Echo, example={**examples.ECHO, "received": None})
+def echo_get():
+    """Check a key.
+
+    Answers who called and with which key; `received` is null. The cheapest way to test a
+    key.
+    """
+    return _echo()
+
+
+@bp.route("/endpoint", methods=["POST"])
+@bp.response(200, Echo, example=examples.ECHO)
+@bp.doc(requestBody=ANY_JSON)
+def echo():
+    """Echo a JSON body.
+
+    Answers who called, with which key, and the JSON body sent (null when there was none).
+    """
+    return _echo()
+
+
+@bp.route("/me")
+@bp.response(200, Me, example=examples.ME)
+def get_me():
+    """Who am I.
+
+    The user behind the key, with the budget their role gives them.
+    """
     api_key = g.api_key
     return jsonify(
         id=api_key.user_id,
@@ -71,35 +77,55 @@ def me():
     )
 
 
-@bp.get("/keys")
-def list_keys():
-    """The caller's keys, newest first, a page at a time: never a secret or a hash."""
-    limit, cursor = page_args()
-    page = keys_page(owner_id=g.api_key.user_id, limit=limit, cursor=cursor)
+@bp.route("/keys")
+@bp.arguments(PageQuery, location="query")
+@bp.response(200, KeyPage, example=examples.KEY_PAGE)
+def list_keys(query: dict[str, Any]):
+    """List your keys.
+
+    The caller's keys, newest first, a page at a time: never a secret or a hash.
+    """
+    page = keys_page(owner_id=g.api_key.user_id, limit=query["limit"], cursor=query["cursor"])
     return jsonify(keys=[key.to_dict() for key in page.rows], next_cursor=page.next_cursor)
 
 
-@bp.get("/keys/<key_id>/usage")
-def key_usage(key_id: str):
-    """One of the caller's keys' requests and refusals for each of the last 30 UTC days."""
+@bp.route("/keys/<key_id>/usage", parameters=[KEY_ID])
+@bp.response(200, Usage, example=examples.USAGE)
+def get_key_usage(key_id: str):
+    """A key's daily usage.
+
+    Requests and refusals of one of the caller's keys for each of the last 30 UTC days,
+    oldest first. Refusals (401, 403, 429) of a revoked or expired key still in use show
+    up here.
+    """
     key = service.get_key(key_id, owner_id=g.api_key.user_id)
     if key is None:
         raise ApiError(404, "not_found", "You have no key with that id.")
     return jsonify(key=key.key_id, days=usage_store.last_days(key.id))
 
 
-@bp.post("/keys/<key_id>/revoke")
+@bp.route("/keys/<key_id>/revoke", methods=["POST"], parameters=[KEY_ID])
+@bp.response(200, Key, example=examples.REVOKED_KEY)
 def revoke_key(key_id: str):
-    """Revoke one of the caller's keys (another user's key id is a 404)."""
+    """Revoke one of your keys.
+
+    Revokes the key at once and for good: its very next request gets 401. Another user's
+    key id is a 404. Revoking a revoked key answers it as it is.
+    """
     key = service.revoke_key(key_id, owner_id=g.api_key.user_id, actor=api_actor())
     if key is None:
         raise ApiError(404, "not_found", "You have no key with that id.")
     return jsonify(key.to_dict())
 
 
-@bp.get("/audit")
-def own_audit():
-    """The caller's own audit events, newest first: what they did, and what concerns them."""
-    limit, cursor = page_args()
-    page = events_page(limit=limit, cursor=cursor, own_user_id=g.api_key.user_id)
+@bp.route("/audit")
+@bp.arguments(PageQuery, location="query")
+@bp.response(200, AuditPage, example=examples.AUDIT_PAGE)
+def list_own_audit_events(query: dict[str, Any]):
+    """Your audit events.
+
+    What the caller did, and what was done to them or their keys, newest first, a page at
+    a time.
+    """
+    page = events_page(limit=query["limit"], cursor=query["cursor"], own_user_id=g.api_key.user_id)
     return jsonify(events=[event_dict(event) for event in page.rows], next_cursor=page.next_cursor)

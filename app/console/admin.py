@@ -22,7 +22,7 @@ from app.keys.key_list import keys_page
 from app.keys.service import active_key_count
 from app.models import User
 from app.models.columns import utcnow
-from app.paging import MAX_LIMIT
+from app.paging import MAX_LIMIT, MAX_ROW_ID
 from app.roles import Role
 
 P = ParamSpec("P")
@@ -56,7 +56,7 @@ def admin_users() -> ResponseReturnValue:
     return render_template("admin/users.html", users=page.rows, roles=Role)
 
 
-@bp.post("/admin/users/<int(max=2147483647):user_id>/role")
+@bp.post(f"/admin/users/<int(max={MAX_ROW_ID}):user_id>/role")
 @admin_required
 def admin_set_role(user_id: int) -> ResponseReturnValue:
     """Change a user's role; it applies to their keys from the next request."""
@@ -73,7 +73,7 @@ def admin_set_role(user_id: int) -> ResponseReturnValue:
     return _user_changed(user, message)
 
 
-@bp.post("/admin/users/<int(max=2147483647):user_id>/active")
+@bp.post(f"/admin/users/<int(max={MAX_ROW_ID}):user_id>/active")
 @admin_required
 def admin_set_active(user_id: int) -> ResponseReturnValue:
     """Deactivate (after a confirmation) or reactivate a user."""
@@ -125,7 +125,7 @@ def _user_changed(user: User, message: str) -> ResponseReturnValue:
     return redirect(safe_next(request.form.get("back")) or url_for("console.admin_users"))
 
 
-@bp.get("/admin/users/<int(max=2147483647):user_id>")
+@bp.get(f"/admin/users/<int(max={MAX_ROW_ID}):user_id>")
 @admin_required
 def admin_user(user_id: int) -> ResponseReturnValue:
     """One user: their account, and their keys with Revoke at hand."""
@@ -134,7 +134,7 @@ def admin_user(user_id: int) -> ResponseReturnValue:
     return render_template("admin/user.html", user=user, keys=keys, roles=Role, now=utcnow())
 
 
-@bp.get("/admin/users/<int(max=2147483647):user_id>/deactivate")
+@bp.get(f"/admin/users/<int(max={MAX_ROW_ID}):user_id>/deactivate")
 @admin_required
 def confirm_deactivate(user_id: int) -> ResponseReturnValue:
     """Ask before deactivating (the page without JavaScript; htmx asks in the row)."""

@@ -12,9 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-# The four, and the rest that hold for this API whatever data is generated:
-# declared headers (X-RateLimit-*, Retry-After, WWW-Authenticate), 405 with Allow for
-# undocumented methods, and 401 for every operation without a key.
+# Every check that holds for this API whatever data is generated: answers as declared
+# (status, content type, body, headers such as X-RateLimit-*, Retry-After and
+# WWW-Authenticate), 405 with Allow for undocumented methods, 401 for every operation
+# without a key, and input the document calls invalid refused with a 4xx.
 CHECKS = (
     "not_a_server_error",
     "status_code_conformance",
@@ -23,6 +24,7 @@ CHECKS = (
     "response_headers_conformance",
     "unsupported_method",
     "ignored_auth",
+    "negative_data_rejection",
 )
 MAX_EXAMPLES = 10  # per operation in the fuzzing phase; the other phases are bounded anyway
 TIMEOUT = 120  # seconds for a whole run: a hang is a failure, not a stuck suite

@@ -1,7 +1,7 @@
-"""The OpenAPI document's operations as /docs shows them: parameters, fields, answers, curl.
+"""The generated document's operations as /docs shows them: parameters, fields, answers, curl.
 
-It reads the document (schemas.py puts its schemas into words); it never decides anything
-about the API.
+It only reads the document (words.py puts its schemas into words), so the page can say
+nothing the document does not.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from app.openapi.schemas import Field, fields, resolve, type_text
+from app.openapi.words import Field, fields, resolve, type_text
 
 METHODS = ("get", "put", "post", "delete", "patch")
 
@@ -55,63 +55,68 @@ class Operation:
 def operations(spec: dict[str, Any]) -> list[Operation]:
     """Every operation of ``spec``, in the document's order."""
     header = spec["components"]["securitySchemes"]["ApiKey"]["name"]
-    found = []
-    for path, item in spec["paths"].items():
-        for method in METHODS:
-            if method in item:
-                found.append(_operation(spec, path, method, item[method], header))
-    return found
+    return [
+        _operation(spec, path, method, item[method], item.get("parameters", []), header)
+        for path, item in spec["paths"].items()
+        for method in METHODS
+        if method in item
+    ]
 
 
 def _operation(
-    spec: dict[str, Any], path: str, method: str, op: dict[str, Any], header: str
+    spec: dict[str, Any],
+    path: str,
+    method: str,
+    op: dict[str, Any],
+    path_parameters: list[dict[str, Any]],
+    header: str,
 ) -> Operation:
-    parameters = [resolve(spec, parameter) for parameter in op.get("parameters", [])]
+    parameters = [resolve(spec, p) for p in [*path_parameters, *op.get("parameters", [])]]
     body = resolve(spec, op.get("requestBody"))
-    body_media = (body or {}).get("content", {}).get("application/json", {})
-    body_example = _example(body_media)
+    media = (body or {}).get("content", {}).get("application/json", {})
+    body_example = example(media)
     return Operation(
         anchor=f"op-{op['operationId']}",
         method=method.upper(),
         path=path,
         tag=(op.get("tags") or [""])[0],
-        summary=op.get("summary", ""),
+        summary=op.get("summary", "").rstrip("."),
         description=op.get("description", ""),
         parameters=[
             Field(
                 f"{p['name']} ({p['in']})",
-                type_text(spec, resolve(spec, p.get("schema", {}))),
+                type_text(spec, p.get("schema", {})),
                 bool(p.get("required")),
                 p.get("description", ""),
             )
             for p in parameters
         ],
-        body=None if body is None else fields(spec, body_media.get("schema", {})),
+        body=None if body is None else fields(spec, media.get("schema", {})),
         body_required=bool((body or {}).get("required")),
         body_example=body_example,
-        answers=[
-            _answer(spec, status, resolve(spec, answer))
-            for status, answer in op["responses"].items()
-        ],
+        answers=[answer(spec, status, item) for status, item in op["responses"].items()],
         curl=curl(method, path, parameters, body_example, header),
     )
 
 
-def _answer(spec: dict[str, Any], status: str, answer: dict[str, Any]) -> Answer:
-    media = answer.get("content", {}).get("application/json", {})
+def answer(spec: dict[str, Any], status: str, item: dict[str, Any]) -> Answer:
+    """One answer in words: its headers, its fields and its example."""
+    resolved = resolve(spec, item)
+    media = resolved.get("content", {}).get("application/json", {})
     return Answer(
         status=status,
-        description=answer.get("description", ""),
+        description=resolved.get("description", ""),
         headers=[
-            Header(name, resolve(spec, header).get("description", ""))
-            for name, header in answer.get("headers", {}).items()
+            Header(header, resolve(spec, about).get("description", ""))
+            for header, about in resolved.get("headers", {}).items()
         ],
         fields=fields(spec, media["schema"]) if "schema" in media else [],
-        example=_example(media),
+        example=example(media),
     )
 
 
-def _example(media: dict[str, Any]) -> str | None:
+def example(media: dict[str, Any]) -> str | None:
+    """The media's example (its first, when it has several), as indented JSON."""
     if "example" in media:
         value = media["example"]
     elif media.get("examples"):

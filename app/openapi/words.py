@@ -74,6 +74,8 @@ def type_text(spec: dict[str, Any], schema: Schema) -> str:
     schema = resolve(spec, schema)
     if "const" in schema:
         return f"always {json.dumps(schema['const'])}"
+    if len(schema.get("enum", ())) == 1:
+        return f"always {json.dumps(schema['enum'][0])}"
     if "enum" in schema:
         return "one of: " + ", ".join(str(value) for value in schema["enum"])
     kinds = schema.get("type")
