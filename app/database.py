@@ -14,12 +14,13 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, create_engine, event
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.dml import UpdateBase
 
 from app.extensions import db
 from app.instance import make_private_sqlite_file
@@ -100,6 +101,15 @@ def write_transaction() -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+def rows_changed(statement: UpdateBase) -> int:
+    """Run an UPDATE or DELETE in the session; how many rows it changed.
+
+    The session answers such a statement with a ``CursorResult``, but is typed to return
+    any ``Result``; SQLAlchemy casts the same way for its own bulk updates.
+    """
+    return cast("CursorResult[Any]", db.session.execute(statement)).rowcount
 
 
 def autocommit_engine(app: Flask) -> Engine:

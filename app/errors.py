@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, g, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -140,7 +141,9 @@ def _message(error: HTTPException) -> str:
     return str(description).strip()
 
 
-def render_error(status: int, code: str, message: str, headers: dict[str, str] | None = None):
+def render_error(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> ResponseReturnValue:
     """Answer ``status`` as JSON under /api, as an HTMX fragment or as a page elsewhere."""
     if is_api_request():
         return api_error_response(ApiError(status, code, message, headers))
@@ -159,7 +162,7 @@ def render_error(status: int, code: str, message: str, headers: dict[str, str] |
     return body, status, headers or {}
 
 
-def handle_http_exception(error: HTTPException):
+def handle_http_exception(error: HTTPException) -> ResponseReturnValue:
     """Any ``abort()`` or routing error (400, 403, 404, 405, 413...).
 
     A console path without its locale is not an error: it redirects to the chosen one.
@@ -173,14 +176,14 @@ def handle_http_exception(error: HTTPException):
     return render_error(status, API_CODES.get(status, "error"), _message(error), headers)
 
 
-def handle_untrusted_host(error: SecurityError):
+def handle_untrusted_host(error: SecurityError) -> ResponseReturnValue:
     """A ``Host`` outside ``TRUSTED_HOSTS``: 400, never a page with links built on that host."""
     if is_api_request():
         return render_error(400, "bad_request", "This host name is not served here.")
     return Response("This host name is not served here.\n", 400, mimetype="text/plain")
 
 
-def handle_csrf_error(error: CSRFError):
+def handle_csrf_error(error: CSRFError) -> ResponseReturnValue:
     """A missing or wrong CSRF token on a form post."""
     if is_htmx() and not current_user.is_authenticated:
         # The session expired (taking its CSRF token along): go and sign in, whole page.
@@ -198,7 +201,7 @@ def database_unavailable(error: Exception, headers: dict[str, str] | None = None
     return ApiError(503, "unavailable", UNAVAILABLE_MESSAGE, headers)
 
 
-def handle_database_down(error: Exception):
+def handle_database_down(error: Exception) -> ResponseReturnValue:
     """The database did not answer: 503, never a guess and never a traceback."""
     unavailable = database_unavailable(error)
     # Rendering the page asks who is signed in; app/auth knows not to ask the database again.
@@ -207,7 +210,7 @@ def handle_database_down(error: Exception):
     return render_error(503, unavailable.code, message, unavailable.headers)
 
 
-def handle_unexpected(error: Exception):
+def handle_unexpected(error: Exception) -> ResponseReturnValue:
     """A bug: log it with its traceback, answer 500 with nothing internal."""
     if isinstance(error, HTTPException):
         return handle_http_exception(error)

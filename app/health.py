@@ -16,8 +16,9 @@ open the probe does not wait on Redis again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import text
 
 from app.errors import RETRY_AFTER_UNAVAILABLE_SECONDS
@@ -32,7 +33,7 @@ UP, DOWN, DEGRADED = "up", "down", "degraded"
 
 
 @bp.get("/livez")
-def livez():
+def livez() -> Response:
     """Answer that the process is alive, touching neither the database nor the limiter.
 
     It is also the benchmark's baseline: the cost of Flask, gunicorn and HTTP alone.
@@ -85,7 +86,7 @@ def _checks() -> tuple[str, dict[str, str], str]:
     return status, checks, fallback
 
 
-def _answer(body: dict, status: str):
+def _answer(body: Mapping[str, object], status: str) -> Response:
     response = jsonify(body)
     if status == "unavailable":
         response.status_code = 503
@@ -94,14 +95,14 @@ def _answer(body: dict, status: str):
 
 
 @bp.get("/readyz")
-def readyz():
+def readyz() -> Response:
     """200 while this process can serve (the database answers), "degraded" without Redis."""
     status, _, _ = _checks()
     return _answer({"status": status}, status)
 
 
 @bp.get("/healthz")
-def healthz():
+def healthz() -> Response:
     """Each dependency up or down, the overall status, the fallback state and the version.
 
     Cheap enough for a load balancer every second: one ``SELECT 1`` and one ping (none

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Request, Response, request
-from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.logs import REQUEST_ID_HEADER, request_id
@@ -41,7 +41,7 @@ class SessionInterface(SecureCookieSessionInterface):
       deployment behind TLS gets Secure cookies without a setting.
     """
 
-    def open_session(self, app: Flask, req: Request) -> SessionMixin | None:
+    def open_session(self, app: Flask, req: Request) -> SecureCookieSession | None:
         """Open the cookie session, except under /api."""
         if is_api_request(req):
             return self.null_session_class()

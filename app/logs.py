@@ -25,6 +25,7 @@ import logging
 import logging.config
 import re
 import secrets
+from collections.abc import Callable, MutableMapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -34,7 +35,12 @@ from gunicorn import glogging
 from pythonjsonlogger.json import JsonFormatter
 
 if TYPE_CHECKING:
+    from datetime import timedelta
+
     from flask import Flask
+    from gunicorn.config import Config
+    from gunicorn.http import Request
+    from gunicorn.http.wsgi import Response
 
 REDACTED = "ck_[redacted]"
 
@@ -106,17 +112,25 @@ class RedactKeys(logging.Filter):
         return True
 
 
+class _RedactingRecordFactory:
+    """A log record factory that redacts what the factory before it makes."""
+
+    # Looked up by name, not by class: gunicorn.conf.py loads a second copy of this module.
+    redacts_keys = True
+
+    def __init__(self, previous: Callable[..., logging.LogRecord]) -> None:
+        self.previous = previous
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        return redact_record(self.previous(*args, **kwargs))
+
+
 def install_record_factory() -> None:
     """Make every log record in this process redacted as it is made (once per process)."""
     previous = logging.getLogRecordFactory()
     if getattr(previous, "redacts_keys", False):
         return
-
-    def make_record(*args, **kwargs) -> logging.LogRecord:
-        return redact_record(previous(*args, **kwargs))
-
-    make_record.redacts_keys = True
-    logging.setLogRecordFactory(make_record)
+    logging.setLogRecordFactory(_RedactingRecordFactory(previous))
 
 
 def request_id() -> str:
@@ -167,7 +181,12 @@ class TextFormatter(logging.Formatter):
 class JsonLineFormatter(JsonFormatter):
     """One JSON object per line, its time in UTC (ISO 8601) first."""
 
-    def add_fields(self, log_record: dict[str, Any], record, message_dict) -> None:
+    def add_fields(
+        self,
+        log_record: dict[str, Any],
+        record: logging.LogRecord,
+        message_dict: dict[str, Any],
+    ) -> None:
         """Put ``time`` first, then python-json-logger's fields."""
         log_record["time"] = utc_time(record.created)
         super().add_fields(log_record, record, message_dict)
@@ -284,12 +303,18 @@ def init_app(app: Flask) -> None:
 class GunicornLogger(glogging.Logger):
     """gunicorn's logger, keys redacted, the answer's request id on its access line."""
 
-    def setup(self, cfg) -> None:
+    def setup(self, cfg: Config) -> None:
         """Redact from the first line on, then set up as configured (also on reload)."""
         install_record_factory()
         super().setup(cfg)
 
-    def access(self, resp, req, environ, request_time) -> None:
+    def access(
+        self,
+        resp: Response,
+        req: Request,
+        environ: MutableMapping[str, Any],
+        request_time: timedelta,
+    ) -> None:
         """Write the access line, with the ``X-Request-ID`` the app answered with."""
         sent = (value for name, value in resp.headers if name.lower() == "x-request-id")
         token = _access_request_id.set(next(sent, None))

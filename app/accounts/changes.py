@@ -40,11 +40,13 @@ class UserChange:
 
 def check_role(role: object) -> Role:
     """Return ``role`` as a ``Role``, or raise ``AccountRefused``."""
-    try:
-        return Role(role)
-    except ValueError:
-        roles = ", ".join(Role)
-        raise AccountRefused(messages.UNKNOWN_ROLE % {"role": role, "roles": roles}) from None
+    if isinstance(role, str):
+        try:
+            return Role(role)
+        except ValueError:
+            pass
+    roles = ", ".join(Role)
+    raise AccountRefused(messages.UNKNOWN_ROLE % {"role": role, "roles": roles})
 
 
 def update_user(

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
+from app.database import rows_changed
 from app.extensions import db
 from app.models import OneTimeLink
 from app.models.one_time_link import LinkPurpose
@@ -82,12 +83,12 @@ def redeem(purpose: LinkPurpose, token: str) -> OneTimeLink | None:
     link = find(purpose, token)
     if link is None:
         return None
-    used = db.session.execute(
+    used = rows_changed(
         update(OneTimeLink)
         .where(OneTimeLink.id == link.id, OneTimeLink.used_at.is_(None))
         .values(used_at=now())
     )
-    if used.rowcount != 1:
+    if used != 1:
         return None
     db.session.refresh(link)
     return link

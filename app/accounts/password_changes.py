@@ -16,8 +16,8 @@ from app.accounts import security_messages as messages
 from app.accounts.messages import AccountRefused
 from app.accounts.passwords import check_password
 from app.audit import Actor
-from app.database import write_transaction
-from app.extensions import db
+from app.audit.actions import AuditAction
+from app.database import rows_changed, write_transaction
 from app.hashing import check_secret, hash_secret
 from app.mail import tell
 from app.models import User, UserSession
@@ -56,7 +56,7 @@ def change_password(
         new_password,
         rounds=rounds,
         actor=actor,
-        action="user.password_changed",
+        action=AuditAction.USER_PASSWORD_CHANGED,
         keep_session=keep_session,
     )
 
@@ -67,7 +67,7 @@ def set_password(
     *,
     rounds: int,
     actor: Actor,
-    action: str = "user.password_changed",
+    action: AuditAction = AuditAction.USER_PASSWORD_CHANGED,
     keep_session: str | None = None,
     reset_token: str | None = None,
 ) -> int:
@@ -104,4 +104,4 @@ def end_sessions(user_id: int, *, keep: str | None = None) -> int:
     )
     if keep is not None:
         statement = statement.where(UserSession.token_hash != keep)
-    return db.session.execute(statement).rowcount
+    return rows_changed(statement)

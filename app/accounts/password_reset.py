@@ -13,6 +13,7 @@ from app import audit
 from app.accounts import get_user, get_user_by_email, links
 from app.accounts.password_changes import LinkGone, set_password
 from app.audit import Actor
+from app.audit.actions import AuditAction
 from app.database import write_transaction
 from app.mail import tell
 from app.models import User
@@ -34,7 +35,7 @@ def request_reset(email: str, *, actor: Actor, link_for: Callable[[str, str | No
         if user is not None:
             token = links.issue(LinkPurpose.PASSWORD_RESET, email=user.email, user_id=user.id)
         audit.record(
-            "user.password_reset_requested",
+            AuditAction.USER_PASSWORD_RESET_REQUESTED,
             Actor(None, (email or "")[:254], actor.ip, actor.user_agent),
             target=f"user:{user.id}" if user is not None else "",
             subject_user_id=user.id if user is not None else None,
@@ -66,7 +67,7 @@ def reset_password(token: str, new_password: str | None, *, rounds: int, actor: 
         new_password,
         rounds=rounds,
         actor=Actor.for_user(user, actor.ip, actor.user_agent),
-        action="user.password_reset",
+        action=AuditAction.USER_PASSWORD_RESET,
         reset_token=token,
     )
     return user

@@ -13,6 +13,7 @@ import secrets
 
 from sqlalchemy import delete, func, select, update
 
+from app.database import rows_changed
 from app.extensions import db
 from app.models import RecoveryCode
 from app.models.columns import utcnow
@@ -57,7 +58,7 @@ def use(user_id: int, code: str) -> bool:
     code = normalize(code)
     if not looks_like_code(code):
         return False
-    spent = db.session.execute(
+    spent = rows_changed(
         update(RecoveryCode)
         .where(
             RecoveryCode.user_id == user_id,
@@ -66,7 +67,7 @@ def use(user_id: int, code: str) -> bool:
         )
         .values(used_at=utcnow())
     )
-    return spent.rowcount == 1
+    return spent == 1
 
 
 def remaining(user_id: int) -> int:

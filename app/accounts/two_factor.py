@@ -27,7 +27,8 @@ from app.accounts.messages import AccountRefused
 from app.accounts.password_changes import WrongPassword
 from app.accounts.sealed import SealBroken, Sealer
 from app.audit import Actor
-from app.database import write_transaction
+from app.audit.actions import AuditAction
+from app.database import rows_changed, write_transaction
 from app.extensions import db
 from app.hashing import check_secret
 from app.mail import tell
@@ -98,7 +99,7 @@ def _matching_step(secret: str, code: str) -> int | None:
 
 def _spend_step(user: User, step: int) -> bool:
     """Record ``step`` as used, if it is later than the last one (in a write transaction)."""
-    spent = db.session.execute(
+    spent = rows_changed(
         update(User)
         .where(
             User.id == user.id,
@@ -106,7 +107,7 @@ def _spend_step(user: User, step: int) -> bool:
         )
         .values(totp_last_step=step)
     )
-    return spent.rowcount == 1
+    return spent == 1
 
 
 def confirm(user: User, code: str, actor: Actor) -> list[str]:
@@ -119,7 +120,10 @@ def confirm(user: User, code: str, actor: Actor) -> list[str]:
         user.two_factor_enabled_at = utcnow()
         codes = recovery_codes.replace_all(user.id)
         audit.record(
-            "user.two_factor_enabled", actor, target=f"user:{user.id}", subject_user_id=user.id
+            AuditAction.USER_TWO_FACTOR_ENABLED,
+            actor,
+            target=f"user:{user.id}",
+            subject_user_id=user.id,
         )
     db.session.refresh(user)
     tell(user, "two_factor_enabled")
@@ -151,7 +155,7 @@ def check_code(user: User, code: str, actor: Actor) -> bool:
         if not recovery_codes.use(user.id, code):
             return False
         audit.record(
-            "user.recovery_code_used",
+            AuditAction.USER_RECOVERY_CODE_USED,
             actor,
             target=f"user:{user.id}",
             subject_user_id=user.id,
@@ -167,7 +171,7 @@ def regenerate_codes(user: User, code: str, actor: Actor) -> list[str]:
     with write_transaction():
         codes = recovery_codes.replace_all(user.id)
         audit.record(
-            "user.recovery_codes_replaced",
+            AuditAction.USER_RECOVERY_CODES_REPLACED,
             actor,
             target=f"user:{user.id}",
             subject_user_id=user.id,
@@ -195,7 +199,7 @@ def turn_off(user: User, actor: Actor) -> bool:
         recovery_codes.remove_all(user.id)
         if was_on:
             audit.record(
-                "user.two_factor_disabled",
+                AuditAction.USER_TWO_FACTOR_DISABLED,
                 actor,
                 target=f"user:{user.id}",
                 subject_user_id=user.id,

@@ -139,8 +139,10 @@ def authenticate_api_request() -> None:
 
 def _rejection(throttle: FailedKeyThrottle, rejected: KeyRejected, address: str) -> ApiError:
     # app/errors.py logs the refusal with its reason (never the key).
-    if rejected.reason == "wrong_secret" and not rejected.counted:
-        within_budget, headers = throttle.record_failure(address, rejected.key_id)
+    # A wrong secret always names its key: only a key id that exists gets that far.
+    key_id = rejected.key_id
+    if rejected.reason == "wrong_secret" and key_id is not None and not rejected.counted:
+        within_budget, headers = throttle.record_failure(address, key_id)
         if not within_budget:
             API_AUTH.labels("throttled").inc()
             return _too_many_failures(headers)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, current_app, g, redirect, request, session, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from app.auth import guards, sessions
 from app.auth.budgets import SignInBudgets
@@ -74,9 +76,10 @@ def load_user(user_id: str) -> User | None:
 
 
 @login_manager.unauthorized_handler
-def unauthorized() -> Response:
+def unauthorized() -> BaseResponse:
     """Send the browser to sign in; for HTMX, the whole page, never a fragment of it."""
-    expired = {"expired": "1"} if g.get("session_expired") else {}
+    # Any, as url_for types its values: mypy would check a dict of str against _external.
+    expired: dict[str, Any] = {"expired": "1"} if g.get("session_expired") else {}
     login_url = url_for("auth.login", next=safe_next(request.full_path), **expired)
     if is_htmx():
         # Come back to the page the person was on, not to the fragment htmx asked for.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required, logout_user
@@ -28,7 +29,7 @@ def this_session_hash() -> str:
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-def change_password_page():
+def change_password_page() -> ResponseReturnValue:
     """Change the password with the current one; every other session ends."""
     if request.method == "GET":
         return render_template("auth/password.html")
@@ -65,7 +66,7 @@ def change_password_page():
 
 @bp.post("/account/sessions/<int:session_id>/end")
 @login_required
-def end_session(session_id: int):
+def end_session(session_id: int) -> ResponseReturnValue:
     """Sign out of one session (a lost phone, a shared computer); this one signs out here."""
     ended = end_one(current_user.id, session_id, signed_in_actor())
     if ended is None:

@@ -11,12 +11,15 @@ from __future__ import annotations
 import time
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response as BaseResponse
 
 from app import accounts, audit
 from app.accounts import security_messages as messages
 from app.accounts import two_factor
 from app.audit import Actor
+from app.audit.actions import AuditAction
 from app.auth import bp, safe_next
 from app.auth.reset_views import too_many_requests
 from app.auth.views import _sign_in
@@ -28,7 +31,7 @@ PENDING = "two_factor_pending"
 PENDING_SECONDS = 300
 
 
-def start_second_step(user: User, next_url: str):
+def start_second_step(user: User, next_url: str) -> BaseResponse:
     """The password was right: remember that for a few minutes and ask for the code."""
     session.clear()
     session[PENDING] = {
@@ -53,7 +56,7 @@ def _pending() -> tuple[User, str] | None:
 
 
 @bp.route("/login/two-factor", methods=["GET", "POST"])
-def login_two_factor():
+def login_two_factor() -> ResponseReturnValue:
     """The second step of signing in: a TOTP code or an unused recovery code."""
     pending = _pending()
     if pending is None:
@@ -72,7 +75,7 @@ def login_two_factor():
         budgets.code_failed(user.id)
         with write_transaction():
             audit.record(
-                "user.sign_in_failed",
+                AuditAction.USER_SIGN_IN_FAILED,
                 actor,
                 target=f"user:{user.id}",
                 subject_user_id=user.id,

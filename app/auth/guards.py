@@ -24,6 +24,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.wrappers import Response as BaseResponse
 
 from app.auth.mail_budgets import MailBudgets
 from app.auth.session_names import session_name
@@ -80,7 +81,7 @@ def must_enrol(user: object) -> bool:
     return scope == "everyone" or user.is_admin  # type: ignore[attr-defined]
 
 
-def _console_guard() -> Response | None:
+def _console_guard() -> BaseResponse | None:
     if request.blueprint not in LOCALIZED_BLUEPRINTS or g.get("database_down"):
         return None
     if not current_user.is_authenticated:

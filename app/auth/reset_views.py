@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import (
+    Response,
     current_app,
     flash,
     g,
@@ -13,6 +14,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import logout_user
@@ -44,7 +46,7 @@ def wait_message(window: WindowStats) -> tuple[str, int]:
     return message, wait
 
 
-def too_many_requests(template: str, window: WindowStats, **context: object):
+def too_many_requests(template: str, window: WindowStats, **context: object) -> Response:
     """``template`` with a "try again in N seconds" message, as a 429 with Retry-After."""
     message, wait = wait_message(window)
     response = make_response(render_template(template, error=message, **context), 429)
@@ -52,7 +54,7 @@ def too_many_requests(template: str, window: WindowStats, **context: object):
     return response
 
 
-def link_gone():
+def link_gone() -> tuple[str, int]:
     """The page for a link that was used already or has expired."""
     return render_template("auth/link_gone.html"), 410
 
@@ -64,7 +66,7 @@ def _reset_link(token: str, locale: str | None) -> str:
 
 
 @bp.route("/password-reset", methods=["GET", "POST"])
-def password_reset():
+def password_reset() -> ResponseReturnValue:
     """Ask for a reset link; the answer is the same whether or not the email has an account."""
     if request.method == "GET":
         return render_template("auth/password_reset.html", email="")
@@ -80,7 +82,7 @@ def password_reset():
 
 
 @bp.route("/password-reset/<token>", methods=["GET", "POST"])
-def password_reset_link(token: str):
+def password_reset_link(token: str) -> ResponseReturnValue:
     """The mailed link: choose a new password (once, within the hour); every session ends."""
     user = user_of_link(token)
     if user is None:

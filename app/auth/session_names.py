@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 
 from app import audit
 from app.audit import Actor
+from app.audit.actions import AuditAction
 from app.database import write_transaction
 from app.extensions import db
 from app.models import UserSession
@@ -57,7 +58,7 @@ def end_one(user_id: int, session_id: int, actor: Actor) -> UserSession | None:
             update(UserSession).where(UserSession.id == row.id).values(ended_at=utcnow())
         )
         audit.record(
-            "user.session_ended",
+            AuditAction.USER_SESSION_ENDED,
             actor,
             target=f"user:{user_id}",
             subject_user_id=user_id,

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from app import audit
 from app.audit import Actor
 from app.audit.actions import AuditAction
-from app.database import write_transaction
+from app.database import rows_changed, write_transaction
 from app.extensions import db
 from app.models import User, UserSession
 from app.models.columns import IP_LENGTH, USER_AGENT_LENGTH, utcnow
@@ -99,7 +99,7 @@ def end_all(user_id: int, *, keep: str | None = None) -> int:
     )
     if keep is not None:
         statement = statement.where(UserSession.token_hash != hash_of(keep))
-    return db.session.execute(statement).rowcount
+    return rows_changed(statement)
 
 
 def end_others(user_id: int, token: str, actor: Actor) -> int:

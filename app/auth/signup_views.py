@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from app.accounts import AccountRefused
@@ -15,7 +16,7 @@ from app.ratelimit import client_address
 
 
 @bp.route("/signup/confirm/<token>", methods=["GET", "POST"])
-def confirm_signup(token: str):
+def confirm_signup(token: str) -> ResponseReturnValue:
     """Make the account once its owner gives the password they chose; then sign them in."""
     if not current_app.config["SIGNUP_ENABLED"]:
         abort(404)

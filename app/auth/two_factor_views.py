@@ -14,6 +14,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -26,7 +27,7 @@ from app.auth.reset_views import wait_message
 from app.ratelimit import client_address
 
 
-def _enrolment_page(error: str | None = None, status: int = 200):
+def _enrolment_page(error: str | None = None, status: int = 200) -> tuple[str, int]:
     user = current_user
     if user.has_two_factor:
         remaining = recovery_codes.remaining(user.id)
@@ -41,12 +42,12 @@ def _enrolment_page(error: str | None = None, status: int = 200):
 
 @bp.get("/account/two-factor")
 @login_required
-def two_factor_page():
+def two_factor_page() -> ResponseReturnValue:
     """Enrol (QR code, secret, URI, a confirming code) or, once on, manage the second factor."""
     return _enrolment_page()
 
 
-def _refused_by_budgets(password_too: bool = False):
+def _refused_by_budgets(password_too: bool = False) -> tuple[str, int, dict[str, str]] | None:
     """The enrolment page as a 429 when this user's code (or password) attempts are spent."""
     windows = [current_app.extensions["mail_budgets"].code_refusal(current_user.id)]
     if password_too:
@@ -69,7 +70,7 @@ def _count_failure(refused: AccountRefused) -> None:
 
 @bp.post("/account/two-factor")
 @login_required
-def two_factor_confirm():
+def two_factor_confirm() -> ResponseReturnValue:
     """Turn the second factor on with a code from the app; show the recovery codes once."""
     refused_now = _refused_by_budgets()
     if refused_now is not None:
@@ -84,7 +85,7 @@ def two_factor_confirm():
 
 @bp.post("/account/two-factor/restart")
 @login_required
-def two_factor_restart():
+def two_factor_restart() -> ResponseReturnValue:
     """Start enrolment over with a new secret (the old one was scanned into the wrong app)."""
     try:
         two_factor.restart_enrolment(current_user)
@@ -95,7 +96,7 @@ def two_factor_restart():
 
 @bp.post("/account/two-factor/recovery-codes")
 @login_required
-def two_factor_new_codes():
+def two_factor_new_codes() -> ResponseReturnValue:
     """New recovery codes, after a code proves the device; the old ones stop working."""
     refused_now = _refused_by_budgets()
     if refused_now is not None:
@@ -112,7 +113,7 @@ def two_factor_new_codes():
 
 @bp.post("/account/two-factor/disable")
 @login_required
-def two_factor_disable():
+def two_factor_disable() -> ResponseReturnValue:
     """Turn the second factor off: the password and a code are both needed."""
     refused_now = _refused_by_budgets(password_too=True)
     if refused_now is not None:

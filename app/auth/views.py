@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import (
+    Response,
     abort,
     current_app,
     flash,
@@ -14,6 +15,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -26,6 +28,7 @@ from app.audit import Actor
 from app.auth import SESSION_TOKEN, bp, safe_next, session_limits, sessions
 from app.auth.budgets import SignInBudgets
 from app.metrics import BCRYPT_CHECKS, RATE_LIMITED
+from app.models import User
 from app.models.user import normalize_email
 from app.ratelimit import client_address, seconds_until
 
@@ -36,7 +39,7 @@ def _budgets() -> SignInBudgets:
     return current_app.extensions["sign_in_budgets"]
 
 
-def _too_many_attempts(template: str, window: WindowStats):
+def _too_many_attempts(template: str, window: WindowStats) -> Response:
     # The form the person was using, with the message, as a 429 that says when to retry.
     RATE_LIMITED.labels("sign_in", "").inc()
     wait = seconds_until(window.reset_time)
@@ -60,7 +63,7 @@ def _landing_page() -> str:
     return safe_next(request.args.get("next")) or url_for("console.index")
 
 
-def _sign_in(user) -> None:
+def _sign_in(user: User) -> None:
     """A fresh session (a session planted before sign-in is worth nothing), on the server."""
     session.clear()
     session.permanent = True  # the cookie lives as long as the server-side session may
@@ -69,7 +72,7 @@ def _sign_in(user) -> None:
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-def signup():
+def signup() -> ResponseReturnValue:
     """Sign up by a mailed link; the answer is the same whether or not the email has an account."""
     if not current_app.config["SIGNUP_ENABLED"]:
         abort(404)
@@ -104,7 +107,7 @@ def signup():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():
+def login() -> ResponseReturnValue:
     """Sign in with email and password; one message for any wrong combination."""
     if current_user.is_authenticated:
         return redirect(_landing_page())
@@ -139,7 +142,7 @@ def login():
 
 
 @bp.post("/logout")
-def logout():
+def logout() -> ResponseReturnValue:
     """Sign out (POST with CSRF, so another site cannot sign you out); the session ends."""
     token = session.get(SESSION_TOKEN)
     if isinstance(token, str):
@@ -152,7 +155,7 @@ def logout():
 
 @bp.get("/account")
 @login_required
-def account():
+def account() -> ResponseReturnValue:
     """The signed-in user's account: their sessions, and signing out of the others."""
     alive = sessions.alive_for(current_user.id, *session_limits())
     current = sessions.hash_of(session.get(SESSION_TOKEN, ""))
@@ -161,7 +164,7 @@ def account():
 
 @bp.post("/account/sessions/end-others")
 @login_required
-def end_other_sessions():
+def end_other_sessions() -> ResponseReturnValue:
     """End every other session of this user (a lost laptop, a shared computer)."""
     actor = Actor.for_user(current_user, client_address(), request.user_agent.string)
     ended = sessions.end_others(current_user.id, session.get(SESSION_TOKEN, ""), actor)
@@ -175,6 +178,6 @@ def end_other_sessions():
 
 
 @bp.get("/")
-def home():
+def home() -> ResponseReturnValue:
     """Send people to the console, or to sign in first."""
     return redirect(url_for("console.index"))

@@ -13,7 +13,7 @@ import smtplib
 from collections.abc import Iterator
 
 import click
-from flask import current_app
+from flask import Config, current_app
 from flask.cli import AppGroup
 from sqlalchemy import make_url, text
 
@@ -86,7 +86,7 @@ def _limiter_storage(uri: str) -> str:
     return f"{OK} ({where})" if answered else f"does not answer ({where})"
 
 
-def _mail(config) -> str:
+def _mail(config: Config) -> str:
     host = config.get("MAIL_SERVER")
     if not host:
         return f"{OK} (not set: each message is written to standard output)"

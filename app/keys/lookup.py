@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, bindparam, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.keys.record import FIELDS, KeyRecord, from_row
 from app.models import ApiKey, User
+
+T = TypeVar("T")
 
 
 class StoreUnavailable(Exception):
@@ -81,7 +84,7 @@ class KeyLookup:
             self._inherited.append(held[1])
         connection = self.engine.connect()
         try:
-            cursor = connection.connection.dbapi_connection.cursor()
+            cursor = connection.connection.cursor()
         except BaseException:
             connection.close()
             raise
@@ -117,7 +120,7 @@ class KeyLookup:
         )
         self._run(lambda connection: connection.execute(statement))
 
-    def _run(self, work):
+    def _run(self, work: Callable[[Connection], T]) -> T:
         try:
             connection = self._held()[1]
             result = work(connection)

@@ -13,7 +13,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.columns import UTCDateTime
 
 
@@ -24,7 +24,7 @@ class LinkPurpose(StrEnum):
     SIGN_UP = "sign_up"
 
 
-class OneTimeLink(db.Model):
+class OneTimeLink(Model):
     """A mailed link: for whom, what for, until when, and when it was used."""
 
     __tablename__ = "one_time_links"

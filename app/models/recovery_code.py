@@ -11,11 +11,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.columns import UTCDateTime, utcnow
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(Model):
     """One of a user's ten recovery codes, and when it was used (if it was)."""
 
     __tablename__ = "recovery_codes"

@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, Literal, TypeVar, overload
 
 from limits import RateLimitItem, WindowStats
 from limits.storage import MemoryStorage, Storage
@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 RETRY_STORAGE_AFTER_SECONDS = 5.0
 
 T = TypeVar("T")
+# The counting methods MovingWindows and LimitCounter share, by the name they are called by.
+Method = Literal["test", "get_window_stats", "hit_and_window"]
 
 
 class LimitCounter:
@@ -142,7 +144,19 @@ class LimitCounter:
             self._strategy = self._strategy_class(storage)
         return self._strategy
 
-    def _call(self, method: str, item: RateLimitItem, identifiers: tuple[str, ...]):
+    @overload
+    def _call(
+        self, method: Literal["test"], item: RateLimitItem, identifiers: tuple[str, ...]
+    ) -> bool: ...
+    @overload
+    def _call(
+        self, method: Literal["get_window_stats"], item: RateLimitItem, identifiers: tuple[str, ...]
+    ) -> WindowStats: ...
+    @overload
+    def _call(
+        self, method: Literal["hit_and_window"], item: RateLimitItem, identifiers: tuple[str, ...]
+    ) -> tuple[bool, WindowStats]: ...
+    def _call(self, method: Method, item: RateLimitItem, identifiers: tuple[str, ...]) -> Any:
         prefixed = self._prefix + identifiers
         if self.windows is not None and type(self._storage()) is MemoryStorage:
             return getattr(self.windows, method)(item, *prefixed)
@@ -159,7 +173,9 @@ class LimitCounter:
         )
 
 
-def _run(strategy: RateLimiter, method: str, item: RateLimitItem, identifiers: tuple[str, ...]):
+def _run(
+    strategy: RateLimiter, method: Method, item: RateLimitItem, identifiers: tuple[str, ...]
+) -> Any:
     if method == "hit_and_window":
         return strategy.hit(item, *identifiers), strategy.get_window_stats(item, *identifiers)
     return getattr(strategy, method)(item, *identifiers)
