@@ -121,7 +121,7 @@ def test_metrics_sum_the_counts_of_every_worker(
     calls += [lambda: slow_get(server.url, f"/api/keys/{key_id}/usage", key_header(key))]
     calls += [lambda: slow_get(server.url, f"/api/{key_id}/metrics@example.com")]
     statuses = run_concurrently(calls, threads=8)
-    assert statuses == [200] * GOOD_REQUESTS + [401] * WRONG_KEYS + [200, 401]
+    assert statuses == [200] * GOOD_REQUESTS + [401] * WRONG_KEYS + [200, 404]
 
     scrape = fresh_get(f"{server.url}/metrics")
 
@@ -133,7 +133,9 @@ def test_metrics_sum_the_counts_of_every_worker(
     assert value(found, requests_total, endpoint="/api/me", method="GET", status="401") == 5
     assert value(found, "chameleon_api_auth_total", outcome="ok") == GOOD_REQUESTS + 1
     assert value(found, "chameleon_api_auth_total", outcome="wrong_secret") == WRONG_KEYS
-    assert value(found, "chameleon_api_auth_total", outcome="missing") == 1
+    # The unknown path is answered 404 before any key check: no authentication outcome.
+    assert value(found, "chameleon_api_auth_total", outcome="missing") == 0
+    assert value(found, requests_total, endpoint="other", method="GET", status="404") == 1
     assert value(found, "chameleon_http_request_duration_seconds_count", endpoint="/api/me") == 55
     assert value(found, "chameleon_rate_limit_storage_fallback") == 0
     # Summed, not one worker's numbers: several workers counted some of them.

@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.gunicorn, pytest.mark.redis]
 
 # The worker's pid in each access log line, to show the requests really were spread out.
 ACCESS_LOG_WITH_PID = "--access-logformat '%(p)s \"%(m)s %(U)s\" %(s)s'"
-_LINE = re.compile(r'^<(\d+)> "POST /api/endpoint" (\d{3})$', re.MULTILINE)
+_LINE = re.compile(r'<(\d+)> "POST /api/endpoint" (\d{3})$', re.MULTILINE)
 
 
 def post_endpoint(base_url: str, key: str, number: int) -> requests.Response:
