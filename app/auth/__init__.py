@@ -34,6 +34,7 @@ def init_app(app: Flask) -> None:
         app.config["LOGIN_RATE_LIMIT_PER_ADDRESS"],
         app.config["LOGIN_RATE_LIMIT_PER_EMAIL"],
         app.config["LOGIN_RATE_LIMIT_PER_EMAIL_ALL_ADDRESSES"],
+        secret_key=app.config["SECRET_KEY"],
     )
     # An unknown email is checked against this hash so that it costs what a known one
     # does; made at start, or the first unknown email per worker would take longer.
