@@ -38,7 +38,9 @@ def _page_context(key) -> dict:
         "now": utcnow(),
         "days": days,
         "chart": usage_chart(days),
-        "events": events_page(limit=EVENTS_SHOWN, target=f"key:{key.key_id}").rows,
+        "events": events_page(
+            limit=EVENTS_SHOWN, target=f"key:{key.key_id}", viewer_id=current_user.id
+        ).rows,
         "new_networks": networks.unacknowledged_of(current_user.id, key.id),
         "replaced_by": replaced,
         "replaces": service.replaced_key(key.key_id),
