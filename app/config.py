@@ -44,6 +44,9 @@ DEFAULTS: dict[str, Any] = {
     "BCRYPT_ROUNDS": 12,
     "SIGNUP_ENABLED": True,
     "MAX_ACTIVE_KEYS_PER_USER": 100,
+    # Keys a user may make in the console (creates and rotations together; each costs a
+    # bcrypt hash). The command line is an operator's tool and is not counted.
+    "KEY_CREATE_RATE_LIMIT": "20 per hour",
     "TRUSTED_PROXY_COUNT": 0,
     "FAILED_KEY_RATE_LIMIT": "30 per minute",
     # Wrong secrets for one key id, from any address: spreading guesses buys nothing.
@@ -184,6 +187,7 @@ def check_rate_limits(config: Mapping[str, Any]) -> None:
         raise ValueError(f"ROLE_RATE_LIMITS must map each of {', '.join(Role)} to a limit")
     named = {f"ROLE_RATE_LIMITS[{role}]": limit for role, limit in role_limits.items()}
     for key in (
+        "KEY_CREATE_RATE_LIMIT",
         "FAILED_KEY_RATE_LIMIT",
         "FAILED_KEY_RATE_LIMIT_PER_KEY",
         "LOGIN_RATE_LIMIT_PER_ADDRESS",
