@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import (
     abort,
     current_app,
@@ -23,6 +25,7 @@ from app import accounts
 from app.audit import Actor
 from app.auth import SESSION_TOKEN, bp, safe_next, session_limits, sessions
 from app.auth.budgets import SignInBudgets
+from app.auth.password_checks import ChecksBusy, PasswordChecks
 from app.metrics import BCRYPT_CHECKS, RATE_LIMITED
 from app.models.user import normalize_email
 from app.ratelimit import client_address, seconds_until
@@ -32,6 +35,24 @@ WRONG_CREDENTIALS = _l("Wrong email or password.")
 
 def _budgets() -> SignInBudgets:
     return current_app.extensions["sign_in_budgets"]
+
+
+def _password_checks() -> PasswordChecks:
+    return current_app.extensions["password_checks"]
+
+
+def _too_busy(template: str, wait: int):
+    """The form again, as a 429: password checks are at their ceiling (no bcrypt was run)."""
+    RATE_LIMITED.labels("password_checks", "").inc()
+    message = ngettext(
+        "Too many sign-ins right now. Try again in %(num)d second.",
+        "Too many sign-ins right now. Try again in %(num)d seconds.",
+        wait,
+    )
+    email = request.form.get("email", "")
+    response = make_response(render_template(template, email=email, error=message), 429)
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 def _too_many_attempts(template: str, window: WindowStats):
@@ -82,12 +103,15 @@ def signup():
         return _too_many_attempts("auth/signup.html", refusal)
     _budgets().signed_up(address)
     try:
-        user = accounts.create_user(
-            email,
-            request.form.get("password"),
-            rounds=current_app.config["BCRYPT_ROUNDS"],
-            actor=_actor_here(),
-        )
+        with _password_checks().slot():  # the new password's hash is a bcrypt run too
+            user = accounts.create_user(
+                email,
+                request.form.get("password"),
+                rounds=current_app.config["BCRYPT_ROUNDS"],
+                actor=_actor_here(),
+            )
+    except ChecksBusy as busy:
+        return _too_busy("auth/signup.html", busy.retry_after)
     except accounts.AccountRefused as refused:
         return render_template("auth/signup.html", email=email, error=str(refused)), 422
     _sign_in(user)
@@ -107,17 +131,25 @@ def login():
     address = client_address()
     normalized = normalize_email(email)
 
+    @functools.cache  # asked by the budgets and the password checks: looked up once
     def usual_address() -> bool:
         user = accounts.get_user_by_email(email)
         return user is not None and sessions.signed_in_from(user.id, address)
 
+    wait = _password_checks().busy(usual_address)  # first: a flood is refused cheaply
+    if wait is not None:
+        return _too_busy("auth/login.html", wait)
     refusal = _budgets().refusal(normalized, address, usual_address)
     if refusal is not None:
         return _too_many_attempts("auth/login.html", refusal)
-    BCRYPT_CHECKS.labels("password").inc()  # authenticate checks one, known email or not
-    user = accounts.authenticate(
-        email, request.form.get("password"), rounds=current_app.config["BCRYPT_ROUNDS"]
-    )
+    try:
+        with _password_checks().slot(usual_address):
+            BCRYPT_CHECKS.labels("password").inc()  # authenticate checks one, known email or not
+            user = accounts.authenticate(
+                email, request.form.get("password"), rounds=current_app.config["BCRYPT_ROUNDS"]
+            )
+    except ChecksBusy as busy:
+        return _too_busy("auth/login.html", busy.retry_after)
     if user is None:
         _budgets().failed(normalized, address)
         accounts.record_failed_sign_in(email, _actor_here())
