@@ -48,6 +48,9 @@ DEFAULTS: dict[str, Any] = {
     "BCRYPT_ROUNDS": 12,
     "SIGNUP_ENABLED": True,
     "MAX_ACTIVE_KEYS_PER_USER": 100,
+    # Keys a user may make in the console (creates and rotations together; each costs a
+    # bcrypt hash). The command line is an operator's tool and is not counted.
+    "KEY_CREATE_RATE_LIMIT": "20 per hour",
     "TRUSTED_PROXY_COUNT": 0,
     # Host names the app answers to (Flask's own); None answers to any.
     "TRUSTED_HOSTS": None,
@@ -71,6 +74,12 @@ DEFAULTS: dict[str, Any] = {
     # from all addresses together, where an address the user signed in from is exempt.
     "LOGIN_RATE_LIMIT_PER_EMAIL": "5 per minute",
     "LOGIN_RATE_LIMIT_PER_EMAIL_ALL_ADDRESSES": "50 per hour",
+    # The ceiling on password checks, whoever asks: at once in one process, and a second in
+    # the whole fleet (as many again from addresses users signed in from before; see
+    # app/auth/password_checks.py). None: one a second at BCRYPT_ROUNDS 12, twice as many
+    # for each round less, so the CPU they may take stays the same.
+    "PASSWORD_CHECKS_PER_PROCESS": 1,
+    "PASSWORD_CHECK_RATE_LIMIT": None,
     # Console sessions end after this long unused, and this long after sign-in (seconds).
     "SESSION_IDLE_TIMEOUT": 12 * 3600,
     "SESSION_LIFETIME": 7 * 24 * 3600,
@@ -150,6 +159,8 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None = None) -> Non
     if not app.config["KEY_VERIFIER_SECRET"]:
         app.config["KEY_VERIFIER_SECRET"] = derive_secret(app.config["SECRET_KEY"])
     app.config["RATELIMIT_FALLBACK_DIVISOR"] = int(app.config["RATELIMIT_FALLBACK_DIVISOR"] or 1)
+    if not app.config["PASSWORD_CHECK_RATE_LIMIT"]:
+        app.config["PASSWORD_CHECK_RATE_LIMIT"] = password_check_rate(app.config["BCRYPT_ROUNDS"])
     # The cookie lives as long as its server-side session may (app/auth/sessions.py).
     app.config["PERMANENT_SESSION_LIFETIME"] = app.config["SESSION_LIFETIME"]
     bound_storage_waits(app.config)
@@ -214,6 +225,14 @@ def postgres_timeouts(config: Mapping[str, Any]) -> str:
     statement = int(float(config["DATABASE_STATEMENT_TIMEOUT"]) * 1000)
     lock = int(float(config["DATABASE_LOCK_TIMEOUT"]) * 1000)
     return f"-c statement_timeout={statement} -c lock_timeout={lock}"
+
+
+def password_check_rate(rounds: int) -> str:
+    """The default ``PASSWORD_CHECK_RATE_LIMIT``: one a second at cost 12, the same CPU at any.
+
+    Each round less halves a bcrypt check's cost, so twice as many fit in the same CPU.
+    """
+    return f"{2 ** max(0, 12 - int(rounds))} per second"
 
 
 def bound_storage_waits(config: dict[str, Any]) -> None:

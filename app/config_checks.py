@@ -164,6 +164,8 @@ CHECKS: dict[str, Check] = {
     "LOG_LEVEL": choice(LEVELS, any_case=True),
     "LOG_FORMAT": choice(FORMATS),
 }
+# Settings whose None means "derived from the others at start" (app/config.py).
+DERIVED_WHEN_UNSET = {"PASSWORD_CHECK_RATE_LIMIT"}
 
 
 def checks(config: Mapping[str, Any]) -> dict[str, Check]:
@@ -176,6 +178,8 @@ def problems(config: Mapping[str, Any]) -> dict[str, str]:
     """Each checked setting that is wrong, with what is wrong with it."""
     found = {}
     for name, check in checks(config).items():
+        if config[name] is None and name in DERIVED_WHEN_UNSET:
+            continue
         if problem := check(config[name]):
             found[name] = problem
     return found

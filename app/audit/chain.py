@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import Actor
 from app.audit.actions import AuditAction
+from app.keys.format import redact_keys
 from app.models import AuditEvent
 from app.models.columns import EMAIL_LENGTH, IP_LENGTH, USER_AGENT_LENGTH, utcnow
 
@@ -31,6 +32,15 @@ def storable(text: str) -> str:
     What people type or send ends up here (the email of a failed sign-in, a user agent).
     """
     return text.replace("\x00", "\ufffd")
+
+
+def recordable(text: str, length: int | None = None) -> str:
+    """``text`` as an event keeps it: keys redacted, storable, at most ``length`` long.
+
+    A key turns up where none belongs: typed as an email, sent inside a user agent.
+    """
+    # Redacted before it is cut, so a key the cut would shorten is still recognised.
+    return storable(redact_keys(text))[:length]
 
 
 def canonical_details(details: dict[str, Any]) -> str:
@@ -76,12 +86,13 @@ def append(
         at=utcnow(),
         action=action,
         actor_user_id=actor.user_id,
-        actor_email=storable(actor.email)[:EMAIL_LENGTH],
-        ip=storable(actor.ip)[:IP_LENGTH],
-        user_agent=storable(actor.user_agent)[:USER_AGENT_LENGTH],
-        target=target,
+        actor_email=recordable(actor.email, EMAIL_LENGTH),
+        ip=recordable(actor.ip, IP_LENGTH),
+        user_agent=recordable(actor.user_agent, USER_AGENT_LENGTH),
+        target=recordable(target),
         subject_user_id=subject_user_id,
-        details=storable(canonical_details(details)),
+        # Redacted as text: a key's characters are never JSON's quotes, commas or braces.
+        details=recordable(canonical_details(details)),
         prev_hash=last.hash if last else GENESIS,
     )
     event.hash = event_hash(event, event.prev_hash)

@@ -1,9 +1,14 @@
-"""Reading the audit log: pages of events for people and the API, everything for export."""
+"""Reading the audit log: pages of events for people and the API, everything for export.
+
+A user reading their own events sees who acted on their account by email, but not another
+user's address or browser (an admin's, say); admins reading everyone's see everything.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,19 +23,56 @@ from app.paging import Page, decode_cursor, encode_cursor, whole_number
 EXPORT_BATCH = 1000
 
 
+@dataclass(frozen=True)
+class SeenEvent:
+    """An audit event as one reader sees it (the stored row itself is never changed)."""
+
+    id: int
+    at: datetime
+    action: str
+    actor_user_id: int | None
+    actor_email: str
+    ip: str
+    user_agent: str
+    target: str
+    subject_user_id: int | None
+    details: str
+
+    @classmethod
+    def of(cls, event: AuditEvent, viewer_id: int | None) -> SeenEvent:
+        """``event`` as ``viewer_id`` sees it; None: an admin, who sees everything."""
+        someone_else = viewer_id is not None and event.actor_user_id not in (None, viewer_id)
+        return cls(
+            id=event.id,
+            at=event.at,
+            action=event.action,
+            actor_user_id=event.actor_user_id,
+            actor_email=event.actor_email,
+            # Another user's whereabouts are theirs: the email says who acted, and suffices.
+            ip="" if someone_else else event.ip,
+            user_agent="" if someone_else else event.user_agent,
+            target=event.target,
+            subject_user_id=event.subject_user_id,
+            details=event.details,
+        )
+
+
 def events_page(
     *,
     limit: int,
     cursor: str | None = None,
     own_user_id: int | None = None,
+    viewer_id: int | None = None,
     action: AuditAction | None = None,
     user_id: int | None = None,
     target: str | None = None,
-) -> Page[AuditEvent]:
-    """Events newest first, ``limit`` at a time after ``cursor``.
+) -> Page[SeenEvent]:
+    """Events newest first, ``limit`` at a time after ``cursor``, as their reader sees them.
 
-    ``own_user_id``: only the events a user made or that concern them; ``user_id``
-    (admins' filter): the same for any user; ``action`` and ``target`` narrow further.
+    ``own_user_id``: only the events a user made or that concern them, as that user sees
+    them; ``user_id`` (admins' filter): the same for any user; ``action`` and ``target``
+    narrow further. ``viewer_id``: who reads them, when not an admin and not
+    ``own_user_id``: another user's address and browser are left out for them.
     """
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit + 1)
     for person in (own_user_id, user_id):
@@ -49,10 +91,11 @@ def events_page(
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(rows[-1].id) if more else None
-    return Page(rows, next_cursor)
+    viewer = own_user_id if own_user_id is not None else viewer_id
+    return Page([SeenEvent.of(row, viewer) for row in rows], next_cursor)
 
 
-def to_dict(event: AuditEvent) -> dict[str, Any]:
+def to_dict(event: AuditEvent | SeenEvent) -> dict[str, Any]:
     """An event as the API and exports show it."""
     return {
         "id": event.id,

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from app.auth import guards, sessions
 from app.auth.budgets import SignInBudgets
+from app.auth.password_checks import PasswordChecks
 from app.database import write_transaction
 from app.extensions import db, login_manager
 from app.hashing import dummy_hash
@@ -30,12 +31,18 @@ login_manager.localize_callback = localize_flash_messages
 
 
 def init_app(app: Flask) -> None:
-    """Sign-in budgets, session lifetimes, and the dummy hash made now, not on first use."""
+    """Sign-in budgets, the password checks' ceiling, and the dummy hash made now."""
     app.extensions["sign_in_budgets"] = SignInBudgets(
         app.extensions["limit_counter"],
         app.config["LOGIN_RATE_LIMIT_PER_ADDRESS"],
         app.config["LOGIN_RATE_LIMIT_PER_EMAIL"],
         app.config["LOGIN_RATE_LIMIT_PER_EMAIL_ALL_ADDRESSES"],
+        secret_key=app.config["SECRET_KEY"],
+    )
+    app.extensions["password_checks"] = PasswordChecks(
+        app.extensions["limit_counter"],
+        app.config["PASSWORD_CHECKS_PER_PROCESS"],
+        app.config["PASSWORD_CHECK_RATE_LIMIT"],
     )
     # An unknown email is checked against this hash so that it costs what a known one
     # does; made at start, or the first unknown email per worker would take longer.

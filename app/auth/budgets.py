@@ -2,12 +2,14 @@
 
 Only failures count, per address, per email from one address, and per email from all
 addresses; the user's usual address is exempt from the last, so guessing elsewhere cannot
-lock them out. Emails are hashed before they name a budget.
+lock them out. An email names a budget only as an HMAC under a secret derived from
+``SECRET_KEY``: the limiter storage (Redis) cannot tell whether a known address signed in.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Callable
 
 from limits import WindowStats
@@ -20,17 +22,24 @@ EMAIL_FROM_ADDRESS = "sign-in-email-address"
 EMAIL = "sign-in-email"
 
 
-def _email_id(email: str) -> str:
-    return hashlib.sha256(email.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+# Names the HMAC key derived from SECRET_KEY for this use and no other.
+EMAIL_ID_LABEL = b"chameleon sign-in budget email"
 
 
 class SignInBudgets:
     """Ask before a sign-in attempt; count it when it fails."""
 
     def __init__(
-        self, counter: LimitCounter, per_address: str, per_email: str, per_email_all: str
+        self,
+        counter: LimitCounter,
+        per_address: str,
+        per_email: str,
+        per_email_all: str,
+        *,
+        secret_key: str,
     ) -> None:
         self.counter = counter
+        self._email_key = hmac.digest(secret_key.encode(), EMAIL_ID_LABEL, hashlib.sha256)
         self.per_address = parse_rate_limit(per_address)
         self.per_email = parse_rate_limit(per_email)
         self.per_email_all = parse_rate_limit(per_email_all)
@@ -42,21 +51,27 @@ class SignInBudgets:
 
         ``usual_address()`` is asked only when the all-addresses budget is spent.
         """
+        email_id = self._email_id(email)
         checks = [
             (self.per_address, (ADDRESS, address)),
-            (self.per_email, (EMAIL_FROM_ADDRESS, _email_id(email), address)),
+            (self.per_email, (EMAIL_FROM_ADDRESS, email_id, address)),
         ]
         for item, identifiers in checks:
             if not self.counter.test(item, *identifiers):
                 return self.counter.window(item, *identifiers)
-        every = (EMAIL, _email_id(email))
+        every = (EMAIL, email_id)
         if not self.counter.test(self.per_email_all, *every) and not usual_address():
             return self.counter.window(self.per_email_all, *every)
         return None
 
+    def _email_id(self, email: str) -> str:
+        """What names ``email``'s budgets: keyed, so nobody without the secret can match it."""
+        encoded = email.encode("utf-8", "surrogatepass")
+        return hmac.new(self._email_key, encoded, hashlib.sha256).hexdigest()[:32]
+
     def failed(self, email: str, address: str) -> None:
         """Count a failed sign-in against all three budgets."""
-        email_id = _email_id(email)
+        email_id = self._email_id(email)
         self.counter.hit_and_window(self.per_address, ADDRESS, address)
         self.counter.hit_and_window(self.per_email, EMAIL_FROM_ADDRESS, email_id, address)
         self.counter.hit_and_window(self.per_email_all, EMAIL, email_id)

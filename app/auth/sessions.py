@@ -17,6 +17,7 @@ from app.audit import Actor
 from app.audit.actions import AuditAction
 from app.database import rows_changed, write_transaction
 from app.extensions import db
+from app.keys.format import redact_keys
 from app.models import User, UserSession
 from app.models.columns import IP_LENGTH, USER_AGENT_LENGTH, utcnow
 
@@ -40,7 +41,7 @@ def start(user: User, ip: str, user_agent: str) -> str:
                 token_hash=hash_of(token),
                 user_id=user.id,
                 ip=ip[:IP_LENGTH],
-                user_agent=user_agent[:USER_AGENT_LENGTH],
+                user_agent=redact_keys(user_agent)[:USER_AGENT_LENGTH],
             )
         )
         audit.record(

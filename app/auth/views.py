@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import (
-    Response,
     abort,
     current_app,
     flash,
@@ -27,6 +28,7 @@ from app.accounts.signup import request_sign_up
 from app.audit import Actor
 from app.auth import SESSION_TOKEN, bp, safe_next, session_limits, sessions
 from app.auth.budgets import SignInBudgets
+from app.auth.password_checks import ChecksBusy, PasswordChecks
 from app.metrics import BCRYPT_CHECKS, RATE_LIMITED
 from app.models import User
 from app.models.user import normalize_email
@@ -39,7 +41,25 @@ def _budgets() -> SignInBudgets:
     return current_app.extensions["sign_in_budgets"]
 
 
-def _too_many_attempts(template: str, window: WindowStats) -> Response:
+def _password_checks() -> PasswordChecks:
+    return current_app.extensions["password_checks"]
+
+
+def _too_busy(template: str, wait: int):
+    """The form again, as a 429: password checks are at their ceiling (no bcrypt was run)."""
+    RATE_LIMITED.labels("password_checks", "").inc()
+    message = ngettext(
+        "Too many sign-ins right now. Try again in %(num)d second.",
+        "Too many sign-ins right now. Try again in %(num)d seconds.",
+        wait,
+    )
+    email = request.form.get("email", "")
+    response = make_response(render_template(template, email=email, error=message), 429)
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+def _too_many_attempts(template: str, window: WindowStats):
     # The form the person was using, with the message, as a 429 that says when to retry.
     RATE_LIMITED.labels("sign_in", "").inc()
     wait = seconds_until(window.reset_time)
@@ -92,15 +112,18 @@ def signup() -> ResponseReturnValue:
         return _too_many_attempts("auth/signup.html", refusal)
     mail_budgets.mail_requested(email, address)
     try:
-        email = request_sign_up(
-            email,
-            request.form.get("password"),
-            rounds=current_app.config["BCRYPT_ROUNDS"],
-            locale=g.lang_code,
-            link_for=lambda token: url_for("auth.confirm_signup", token=token, _external=True),
-            sign_in_url=url_for("auth.login", _external=True),
-            reset_url=url_for("auth.password_reset", _external=True),
-        )
+        with _password_checks().slot():  # the new password's hash is a bcrypt run too
+            email = request_sign_up(
+                email,
+                request.form.get("password"),
+                rounds=current_app.config["BCRYPT_ROUNDS"],
+                locale=g.lang_code,
+                link_for=lambda token: url_for("auth.confirm_signup", token=token, _external=True),
+                sign_in_url=url_for("auth.login", _external=True),
+                reset_url=url_for("auth.password_reset", _external=True),
+            )
+    except ChecksBusy as busy:
+        return _too_busy("auth/signup.html", busy.retry_after)
     except accounts.AccountRefused as refused:
         return render_template("auth/signup.html", email=email, error=str(refused)), 422
     return render_template("auth/signup_sent.html", email=email)
@@ -118,17 +141,25 @@ def login() -> ResponseReturnValue:
     address = client_address()
     normalized = normalize_email(email)
 
+    @functools.cache  # asked by the budgets and the password checks: looked up once
     def usual_address() -> bool:
         user = accounts.get_user_by_email(email)
         return user is not None and sessions.signed_in_from(user.id, address)
 
+    wait = _password_checks().busy(usual_address)  # first: a flood is refused cheaply
+    if wait is not None:
+        return _too_busy("auth/login.html", wait)
     refusal = _budgets().refusal(normalized, address, usual_address)
     if refusal is not None:
         return _too_many_attempts("auth/login.html", refusal)
-    BCRYPT_CHECKS.labels("password").inc()  # authenticate checks one, known email or not
-    user = accounts.authenticate(
-        email, request.form.get("password"), rounds=current_app.config["BCRYPT_ROUNDS"]
-    )
+    try:
+        with _password_checks().slot(usual_address):
+            BCRYPT_CHECKS.labels("password").inc()  # authenticate checks one, known email or not
+            user = accounts.authenticate(
+                email, request.form.get("password"), rounds=current_app.config["BCRYPT_ROUNDS"]
+            )
+    except ChecksBusy as busy:
+        return _too_busy("auth/login.html", busy.retry_after)
     if user is None:
         _budgets().failed(normalized, address)
         accounts.record_failed_sign_in(email, _actor_here())

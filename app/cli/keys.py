@@ -73,6 +73,7 @@ def rotate_key(key_id: str, grace: str) -> None:
             grace=parse_duration(grace, allow_zero=True),
             rounds=rounds(),
             verifier=verifier(),
+            max_active=current_app.config["MAX_ACTIVE_KEYS_PER_USER"],
         )
     except (KeyRefused, ChangeNotPassedOn) as error:
         raise refused(error) from None

@@ -12,6 +12,7 @@ from app.auth import safe_next
 from app.console import bp, console_actor
 from app.console.charts import usage_chart
 from app.console.forms import GRACE_PERIODS, grace_from
+from app.console.keys import too_many_keys_made
 from app.htmx import announce, render_page_or_fragment
 from app.keys import service, verifier_secret
 from app.keys.rules import KeyRefused
@@ -40,7 +41,9 @@ def _page_context(key: ApiKey) -> dict[str, object]:
         "now": utcnow(),
         "days": days,
         "chart": usage_chart(days),
-        "events": events_page(limit=EVENTS_SHOWN, target=f"key:{key.key_id}").rows,
+        "events": events_page(
+            limit=EVENTS_SHOWN, target=f"key:{key.key_id}", viewer_id=current_user.id
+        ).rows,
         "new_networks": networks.unacknowledged_of(current_user.id, key.id),
         "replaced_by": replaced,
         "replaces": service.replaced_key(key.key_id),
@@ -60,6 +63,9 @@ def key_page(key_id: str) -> ResponseReturnValue:
 def rotate_key(key_id: str) -> ResponseReturnValue:
     """Replace the key: the new one is shown once; the old one works for the grace chosen."""
     key = _own_key_or_404(key_id)
+    spent = too_many_keys_made()
+    if spent is not None:
+        return _rotate_form_again(key, spent[0], 429, spent[1])
     try:
         rotated = service.rotate_key(
             key_id,
@@ -67,18 +73,23 @@ def rotate_key(key_id: str) -> ResponseReturnValue:
             grace=grace_from(request.form),
             rounds=current_app.config["BCRYPT_ROUNDS"],
             verifier=verifier_secret(current_app),
+            max_active=current_app.config["MAX_ACTIVE_KEYS_PER_USER"],
             actor=console_actor(),
         )
     except KeyRefused as refused:
-        context = {**_page_context(key), "rotate_error": str(refused)}
-        body = render_page_or_fragment("console/key.html", "console/_rotate_form.html", **context)
-        return body, 422
+        return _rotate_form_again(key, str(refused), 422)
     if rotated is None:
         abort(404, _("You have no key with that id."))
     old, new, full_key = rotated
     context = {"key": new, "old": old, "full_key": full_key, "now": utcnow()}
     body = render_page_or_fragment("console/rotated.html", "console/_rotated.html", **context)
     return body, 200, announce(_("Key rotated"))
+
+
+def _rotate_form_again(key, message: str, status: int, headers: dict[str, str] | None = None):
+    context = {**_page_context(key), "rotate_error": message}
+    body = render_page_or_fragment("console/key.html", "console/_rotate_form.html", **context)
+    return body, status, headers or {}
 
 
 @bp.post("/api-keys/<key_id>/networks/acknowledge")

@@ -6,8 +6,11 @@ answers the fragment the page swaps in, decided once by ``render_page_or_fragmen
 
 from __future__ import annotations
 
+import math
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from app import accounts
@@ -21,9 +24,14 @@ from app.keys.access import KeyAccess
 from app.keys.key_list import keys_page
 from app.keys.rules import MAX_NAME_LENGTH, KeyRefused
 from app.keys.status import KeyStatus
+from app.metrics import RATE_LIMITED
 from app.models.columns import utcnow
 from app.paging import MAX_LIMIT
+from app.ratelimit import limit_counter, parse_rate_limit, seconds_until
 from app.usage import networks
+
+# Names the budget of keys a user makes (creates and rotations) in the limiter storage.
+KEYS_MADE = "keys-made"
 
 
 def _table(listing: KeysTable | None = None) -> dict:
@@ -87,11 +95,36 @@ def _form_context(form, error: str | None = None) -> dict:
     }
 
 
+def too_many_keys_made() -> tuple[str, dict[str, str]] | None:
+    """Count an attempt to make a key (create or rotate) against the user's budget.
+
+    Each costs a bcrypt hash, so ``KEY_CREATE_RATE_LIMIT`` bounds them per user; the
+    command line, an operator's tool, is not counted. When the budget is spent: the message
+    and the ``Retry-After`` header; else None.
+    """
+    item = parse_rate_limit(current_app.config["KEY_CREATE_RATE_LIMIT"])
+    allowed, window = limit_counter().hit_and_window(item, KEYS_MADE, str(current_user.id))
+    if allowed:
+        return None
+    RATE_LIMITED.labels("key_create", current_user.role).inc()
+    wait = seconds_until(window.reset_time)
+    minutes = math.ceil(wait / 60)
+    message = ngettext(
+        "You have made too many keys in a short time. Try again in %(num)d minute.",
+        "You have made too many keys in a short time. Try again in %(num)d minutes.",
+        minutes,
+    )
+    return message, {"Retry-After": str(wait)}
+
+
 @bp.post("/api-keys")
 @login_required
 def create_key():
     """Create a key and show it once: never redirected, flashed or stored in the session."""
     form = request.form
+    spent = too_many_keys_made()
+    if spent is not None:
+        return _form_again(form, spent[0], 429, spent[1])
     try:
         key, full_key = service.create_key(
             current_user,
@@ -104,12 +137,7 @@ def create_key():
             actor=console_actor(),
         )
     except KeyRefused as refused:
-        body = render_page_or_fragment(
-            "console/create.html", "console/_create_form.html", **_form_context(form, str(refused))
-        )
-        # htmx sent the form to put a reveal on top; the form with its message replaces itself.
-        retarget = {"HX-Retarget": "#form-slot", "HX-Reswap": "innerHTML"} if is_htmx() else {}
-        return body, 422, retarget
+        return _form_again(form, str(refused), 422)
     duplicate = key.name in _other_names(key.key_id)
     context = {"key": key, "full_key": full_key, "duplicate_name": duplicate, **_table()}
     body = render_page_or_fragment(
@@ -118,6 +146,16 @@ def create_key():
     # The key is in this answer and nowhere else: no cache, proxy or back button keeps it
     # (Cache-Control: no-store on every page, app/http.py; console.js drops a restored one).
     return body, 200, announce(_("Key created"))
+
+
+def _form_again(form, message: str, status: int, headers: dict[str, str] | None = None):
+    """The create form again, with ``message``, as a ``status`` answer."""
+    body = render_page_or_fragment(
+        "console/create.html", "console/_create_form.html", **_form_context(form, message)
+    )
+    # htmx sent the form to put a reveal on top; the form with its message replaces itself.
+    retarget = {"HX-Retarget": "#form-slot", "HX-Reswap": "innerHTML"} if is_htmx() else {}
+    return body, status, {**(headers or {}), **retarget}
 
 
 def _other_names(key_id: str) -> set[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 from flask import Flask, current_app, g, has_request_context, redirect, request
 from flask_babel import Babel, gettext
@@ -112,9 +113,25 @@ def localized_redirect(error: HTTPException) -> Response | None:
         adapter.match(target, method=request.method)
     except HTTPException:  # not a console page in any language, or not for this method
         return None
-    query = request.query_string.decode("latin-1")
     code = 302 if request.method in ("GET", "HEAD") else 308
-    return redirect(target + (f"?{query}" if query else ""), code)
+    return redirect(as_location(target, request.query_string), code)
+
+
+# What a path segment may hold unquoted (WHATWG's path-segment set); "%" is not among them:
+# the path was decoded once already, and must reach the browser as the same characters.
+_PATH_SAFE = "/!$&'()*+,;=:@-._~"
+# The query string arrives as the client sent it, escapes included: those stay as they are.
+_QUERY_SAFE = _PATH_SAFE + "?%"
+
+
+def as_location(path: str, query: bytes = b"") -> str:
+    """A Location for the decoded ``path`` and the raw ``query``, quoted where they must be.
+
+    The path came percent-decoded from the client, so it may hold a CR or LF; quoted, it
+    cannot end the header (Werkzeug refuses a header with a newline) or add one.
+    """
+    location = quote(path, safe=_PATH_SAFE)
+    return location + (f"?{quote(query, safe=_QUERY_SAFE)}" if query else "")
 
 
 def alternates() -> list[tuple[str, str]]:

@@ -29,6 +29,14 @@ _KEY_PATTERN = re.compile(
     rf"(?P<checksum>[0-9A-Za-z]{{{CHECKSUM_LENGTH}}})"
 )
 _KEY_ID_PATTERN = re.compile(rf"[0-9A-Za-z]{{{KEY_ID_LENGTH}}}")
+# What stands in for a key wherever one turns up where no key belongs (as in the logs).
+REDACTED = "ck_[redacted]"
+# Anything that carries part of a key's secret: a key id and its "_" followed by anything,
+# or a long run of key characters after "ck_" (a key with its "_" mistyped). Whole, cut
+# short or glued to a word; checksum or not. "ck_" and a short word is left alone.
+_KEY_SHAPED = re.compile(
+    rf"ck_(?:[0-9A-Za-z]{{{KEY_ID_LENGTH}}}_[0-9A-Za-z_]*|[0-9A-Za-z_]{{{SECRET_LENGTH},}})"
+)
 
 
 class NewKey(NamedTuple):
@@ -95,3 +103,14 @@ def key_id_of(key: str) -> str:
 def is_key_id(candidate: str) -> bool:
     """Whether ``candidate`` could be a key id (so it is safe to look up)."""
     return _KEY_ID_PATTERN.fullmatch(candidate) is not None
+
+
+def redact_keys(text: str) -> str:
+    """``text`` with anything shaped like a key, or part of one, as ``ck_[redacted]``.
+
+    For what people type or send where no key belongs (an email field, a user agent),
+    before it is stored or shown.
+    """
+    if "ck_" not in text:
+        return text  # the common case, without a regular expression
+    return _KEY_SHAPED.sub(REDACTED, text)

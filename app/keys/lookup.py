@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, bindparam, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.keys.format import redact_keys
 from app.keys.record import FIELDS, KeyRecord, from_row
 from app.models import ApiKey, User
 
@@ -116,7 +117,12 @@ class KeyLookup:
             update(ApiKey)
             .where(ApiKey.id == key_pk)
             .where(or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - interval))
-            .values(last_used_at=now, last_used_ip=ip[:45], last_used_user_agent=user_agent[:200])
+            .values(
+                last_used_at=now,
+                last_used_ip=ip[:45],
+                # A client may send its key inside its user agent; it is not kept.
+                last_used_user_agent=redact_keys(user_agent)[:200],
+            )
         )
         self._run(lambda connection: connection.execute(statement))
 

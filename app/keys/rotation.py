@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app import audit
 from app.audit import Actor
@@ -13,6 +14,7 @@ from app.audit.actions import AuditAction
 from app.database import write_transaction
 from app.extensions import db
 from app.keys import signals
+from app.keys.cap import lock_owner, refuse_rotating_past
 from app.keys.format import is_key_id
 from app.keys.hmac_verifier import VerifierSecret
 from app.keys.prepared import prepare_key
@@ -33,6 +35,7 @@ def rotate_key(
     grace: timedelta,
     rounds: int,
     verifier: VerifierSecret,
+    max_active: int,
     actor: Actor | None = None,
 ) -> tuple[ApiKey, ApiKey, str] | None:
     """Replace a key: (old row, new row, new full key), or None when there is no such key.
@@ -40,21 +43,25 @@ def rotate_key(
     The new key has the old one's name, owner and access, and the same lifetime if the old
     one had one. The old key keeps working until ``grace`` from now, then counts as
     expired; its ``replaced_by`` names the new key. Raises ``CannotRotate`` for a revoked,
-    expired or already replaced key. Rotation is not held to the active-key cap: the old
-    key is on its way out.
+    expired or already replaced key, and ``TooManyKeys`` when the old key, kept for its
+    grace, would take the owner past ``max_active`` keys in use (app/keys/cap.py).
     """
     if not is_key_id(key_id):
         return None
+    # Checked before bcrypt, which is the slow part, and again under the locks below.
+    old = _find(db.session, key_id, owner_id, lock=False)
+    if old is None:
+        return None
+    _check_rotatable(old, grace, max_active, utcnow())
+    owner = old.user_id
     made = prepare_key(rounds, verifier)
     now = utcnow()
     with write_transaction() as session:
-        query = select(ApiKey).where(ApiKey.key_id == key_id).with_for_update(key_share=True)
-        if owner_id is not None:
-            query = query.where(ApiKey.user_id == owner_id)
-        old = session.scalar(query)
+        lock_owner(session, owner)
+        old = _find(session, key_id, owner, lock=True)
         if old is None:
             return None
-        _check_rotatable(old, now)
+        _check_rotatable(old, grace, max_active, now)
         lifetime = None if old.expires_at is None else old.expires_at - old.created_at
         new = made.row(
             old.user_id, old.name, None if lifetime is None else now + lifetime, old.access
@@ -77,7 +84,24 @@ def rotate_key(
     return old, new, made.value
 
 
-def _check_rotatable(old: ApiKey, now: datetime) -> None:
+def _find(session: Session, key_id: str, owner_id: int | None, *, lock: bool) -> ApiKey | None:
+    query = select(ApiKey).where(ApiKey.key_id == key_id)
+    if owner_id is not None:
+        query = query.where(ApiKey.user_id == owner_id)
+    if lock:
+        # Read afresh under the lock: a revocation or rotation since the first look counts.
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
+    return session.scalar(query)
+
+
+def _check_rotatable(old: ApiKey, grace: timedelta, max_active: int, now: datetime) -> None:
+    _check_status(old, now)
+    if grace > timedelta(0):
+        # The old key works on beside the new one until its grace ends: one more in use.
+        refuse_rotating_past(old.user_id, max_active)
+
+
+def _check_status(old: ApiKey, now: datetime) -> None:
     if old.replaced_by is not None:
         raise CannotRotate(
             _l("This key was already replaced by %(key_id)s.", key_id=old.replaced_by)

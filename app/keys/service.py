@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import select, update
 
 from app import audit
 from app.audit import Actor
@@ -19,16 +18,13 @@ from app.database import write_transaction
 from app.extensions import db
 from app.keys import signals
 from app.keys.access import KeyAccess
+from app.keys.cap import TooManyKeys, active_key_count, lock_owner, refuse_creating_past
 from app.keys.format import is_key_id
 from app.keys.hmac_verifier import VerifierSecret
 from app.keys.prepared import prepare_key
-from app.keys.rules import KeyRefused, check_access, check_expiry, clean_key_name
+from app.keys.rules import check_access, check_expiry, clean_key_name
 from app.models import ApiKey, User
 from app.models.columns import iso_or_none, utcnow
-
-
-class TooManyKeys(KeyRefused):
-    """The user already has ``MAX_ACTIVE_KEYS_PER_USER`` active keys."""
 
 
 def create_key(
@@ -46,32 +42,24 @@ def create_key(
     """Create a key for ``user``; return the row and the full key, which is never stored.
 
     Hashed at bcrypt cost ``rounds``, with a verifier under ``verifier``; at most
-    ``max_active`` active keys per user. The key expires at ``expires_at``, or
-    ``expires_in`` after it is made. Raises ``InvalidKeyName``, ``InvalidAccess``,
-    ``InvalidExpiry`` or ``TooManyKeys``.
+    ``max_active`` keys in use per user (app/keys/cap.py). The key expires at
+    ``expires_at``, or ``expires_in`` after it is made. Raises ``InvalidKeyName``,
+    ``InvalidAccess``, ``InvalidExpiry`` or ``TooManyKeys``.
     """
     name = clean_key_name(name)
     access = check_access(access)
+    user_id = user.id
+    refuse_creating_past(user_id, max_active)  # before bcrypt, which is the slow part
     made = prepare_key(rounds, verifier)
     # The key exists from now, not from the call: bcrypt above takes a good part of a second.
     made_at = utcnow()
     if expires_in is not None:
         expires_at = made_at + expires_in
     check_expiry(expires_at, made_at)
-    user_id = user.id
     with write_transaction() as session:
-        # Counted inside the write transaction, with the owner's row locked (PostgreSQL;
-        # SQLite's write transaction is alone already), so two creates cannot both slip
-        # under the cap. FOR NO KEY UPDATE: rows that refer to the user (this key, the audit
-        # event) may still be written by others, so no lock order can deadlock on it.
-        session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
-        if active_key_count(user_id) >= max_active:
-            raise TooManyKeys(
-                _l(
-                    "You already have %(count)d active keys. Revoke one you no longer use first.",
-                    count=max_active,
-                )
-            )
+        # Counted again with the owner's row locked: two creates cannot both slip under.
+        lock_owner(session, user_id)
+        refuse_creating_past(user_id, max_active)
         row = made.row(user_id, name, expires_at, access, created_at=made_at)
         session.add(row)
         session.flush()
@@ -83,16 +71,6 @@ def create_key(
             details={"name": name, "access": access, "expires_at": iso_or_none(expires_at)},
         )
     return row, made.value
-
-
-def _active(now: datetime):
-    return (ApiKey.revoked_at.is_(None), or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now))
-
-
-def active_key_count(user_id: int) -> int:
-    """How many keys of the user are neither revoked nor expired."""
-    query = select(func.count(ApiKey.id)).where(ApiKey.user_id == user_id, *_active(utcnow()))
-    return db.session.scalar(query) or 0
 
 
 def get_key(key_id: str, *, owner_id: int | None) -> ApiKey | None:

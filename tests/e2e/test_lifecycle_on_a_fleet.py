@@ -49,6 +49,7 @@ def test_expiry_and_the_end_of_a_grace_apply_on_every_worker_at_once(
             grace=timedelta(seconds=8),
             rounds=4,
             verifier=verifier_secret(factory.app),
+            max_active=100,
         )
     made = time.monotonic()
     # Every worker admits all three while they are good (and caches their records in Redis).
