@@ -6,15 +6,18 @@ refused before what they sent is read.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, ParamSpec
 
 from flask import g, jsonify
+from flask.typing import ResponseReturnValue
 
 from app import accounts
 from app.api import api_actor, bp, examples
 from app.api.input import KEY_ID, USER_ID, AuditQuery, PageQuery, UserChange
 from app.api.schemas import AuditPage, Key, OwnedKeyPage, User, UserPage
+from app.audit.actions import AuditAction
 from app.audit.queries import events_page
 from app.audit.queries import to_dict as event_dict
 from app.errors import ApiError
@@ -24,12 +27,14 @@ from app.paging import MAX_ROW_ID
 
 USER_ID_RULE = f"<int(min=1, max={MAX_ROW_ID}):user_id>"
 
+P = ParamSpec("P")
 
-def admin_required(view):
+
+def admin_required(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
     """Refuse callers whose key's user is not an admin, with 403."""
 
     @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any):
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
         if g.api_key.role != "admin":
             raise ApiError(403, "forbidden", "This endpoint is for admins only.")
         return view(*args, **kwargs)
@@ -41,7 +46,7 @@ def admin_required(view):
 @admin_required
 @bp.arguments(PageQuery, location="query")
 @bp.response(200, UserPage, example=examples.USER_PAGE)
-def list_users(query: dict[str, Any]):
+def list_users(query: dict[str, Any]) -> ResponseReturnValue:
     """List users.
 
     Every user, oldest account first, a page at a time, with their number of active keys.
@@ -56,7 +61,7 @@ def list_users(query: dict[str, Any]):
 @admin_required
 @bp.arguments(UserChange, examples=examples.USER_CHANGES)
 @bp.response(200, User, example=examples.USER_ROW)
-def update_user(changes: dict[str, Any], user_id: int):
+def update_user(changes: dict[str, Any], user_id: int) -> ResponseReturnValue:
     """Change a user's role or active flag.
 
     Sets the role, the active flag, or both; the user's keys act on it from their next
@@ -83,7 +88,7 @@ def update_user(changes: dict[str, Any], user_id: int):
 @admin_required
 @bp.arguments(PageQuery, location="query")
 @bp.response(200, OwnedKeyPage, example=examples.OWNED_KEY_PAGE)
-def list_all_keys(query: dict[str, Any]):
+def list_all_keys(query: dict[str, Any]) -> ResponseReturnValue:
     """List every key.
 
     Every key of every user, newest first, a page at a time, with its owner.
@@ -101,7 +106,7 @@ def list_all_keys(query: dict[str, Any]):
 @bp.route("/admin/keys/<key_id>/revoke", methods=["POST"], parameters=[KEY_ID])
 @admin_required
 @bp.response(200, Key, example=examples.REVOKED_KEY)
-def revoke_any_key(key_id: str):
+def revoke_any_key(key_id: str) -> ResponseReturnValue:
     """Revoke any key.
 
     Revokes any user's key, at once and for good.
@@ -116,15 +121,16 @@ def revoke_any_key(key_id: str):
 @admin_required
 @bp.arguments(AuditQuery, location="query")
 @bp.response(200, AuditPage, example={**examples.AUDIT_PAGE, "next_cursor": None})
-def list_audit_events(query: dict[str, Any]):
+def list_audit_events(query: dict[str, Any]) -> ResponseReturnValue:
     """Every audit event.
 
     Every audit event, newest first, a page at a time; filter by action or by user.
     """
+    action = query.get("action")
     page = events_page(
         limit=query["limit"],
         cursor=query["cursor"],
-        action=query.get("action"),
+        action=AuditAction(action) if action else None,
         user_id=query.get("user"),
     )
     return jsonify(events=[event_dict(event) for event in page.rows], next_cursor=page.next_cursor)

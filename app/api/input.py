@@ -95,7 +95,8 @@ class ArgumentsParser(FlaskParser):
         error_headers: Mapping[str, str] | None,
     ) -> NoReturn:
         """Refuse with 400 ``bad_request``, naming each field and what is wrong with it."""
-        raise ApiError(400, "bad_request", refusal(error.normalized_messages()))
+        # webargs has put the messages under the location they came from: always a dict.
+        raise ApiError(400, "bad_request", refusal(error.messages_dict))
 
 
 # Path parameters, described once (Werkzeug's converters give their types).

@@ -19,17 +19,21 @@ def _about(description: str) -> dict[str, str]:
     return {"description": description} if description else {}
 
 
-def _nullable(field: type[fields.Field], description: str = "", **kwargs: Any) -> fields.Field:
+def _nullable(
+    field: type[fields.Field[Any]], description: str = "", **kwargs: Any
+) -> fields.Field[Any]:
     """A field that is always there and may be null."""
     return field(required=True, allow_none=True, metadata=_about(description), **kwargs)
 
 
-def _always(field: type[fields.Field], description: str = "", **kwargs: Any) -> fields.Field:
+def _always(
+    field: type[fields.Field[Any]], description: str = "", **kwargs: Any
+) -> fields.Field[Any]:
     """A field that is always there and never null."""
     return field(required=True, metadata=_about(description), **kwargs)
 
 
-def _next_cursor() -> fields.Field:
+def _next_cursor() -> fields.Field[Any]:
     return _nullable(fields.String, "Pass as `?cursor=` for the next page; null on the last page.")
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, jsonify
+from flask import Response, g, jsonify
+from flask.typing import ResponseReturnValue
 
 from app.api import api_actor, bp, examples
 from app.api.input import KEY_ID, PageQuery, json_body
@@ -29,7 +30,7 @@ ANY_JSON = {
 }
 
 
-def _echo():
+def _echo() -> Response:
     api_key = g.api_key
     return jsonify(
         ok=True,
@@ -41,7 +42,7 @@ def _echo():
 
 @bp.route("/endpoint", methods=["GET"])
 @bp.response(200, Echo, example={**examples.ECHO, "received": None})
-def echo_get():
+def echo_get() -> ResponseReturnValue:
     """Check a key.
 
     Answers who called and with which key; `received` is null. The cheapest way to test a
@@ -53,7 +54,7 @@ def echo_get():
 @bp.route("/endpoint", methods=["POST"])
 @bp.response(200, Echo, example=examples.ECHO)
 @bp.doc(requestBody=ANY_JSON)
-def echo():
+def echo() -> ResponseReturnValue:
     """Echo a JSON body.
 
     Answers who called, with which key, and the JSON body sent (null when there was none).
@@ -63,7 +64,7 @@ def echo():
 
 @bp.route("/me")
 @bp.response(200, Me, example=examples.ME)
-def get_me():
+def get_me() -> ResponseReturnValue:
     """Who am I.
 
     The user behind the key, with the budget their role gives them.
@@ -80,7 +81,7 @@ def get_me():
 @bp.route("/keys")
 @bp.arguments(PageQuery, location="query")
 @bp.response(200, KeyPage, example=examples.KEY_PAGE)
-def list_keys(query: dict[str, Any]):
+def list_keys(query: dict[str, Any]) -> ResponseReturnValue:
     """List your keys.
 
     The caller's keys, newest first, a page at a time: never a secret or a hash.
@@ -91,7 +92,7 @@ def list_keys(query: dict[str, Any]):
 
 @bp.route("/keys/<key_id>/usage", parameters=[KEY_ID])
 @bp.response(200, Usage, example=examples.USAGE)
-def get_key_usage(key_id: str):
+def get_key_usage(key_id: str) -> ResponseReturnValue:
     """A key's daily usage.
 
     Requests and refusals of one of the caller's keys for each of the last 30 UTC days,
@@ -106,7 +107,7 @@ def get_key_usage(key_id: str):
 
 @bp.route("/keys/<key_id>/revoke", methods=["POST"], parameters=[KEY_ID])
 @bp.response(200, Key, example=examples.REVOKED_KEY)
-def revoke_key(key_id: str):
+def revoke_key(key_id: str) -> ResponseReturnValue:
     """Revoke one of your keys.
 
     Revokes the key at once and for good: its very next request gets 401. Another user's
@@ -121,7 +122,7 @@ def revoke_key(key_id: str):
 @bp.route("/audit")
 @bp.arguments(PageQuery, location="query")
 @bp.response(200, AuditPage, example=examples.AUDIT_PAGE)
-def list_own_audit_events(query: dict[str, Any]):
+def list_own_audit_events(query: dict[str, Any]) -> ResponseReturnValue:
     """Your audit events.
 
     What the caller did, and what was done to them or their keys, newest first, a page at

@@ -57,4 +57,4 @@ def record(
         action = AuditAction(action)
     except ValueError:
         raise ValueError(f"unknown audit action {action!r}") from None
-    append(db.session, action, actor, target, subject_user_id, details or {})
+    append(db.session(), action, actor, target, subject_user_id, details or {})

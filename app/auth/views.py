@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 from flask import (
+    Response,
     abort,
     current_app,
     flash,
@@ -45,7 +46,7 @@ def _password_checks() -> PasswordChecks:
     return current_app.extensions["password_checks"]
 
 
-def _too_busy(template: str, wait: int):
+def _too_busy(template: str, wait: int) -> Response:
     """The form again, as a 429: password checks are at their ceiling (no bcrypt was run)."""
     RATE_LIMITED.labels("password_checks", "").inc()
     message = ngettext(
@@ -59,7 +60,7 @@ def _too_busy(template: str, wait: int):
     return response
 
 
-def _too_many_attempts(template: str, window: WindowStats):
+def _too_many_attempts(template: str, window: WindowStats) -> Response:
     # The form the person was using, with the message, as a 429 that says when to retry.
     RATE_LIMITED.labels("sign_in", "").inc()
     wait = seconds_until(window.reset_time)

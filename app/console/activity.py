@@ -10,10 +10,9 @@ from flask_login import current_user, login_required
 
 from app import accounts
 from app.audit.actions import AuditAction
-from app.audit.queries import events_page
+from app.audit.queries import SeenEvent, events_page
 from app.console import bp
 from app.console.admin import admin_required
-from app.models import AuditEvent
 from app.paging import Page, PagingError
 
 PAGE_SIZE = 50
@@ -23,7 +22,7 @@ def _page(
     own_user_id: int | None = None,
     action: AuditAction | None = None,
     user_id: int | None = None,
-) -> Page[AuditEvent]:
+) -> Page[SeenEvent]:
     page = partial(
         events_page, limit=PAGE_SIZE, own_user_id=own_user_id, action=action, user_id=user_id
     )

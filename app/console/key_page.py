@@ -86,7 +86,9 @@ def rotate_key(key_id: str) -> ResponseReturnValue:
     return body, 200, announce(_("Key rotated"))
 
 
-def _rotate_form_again(key, message: str, status: int, headers: dict[str, str] | None = None):
+def _rotate_form_again(
+    key: ApiKey, message: str, status: int, headers: dict[str, str] | None = None
+) -> tuple[str, int, dict[str, str]]:
     context = {**_page_context(key), "rotate_error": message}
     body = render_page_or_fragment("console/key.html", "console/_rotate_form.html", **context)
     return body, status, headers or {}

@@ -7,8 +7,11 @@ answers the fragment the page swaps in, decided once by ``render_page_or_fragmen
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -25,6 +28,7 @@ from app.keys.key_list import keys_page
 from app.keys.rules import MAX_NAME_LENGTH, KeyRefused
 from app.keys.status import KeyStatus
 from app.metrics import RATE_LIMITED
+from app.models import ApiKey
 from app.models.columns import utcnow
 from app.paging import MAX_LIMIT
 from app.ratelimit import limit_counter, parse_rate_limit, seconds_until
@@ -34,7 +38,7 @@ from app.usage import networks
 KEYS_MADE = "keys-made"
 
 
-def _table(listing: KeysTable | None = None) -> dict:
+def _table(listing: KeysTable | None = None) -> dict[str, Any]:
     """What the keys section needs to render."""
     listing = listing or KeysTable()
     page = listing.page(current_user.id)
@@ -50,7 +54,7 @@ def _table(listing: KeysTable | None = None) -> dict:
     }
 
 
-def _own_key_or_404(key_id: str):
+def _own_key_or_404(key_id: str) -> ApiKey:
     key = service.get_key(key_id, owner_id=current_user.id)
     if key is None:
         abort(404, _("You have no key with that id."))
@@ -59,7 +63,7 @@ def _own_key_or_404(key_id: str):
 
 @bp.get("/api-keys")
 @login_required
-def index():
+def index() -> ResponseReturnValue:
     """The user's keys, a page at a time, with search, filter and sort, and their notices."""
     context = _table(KeysTable.from_args(request.args))
     if is_htmx() and request.headers.get("HX-Target") == "keys":
@@ -69,7 +73,7 @@ def index():
     return render_template("console/index.html", **context)
 
 
-def _empowered_keys():
+def _empowered_keys() -> list[ApiKey]:
     """The active full keys made before the user's role rose (the notice lists them)."""
     page = keys_page(owner_id=current_user.id, limit=PAGE_SIZE, status=KeyStatus.ACTIVE)
     raised = current_user.role_raised_at
@@ -78,14 +82,14 @@ def _empowered_keys():
 
 @bp.get("/api-keys/create")
 @login_required
-def new_key():
+def new_key() -> ResponseReturnValue:
     """The create form: a fragment when HTMX asks, a full page otherwise."""
     return render_page_or_fragment(
         "console/create.html", "console/_create_form.html", **_form_context({})
     )
 
 
-def _form_context(form, error: str | None = None) -> dict:
+def _form_context(form: Mapping[str, str], error: str | None = None) -> dict[str, Any]:
     return {
         "form": form,
         "error": error,
@@ -119,7 +123,7 @@ def too_many_keys_made() -> tuple[str, dict[str, str]] | None:
 
 @bp.post("/api-keys")
 @login_required
-def create_key():
+def create_key() -> ResponseReturnValue:
     """Create a key and show it once: never redirected, flashed or stored in the session."""
     form = request.form
     spent = too_many_keys_made()
@@ -148,7 +152,9 @@ def create_key():
     return body, 200, announce(_("Key created"))
 
 
-def _form_again(form, message: str, status: int, headers: dict[str, str] | None = None):
+def _form_again(
+    form: Mapping[str, str], message: str, status: int, headers: dict[str, str] | None = None
+) -> tuple[str, int, dict[str, str]]:
     """The create form again, with ``message``, as a ``status`` answer."""
     body = render_page_or_fragment(
         "console/create.html", "console/_create_form.html", **_form_context(form, message)
@@ -165,7 +171,7 @@ def _other_names(key_id: str) -> set[str]:
 
 @bp.get("/api-keys/<key_id>/revoke")
 @login_required
-def confirm_revoke(key_id: str):
+def confirm_revoke(key_id: str) -> ResponseReturnValue:
     """Ask before revoking: a row in place for HTMX, a page without JavaScript."""
     key = _own_key_or_404(key_id)
     if key.status == KeyStatus.REVOKED:
@@ -177,7 +183,7 @@ def confirm_revoke(key_id: str):
 
 @bp.get("/api-keys/<key_id>/row")
 @login_required
-def key_row(key_id: str):
+def key_row(key_id: str) -> ResponseReturnValue:
     """One row of the table (what Cancel on the confirmation puts back)."""
     if not is_htmx():
         return redirect(url_for("console.index"))
@@ -188,7 +194,7 @@ def key_row(key_id: str):
 
 @bp.post("/api-keys/<key_id>/revoke")
 @login_required
-def revoke_key(key_id: str):
+def revoke_key(key_id: str) -> ResponseReturnValue:
     """Revoke a key for good; the row turns to Revoked in place (or the page reloads)."""
     key = service.revoke_key(key_id, owner_id=current_user.id, actor=console_actor())
     if key is None:
@@ -203,7 +209,7 @@ def revoke_key(key_id: str):
 
 @bp.post("/api-keys/notices/role/dismiss")
 @login_required
-def dismiss_role_notice():
+def dismiss_role_notice() -> ResponseReturnValue:
     """Hide the notice about keys that gained power with the user's role."""
     accounts.dismiss_role_notice(current_user)
     return redirect(url_for("console.index"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from flask import Flask, current_app, g, has_request_context, redirect, request
@@ -76,17 +77,17 @@ def chosen_language() -> str:
     """The switcher's cookie, else the best of Accept-Language, else the first language."""
     languages = current_app.config["LANGUAGES"]
     remembered = request.cookies.get(LANGUAGE_COOKIE)
-    if remembered in languages:
+    if remembered is not None and remembered in languages:
         return remembered
     return request.accept_languages.best_match(languages) or languages[0]
 
 
-def _pull_language(endpoint: str | None, values: dict | None) -> None:
+def _pull_language(endpoint: str | None, values: dict[str, Any] | None) -> None:
     if values and "lang_code" in values:
         g.lang_code = values.pop("lang_code")
 
 
-def _add_language(endpoint: str, values: dict) -> None:
+def _add_language(endpoint: str, values: dict[str, Any]) -> None:
     if "lang_code" in values:
         return
     if current_app.url_map.is_endpoint_expecting(endpoint, "lang_code"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.extensions import db
@@ -23,7 +23,7 @@ class TooManyKeys(KeyRefused):
     """The user already has ``MAX_ACTIVE_KEYS_PER_USER`` keys in use."""
 
 
-def in_use(now: datetime):
+def in_use(now: datetime) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     """The conditions of a key that still works at ``now``: neither revoked nor expired."""
     return (ApiKey.revoked_at.is_(None), or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now))
 

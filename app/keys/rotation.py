@@ -49,7 +49,7 @@ def rotate_key(
     if not is_key_id(key_id):
         return None
     # Checked before bcrypt, which is the slow part, and again under the locks below.
-    old = _find(db.session, key_id, owner_id, lock=False)
+    old = _find(db.session(), key_id, owner_id, lock=False)
     if old is None:
         return None
     _check_rotatable(old, grace, max_active, utcnow())

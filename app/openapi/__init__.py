@@ -16,7 +16,9 @@ from typing import Any
 
 import flask_smorest
 from flask import Blueprint, Flask, Response, current_app, render_template
+from flask.typing import ResponseReturnValue
 from markupsafe import Markup, escape
+from werkzeug.exceptions import HTTPException
 
 from app import errors
 from app.openapi.answers import TAGS, Error, SharedAnswers
@@ -54,7 +56,7 @@ class ApiDocument(flask_smorest.Api):
     DEFAULT_ERROR_RESPONSE_NAME = None
     ERROR_SCHEMA = Error
 
-    def handle_http_exception(self, error):
+    def handle_http_exception(self, error: HTTPException) -> ResponseReturnValue:
         """Answer as every other error of the app does (app/errors.py)."""
         return errors.handle_http_exception(error)
 

@@ -221,13 +221,15 @@ class SharedAnswers(BasePlugin):
         for answer in ERRORS:
             spec.components.response(answer.name, error_response(answer))
 
-    def schema_helper(self, name: str, definition: dict, **kwargs: Any) -> dict | None:
+    def schema_helper(
+        self, name: str, definition: dict[str, Any], **kwargs: Any
+    ) -> dict[str, Any] | None:
         """Add what a schema class says about itself in ``OPENAPI`` (``minProperties``)."""
         schema = kwargs.get("schema")
         return dict(getattr(schema, "OPENAPI", {})) or None
 
     def operation_helper(
-        self, path: str | None = None, operations: dict | None = None, **kwargs: Any
+        self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any
     ) -> None:
         """Give each operation its name, tag, rate-limit headers and shared error answers."""
         assert path is not None and operations is not None

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from app import audit
 from app.audit import Actor
 from app.audit.actions import AuditAction
-from app.database import write_transaction
+from app.database import rows_changed, write_transaction
 from app.extensions import db
 from app.models import ApiKey, KeyNetwork
 from app.models.columns import utcnow
@@ -137,5 +137,5 @@ def acknowledge(key_pk: int, network: str | None = None) -> int:
     )
     if network is not None:
         statement = statement.where(KeyNetwork.network == network)
-    with write_transaction() as session:
-        return session.execute(statement).rowcount
+    with write_transaction():
+        return rows_changed(statement)
