@@ -127,7 +127,8 @@ def verifier_secret(value: Any) -> str | None:
 def verifier_secrets(value: Any) -> str | None:
     """A list of earlier verifier secrets, each as ``KEY_VERIFIER_SECRET`` must be."""
     if not isinstance(value, list | tuple):
-        return f'must be a JSON list of secrets such as ["an earlier secret"], not {value!r}'
+        # Never the value itself: it may well be a secret without its brackets.
+        return 'must be a JSON list of secrets such as ["an earlier secret"]'
     for index, secret in enumerate(value, start=1):
         problem = "must be a string" if secret is None else verifier_secret(secret)
         if problem:

@@ -194,6 +194,7 @@ def test_a_bad_fallback_is_refused_naming_the_setting(tmp_path, value):
     with pytest.raises(ConfigError) as refused:
         load_config(bare, {"KEY_VERIFIER_SECRET_FALLBACKS": value})
     assert list(refused.value.problems) == ["KEY_VERIFIER_SECRET_FALLBACKS"]
+    assert "last year" not in str(refused.value)  # a secret is never repeated back
 
 
 def test_fallbacks_come_from_the_environment_as_json(tmp_path, monkeypatch):
@@ -202,3 +203,13 @@ def test_fallbacks_come_from_the_environment_as_json(tmp_path, monkeypatch):
     bare = Flask("configured", instance_path=str(tmp_path / "instance"))
     load_config(bare)
     assert bare.config["KEY_VERIFIER_SECRET_FALLBACKS"] == [OLD]
+
+
+def test_a_short_fallback_stops_the_app_with_one_line_naming_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLASK_KEY_VERIFIER_SECRET_FALLBACKS", '["short"]')
+    with pytest.raises(SystemExit) as stopped:
+        create_app({"SECRET_KEY": "x"}, instance_path=tmp_path / "instance")
+    assert str(stopped.value.code) == (
+        "Configuration error: KEY_VERIFIER_SECRET_FALLBACKS item 1 must be at least 16 bytes "
+        "long, not 5"
+    )
