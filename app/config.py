@@ -59,6 +59,9 @@ DEFAULTS: dict[str, Any] = {
     "FAILED_KEY_RATE_LIMIT_PER_KEY": "10 per minute",
     # None: derived from SECRET_KEY (app/keys/hmac_verifier.py). Never stored in the database.
     "KEY_VERIFIER_SECRET": None,
+    # Earlier KEY_VERIFIER_SECRETs, still accepted during a rotation; a verifier made under
+    # one is rewritten under the current secret, with no bcrypt (docs/operations.md).
+    "KEY_VERIFIER_SECRET_FALLBACKS": [],
     # While Redis is away each process counts 1/N of every budget, so a host of N
     # processes never grants more than the budget. None: gunicorn's worker count (given
     # to each worker by gunicorn.conf.py, post_worker_init), else 1.
@@ -158,6 +161,12 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None = None) -> Non
     app.config["SECRET_KEY"] = str(app.config["SECRET_KEY"])
     if not app.config["KEY_VERIFIER_SECRET"]:
         app.config["KEY_VERIFIER_SECRET"] = derive_secret(app.config["SECRET_KEY"])
+        # A derived secret rotates with SECRET_KEY: each earlier key's derived secret is a
+        # fallback too, so a SECRET_KEY rotation costs no key a bcrypt check.
+        app.config["KEY_VERIFIER_SECRET_FALLBACKS"] = [
+            *app.config["KEY_VERIFIER_SECRET_FALLBACKS"],
+            *(derive_secret(key) for key in app.config["SECRET_KEY_FALLBACKS"] or ()),
+        ]
     app.config["RATELIMIT_FALLBACK_DIVISOR"] = int(app.config["RATELIMIT_FALLBACK_DIVISOR"] or 1)
     if not app.config["PASSWORD_CHECK_RATE_LIMIT"]:
         app.config["PASSWORD_CHECK_RATE_LIMIT"] = password_check_rate(app.config["BCRYPT_ROUNDS"])

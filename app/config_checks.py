@@ -17,14 +17,15 @@ from limits import parse_many
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from app.keys.hmac_verifier import MIN_SECRET_BYTES
 from app.logs import FORMATS, LEVELS
 from app.roles import Role
 
 # What is wrong with a value, or None when nothing is.
 Check = Callable[[Any], str | None]
 
-# A KEY_VERIFIER_SECRET shorter than this is refused (app/keys/verifier.py).
-MIN_VERIFIER_SECRET_BYTES = 16
+# A KEY_VERIFIER_SECRET (or a fallback) shorter than this is refused.
+MIN_VERIFIER_SECRET_BYTES = MIN_SECRET_BYTES
 # bcrypt's own bounds for its cost.
 BCRYPT_MIN_ROUNDS, BCRYPT_MAX_ROUNDS = 4, 31
 # Every single limit is named so: FAILED_KEY_RATE_LIMIT, LOGIN_RATE_LIMIT_PER_EMAIL... A new
@@ -123,6 +124,18 @@ def verifier_secret(value: Any) -> str | None:
     return None
 
 
+def verifier_secrets(value: Any) -> str | None:
+    """A list of earlier verifier secrets, each as ``KEY_VERIFIER_SECRET`` must be."""
+    if not isinstance(value, list | tuple):
+        # Never the value itself: it may well be a secret without its brackets.
+        return 'must be a JSON list of secrets such as ["an earlier secret"]'
+    for index, secret in enumerate(value, start=1):
+        problem = "must be a string" if secret is None else verifier_secret(secret)
+        if problem:
+            return f"item {index} {problem}"
+    return None
+
+
 def database_uri(value: Any) -> str | None:
     """A database URL SQLAlchemy can read."""
     try:
@@ -152,6 +165,7 @@ CHECKS: dict[str, Check] = {
     "TRUSTED_PROXY_COUNT": whole_number(0),
     "TRUSTED_HOSTS": strings(allow_none=True, allow_empty=False),
     "KEY_VERIFIER_SECRET": verifier_secret,
+    "KEY_VERIFIER_SECRET_FALLBACKS": verifier_secrets,
     "LANGUAGES": strings(allow_empty=False),
     "USAGE_FLUSH_SECONDS": seconds,
     "METRICS_ALLOWED_NETWORKS": networks,

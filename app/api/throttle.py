@@ -2,9 +2,15 @@
 
 Only guessing counts: a wrong secret for a real key id. A malformed, unknown, revoked or
 expired key is refused without bcrypt and counts nowhere, so a script stuck on an old key
-cannot lock anyone out. A genuine key is never asked about this budget at all: its
-verifier proves it before any budget is looked at (app/keys/verification.py). Counting per key
-id as well as per address means guesses spread over many addresses buy nothing more.
+cannot lock anyone out. A key with a verifier under a known secret is never asked about this
+budget at all: its verifier proves it before any budget is looked at
+(app/keys/verification.py). Counting per key id as well as per address means guesses spread
+over many addresses buy nothing more.
+
+A key that still needs bcrypt (no verifier under a known secret) must not be locked out by
+guesses either. A check from the address of the key's last recorded use is charged to a
+budget of that key id at that address alone, the same size as the key id's: guesses from
+any other address, at this key id or any other, cannot spend it.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from app.ratelimit.counter import LimitCounter
 
 ADDRESS_SCOPE = "failed-key"
 KEY_SCOPE = "failed-key-id"
+HOME_SCOPE = "failed-key-home"
 
 
 class FailedKeyThrottle:
@@ -24,12 +31,17 @@ class FailedKeyThrottle:
         self.per_address = parse_rate_limit(per_address)
         self.per_key = parse_rate_limit(per_key)
 
-    def take_check(self, address: str, key_id: str) -> bool:
+    def take_check(self, address: str, key_id: str, last_address: str | None) -> bool:
         """Count a bcrypt check of ``key_id`` from ``address`` before it runs; whether it may.
 
         Counted first (one atomic hit each), so concurrent guesses on many workers can never
-        buy more checks than the budgets hold. Only keys without a verifier get here.
+        buy more checks than the budgets hold. Only keys without a usable verifier get here.
+        ``last_address``: where the key was last used from; a check from there is charged to
+        that key id at that address alone (see the module's docstring).
         """
+        if address == last_address:
+            allowed, _ = self.counter.hit_and_window(self.per_key, HOME_SCOPE, key_id, address)
+            return allowed
         address_ok, _ = self.counter.hit_and_window(self.per_address, ADDRESS_SCOPE, address)
         key_ok, _ = self.counter.hit_and_window(self.per_key, KEY_SCOPE, key_id)
         return address_ok and key_ok

@@ -15,11 +15,13 @@ if TYPE_CHECKING:
 
 
 def init_app(app: Flask) -> None:
-    """Make the app's verifier secret (``KEY_VERIFIER_SECRET``)."""
+    """Make the app's verifier secret (``KEY_VERIFIER_SECRET``, with its fallbacks)."""
     # Imported here: the models import this package's enums, so its __init__ imports nothing.
     from app.keys.hmac_verifier import VerifierSecret
 
-    app.extensions["verifier_secret"] = VerifierSecret(app.config["KEY_VERIFIER_SECRET"])
+    app.extensions["verifier_secret"] = VerifierSecret(
+        app.config["KEY_VERIFIER_SECRET"], app.config["KEY_VERIFIER_SECRET_FALLBACKS"]
+    )
 
 
 def verifier_secret(app: Flask) -> VerifierSecret:

@@ -99,10 +99,15 @@ class KeyLookup:
             held[1].invalidate()
             held[1].close()
 
-    def key_hash(self, key_pk: int) -> str | None:
-        """The key's bcrypt hash (only a key without a usable verifier needs it)."""
-        statement = select(ApiKey.key_hash).where(ApiKey.id == key_pk)
-        return self._run(lambda connection: connection.execute(statement).scalar())
+    def hash_and_last_address(self, key_pk: int) -> tuple[str, str | None] | None:
+        """The key's bcrypt hash and the address of its last recorded use (None: no row).
+
+        Only a key without a usable verifier needs them: the address is where its budget of
+        bcrypt checks is its own (app/api/throttle.py).
+        """
+        statement = select(ApiKey.key_hash, ApiKey.last_used_ip).where(ApiKey.id == key_pk)
+        row = self._run(lambda connection: connection.execute(statement).first())
+        return None if row is None else (row[0], row[1])
 
     def set_verifier(self, key_pk: int, verifier: str) -> None:
         """Store the key's verifier (after a successful bcrypt check)."""

@@ -2,21 +2,29 @@
 
 In order: shape and checksum (no database, no bcrypt); the key's record (app/keys/record.py);
 revoked key or inactive owner, refused without a look at the secret; the HMAC verifier
-(app/keys/hmac_verifier.py); bcrypt only for a key with no verifier under the current
-secret, once; expiry last, so only the genuine key learns that it expired.
+(app/keys/hmac_verifier.py), under the current secret or a fallback (then rewritten under
+the current one); bcrypt only for a key with no verifier under a known secret, once; expiry
+last, so only the genuine key learns that it expired.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from app.hashing import check_secret
 from app.keys.format import KEY_LENGTH, parse_key
 from app.keys.hmac_verifier import Verdict, VerifierSecret
-from app.keys.lookup import KeyLookup
+from app.keys.lookup import KeyLookup, StoreUnavailable
 from app.keys.record import KeyRecord
 from app.keys.unknown import UnknownKeyIds
 from app.models.columns import utcnow
+
+log = logging.getLogger(__name__)
+
+# Asked before a bcrypt check with the key id and the address of the key's last recorded
+# use (or None): it charges the check to the failed-check budgets and says whether it may run.
+CheckBudget = Callable[[str, str | None], bool]
 
 
 class KeyRejected(Exception):
@@ -87,16 +95,17 @@ class KeyVerifier:
             raise KeyRejected("unknown")
         return record
 
-    def verify(self, presented: str, may_check_hash: Callable[[str], bool]) -> KeyRecord:
+    def verify(self, presented: str, may_check_hash: CheckBudget) -> KeyRecord:
         """Verify ``presented`` from its row, read now; see ``verify_record``."""
         return self.verify_record(presented, self.find(self.key_id_of(presented)), may_check_hash)
 
     def verify_record(
-        self, presented: str, record: KeyRecord, may_check_hash: Callable[[str], bool]
+        self, presented: str, record: KeyRecord, may_check_hash: CheckBudget
     ) -> KeyRecord:
         """Verify ``presented`` against its key id's ``record``; return the record.
 
-        ``may_check_hash(key_id)`` is asked (and charges the check) before any bcrypt call.
+        ``may_check_hash(key_id, last_address)`` is asked (and charges the check) before any
+        bcrypt call.
         Raises ``KeyRejected`` for a key that does not authenticate and ``KeyCheckRefused``
         when bcrypt would be needed but ``may_check_hash`` says no.
         """
@@ -114,18 +123,33 @@ class KeyVerifier:
                 # gets the answer everyone gets.
                 raise KeyRejected("expired_unverified", record.key_pk, record.key_id)
             self._check_hash(presented, record, may_check_hash)
+        elif verdict is Verdict.RENEW and not expired:
+            self.renew(record, presented)
         if expired:
             raise KeyRejected("expired", record.key_pk, record.key_id)
         return record
 
-    def _check_hash(
-        self, presented: str, record: KeyRecord, may_check_hash: Callable[[str], bool]
-    ) -> None:
-        if not may_check_hash(record.key_id):
-            raise KeyCheckRefused(record.key_pk, record.key_id)
-        key_hash = self.lookup.key_hash(record.key_pk)
-        if key_hash is None:  # its row deleted since it was read
+    def renew(self, record: KeyRecord, presented: str) -> None:
+        """Rewrite a verified key's verifier, made under a fallback, under the current secret.
+
+        No bcrypt: the fallback's HMAC proved the key. A failed write is no reason to refuse
+        the genuine key; its next request tries again.
+        """
+        try:
+            self.lookup.set_verifier(record.key_pk, self.secret.make(presented))
+        except StoreUnavailable as error:
+            log.warning("could not rewrite the verifier of key %s: %s", record.key_id, error)
+            return
+        if self.on_verifier_written is not None:
+            self.on_verifier_written(record.key_id)
+
+    def _check_hash(self, presented: str, record: KeyRecord, may_check_hash: CheckBudget) -> None:
+        facts = self.lookup.hash_and_last_address(record.key_pk)
+        if facts is None:  # its row deleted since it was read
             raise KeyRejected("unknown", record.key_pk, record.key_id)
+        key_hash, last_address = facts
+        if not may_check_hash(record.key_id, last_address):
+            raise KeyCheckRefused(record.key_pk, record.key_id)
         if self.on_bcrypt is not None:
             self.on_bcrypt()
         if not check_secret(presented.encode("ascii"), key_hash):

@@ -58,6 +58,13 @@ def wrong_secret_for(key_id: str) -> str:
     return body + checksum(body)
 
 
+def bcrypt_checks_of_keys(base_url: str) -> float:
+    """A server's count of key bcrypt checks, from /metrics (summed over its workers)."""
+    text = requests.get(f"{base_url}/metrics", timeout=TIMEOUT).text
+    match = re.search(r'^chameleon_bcrypt_checks_total\{of="key"\} (\S+)$', text, re.M)
+    return float(match.group(1)) if match else 0.0
+
+
 def error_code(response: requests.Response) -> str | None:
     """The ``error.code`` of a JSON error answer, or None."""
     try:

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import http.client
 import json
-import re
 from urllib.parse import urlsplit
 
 import pytest
 import requests
-from e2e_support import TIMEOUT, key_header, run_concurrently, wrong_secret_for
+from e2e_support import (
+    TIMEOUT,
+    bcrypt_checks_of_keys,
+    key_header,
+    run_concurrently,
+    wrong_secret_for,
+)
 
 from app.keys.format import generate_key
 
@@ -33,13 +38,6 @@ def call(base_url: str, key: str, source: str = "127.0.0.1") -> int:
         return response.status
     finally:
         connection.close()
-
-
-def bcrypt_checks_of_keys(base_url: str) -> float:
-    """The fleet's count of key bcrypt checks, from /metrics (summed over the workers)."""
-    text = requests.get(f"{base_url}/metrics", timeout=TIMEOUT).text
-    match = re.search(r'^chameleon_bcrypt_checks_total\{of="key"\} (\S+)$', text, re.M)
-    return float(match.group(1)) if match else 0.0
 
 
 def shared(redis_url: str) -> dict[str, str]:
@@ -93,3 +91,43 @@ def test_guesses_from_forty_addresses_buy_at_most_the_keys_budget_in_bcrypt(
     assert call(server.url, other, "127.0.0.10") == 200
     info = json.loads(requests.get(f"{server.url}/livez", timeout=TIMEOUT).text)
     assert info["status"] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("state", "usual"),
+    [("no verifier", "127.0.0.5"), ("a verifier under a secret no longer known", "127.0.0.6")],
+)
+def test_guesses_from_twelve_addresses_never_lock_a_key_out_of_its_usual_address(
+    gunicorn, database_url, factory, redis_url, state, usual
+):
+    key_id, key = factory.key(factory.user())
+    factory.needs_bcrypt(key_id, state, last_used_from=usual)  # only bcrypt can verify it
+    server = gunicorn(database_url, workers=4, env=shared(redis_url))
+    sources = [f"127.0.0.{n}" for n in range(10, 22)]
+    statuses = run_concurrently(
+        [lambda s=source: call(server.url, wrong_secret_for(key_id), s) for source in sources],
+        threads=4,
+    )
+    assert sorted(statuses) == [401] * 10 + [429] * 2  # the key id's budget: 10 per minute
+    assert call(server.url, key, usual) == 200
+    assert bcrypt_checks_of_keys(server.url) == 11
+
+
+def test_guesses_at_three_key_ids_from_one_address_never_lock_out_another_key_used_there(
+    gunicorn, database_url, factory, redis_url
+):
+    office = "127.0.0.7"  # one address for a guesser and a genuine client alike
+    guessed = [factory.key(factory.user())[0] for _ in range(3)]
+    for key_id in guessed:
+        factory.needs_bcrypt(key_id, last_used_from="127.0.0.8")
+    key_id, key = factory.key(factory.user())
+    factory.needs_bcrypt(key_id, "a verifier under a secret no longer known", office)
+    server = gunicorn(database_url, workers=4, env=shared(redis_url))
+    statuses = run_concurrently(
+        [lambda n=n: call(server.url, wrong_secret_for(guessed[n % 3]), office) for n in range(40)],
+        threads=4,
+    )
+    # 40 failed checks from one address: its budget (30 per minute) is spent.
+    assert set(statuses) == {401, 429}
+    assert statuses.count(429) >= 10
+    assert call(server.url, key, office) == 200

@@ -144,3 +144,31 @@ class Factory:
         with self.app.app_context():
             db.session.execute(update(ApiKey).where(ApiKey.key_id == key_id).values(verifier=None))
             db.session.commit()
+
+    def needs_bcrypt(
+        self, key_id: str, state: str = "no verifier", last_used_from: str | None = None
+    ) -> None:
+        """Leave a key only bcrypt can verify, as one in use before its verifier was lost.
+
+        ``state``: "no verifier" (a key made before verifiers existed), or anything else for
+        a verifier made under a secret no longer known. ``last_used_from``: the address of
+        its last use, an hour ago (None: never used).
+        """
+        from sqlalchemy import update
+
+        from app.extensions import db
+        from app.keys.hmac_verifier import VerifierSecret
+        from app.models import ApiKey
+        from app.models.columns import utcnow
+
+        verifier = None
+        if state != "no verifier":
+            verifier = VerifierSecret("a verifier secret dropped since").make(f"ck_{key_id}")
+        last_used_at = None if last_used_from is None else utcnow() - timedelta(hours=1)
+        with self.app.app_context():
+            db.session.execute(
+                update(ApiKey)
+                .where(ApiKey.key_id == key_id)
+                .values(verifier=verifier, last_used_at=last_used_at, last_used_ip=last_used_from)
+            )
+            db.session.commit()

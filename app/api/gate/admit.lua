@@ -3,9 +3,11 @@
 -- and window.lua's charge().
 -- KEYS[1]: the key's record; KEYS[2]: its "use recorded this minute" marker.
 -- ARGV[1]: the presented key's verifier; ARGV[2]: now (Unix seconds); ARGV[3]: the
--- generation the caller saw before it read the key's row ('' on a first try); ARGV[4...]:
--- that row, FIELDS as text.
+-- generation the caller saw before it read the key's row ('' on a first try); then the
+-- presented key's verifier under each of the FALLBACKS secrets (none without fallbacks);
+-- then that row, FIELDS as text.
 local presented, now, seen = ARGV[1], ARGV[2], ARGV[3]
+local ROW = 3 + FALLBACKS  -- the row's first field is ARGV[ROW + 1]
 
 -- The cached record under `name`: a table of `fields`, or nil (none, or a tombstone).
 local function cached(name, fields)
@@ -42,10 +44,10 @@ local function keep(name, fields, record)
 end
 
 local record
-if #ARGV >= 3 + #FIELDS then
+if #ARGV >= ROW + #FIELDS then
   -- The caller read the row: it decides this request, and is cached if nothing changed.
   record = {}
-  for i, field in ipairs(FIELDS) do record[field] = ARGV[3 + i] end
+  for i, field in ipairs(FIELDS) do record[field] = ARGV[ROW + i] end
   if seen == generation() then
     keep(KEYS[1], KEY_FIELDS, record)
     keep(USERS .. record.user_id, OWNER_FIELDS, record)
@@ -59,10 +61,22 @@ end
 
 if record.revoked_at ~= '' then return {'revoked', record.key_pk} end
 if record.user_active ~= '1' then return {'inactive_user', record.key_pk} end
--- A verifier is "<secret id>:<hmac>". One made under another secret (or none): bcrypt decides.
-local tag = string.sub(presented, 1, string.find(presented, ':', 1, true))
-if string.sub(record.verifier, 1, #tag) ~= tag then return {'unverified', record.key_pk} end
-if record.verifier ~= presented then return {'wrong_secret', record.key_pk} end
+-- A verifier is "<secret id>:<hmac>". Under the current secret or a fallback, it decides;
+-- made under no known secret (or none at all), bcrypt decides. Admitted under a fallback,
+-- the caller sees the stored verifier in the answer and rewrites it.
+if record.verifier ~= presented then
+  local tag = string.sub(record.verifier, 1, TAG_LENGTH)
+  if tag == string.sub(presented, 1, TAG_LENGTH) then return {'wrong_secret', record.key_pk} end
+  local known = false
+  for i = 4, ROW do
+    if string.sub(ARGV[i], 1, TAG_LENGTH) == tag then
+      if ARGV[i] ~= record.verifier then return {'wrong_secret', record.key_pk} end
+      known = true
+      break
+    end
+  end
+  if not known then return {'unverified', record.key_pk} end
+end
 if record.expires_at ~= '' and tonumber(now) >= tonumber(record.expires_at) then
   return {'expired', record.key_pk}
 end

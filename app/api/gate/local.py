@@ -28,7 +28,7 @@ class LocalGate:
     def admit(self, presented: str, address: str) -> Admission:
         """Admit ``presented`` from ``address``, or raise (see app/api/key_hook.py)."""
         key = self.verifier.verify(
-            presented, lambda key_id: self.throttle.take_check(address, key_id)
+            presented, lambda key_id, last: self.throttle.take_check(address, key_id, last)
         )
         return self.charge(key)
 

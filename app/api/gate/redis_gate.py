@@ -3,9 +3,12 @@
 One ``EVALSHA`` of admit.lua reads the key's and its owner's cached records (records.py),
 checks them, charges the owner's budget with our own moving window (windows.py) and says
 whether this minute's use is yet to be recorded. On a miss the key's row is read from the
-database and the script runs once more with it. A key with no verifier under the current
-secret goes through bcrypt once (``LocalGate``'s path, charged in the same window). While
-Redis does not answer, ``LocalGate`` serves, counting budgets in this process's share.
+database and the script runs once more with it. With ``KEY_VERIFIER_SECRET_FALLBACKS``, the
+presented key's verifier under each fallback travels too: the script admits a key whose
+verifier was made under one, and the verifier is then rewritten under the current secret.
+A key with no verifier under a known secret goes through bcrypt once (``LocalGate``'s path,
+charged in the same window). While Redis does not answer, ``LocalGate`` serves, counting
+budgets in this process's share.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from app.api.gate.local import TOUCH_SECONDS, LocalGate
 from app.api.gate.records import RECORD_SECONDS, RecordCache
 from app.api.gate.windows import WINDOW_LUA, RedisWindows, stats
 from app.keys import signals
+from app.keys.hmac_verifier import TAG_LENGTH
 from app.keys.record import FIELDS, KEY_FIELDS, OWNER_FIELDS, from_text, to_text
 from app.keys.verification import KeyRejected
 from app.ratelimit import parse_rate_limit, rate_limit_headers
@@ -54,7 +58,10 @@ class RedisGate:
         self.counter = counter
         self.records = records
         self._limits = {role: parse_rate_limit(limit) for role, limit in role_limits.items()}
-        self.text = admit_script(records, windows, self._limits)
+        self.renewing = bool(self.verifier.secret.fallbacks)
+        self.text = admit_script(
+            records, windows, self._limits, len(self.verifier.secret.fallbacks)
+        )
         self._script: Script | None = None
 
     def admit(self, presented: str, address: str) -> Admission:
@@ -70,6 +77,8 @@ class RedisGate:
         keys = [self.records.key_name(key_id), self.records.touch_name(key_id)]
         now = time.time()
         args = [verifier.secret.make(presented), repr(now), ""]
+        if self.renewing:  # only then: without fallbacks, a request computes one HMAC
+            args += verifier.secret.make_under_fallbacks(presented)
         try:
             reply = script(keys=keys, args=args)
             if reply[0] == b"miss":
@@ -87,13 +96,17 @@ class RedisGate:
             allowed = granted == 1
             window = stats(limit, now, count, oldest)
             headers = rate_limit_headers(limit, window, refused=not allowed)
+            if self.renewing and key.verifier != args[0]:
+                verifier.renew(key, presented)  # admitted under a fallback
             return Admission(key, allowed, headers, allowed and touched == 1)
         if reply[0] in REFUSALS:
             raise KeyRejected(reply[0].decode(), key_pk=int(reply[1]), key_id=key_id)
-        # b"unverified": no verifier under the current secret; bcrypt decides, once.
+        # b"unverified": no verifier under a known secret; bcrypt decides, once.
         record = verifier.find(key_id)
         key = verifier.verify_record(
-            presented, record, lambda key_id: self.throttle.take_check(address, key_id)
+            presented,
+            record,
+            lambda key_id, last: self.throttle.take_check(address, key_id, last),
         )
         return self.local.charge(key)
 
@@ -110,9 +123,15 @@ class RedisGate:
 
 
 def admit_script(
-    records: RecordCache, windows: RedisWindows, limits: Mapping[str, RateLimitItem]
+    records: RecordCache,
+    windows: RedisWindows,
+    limits: Mapping[str, RateLimitItem],
+    fallbacks: int = 0,
 ) -> str:
-    """admit.lua, after the constants it reads (from ``KeyRecord`` and the settings)."""
+    """admit.lua, after the constants it reads (from ``KeyRecord`` and the settings).
+
+    ``fallbacks``: how many verifiers under fallback secrets each call passes.
+    """
     budgets = []
     for role, limit in limits.items():
         head, tail = windows.name_around(SCOPE, limit)
@@ -128,6 +147,8 @@ def admit_script(
         "BUDGETS": "{" + ", ".join(budgets) + "}",
         "RECORD_SECONDS": str(RECORD_SECONDS),
         "TOUCH_SECONDS": str(int(TOUCH_SECONDS)),
+        "TAG_LENGTH": str(TAG_LENGTH),
+        "FALLBACKS": str(fallbacks),
     }
     header = "".join(f"local {name} = {value}\n" for name, value in constants.items())
     return header + WINDOW_LUA + ADMIT_LUA
