@@ -78,6 +78,13 @@ _formatter = logging.Formatter()
 LINK_TOKEN = re.compile(r"(/(?:password-reset|signup/confirm)/)[^\s/?\"]{8,}")
 
 
+# Line breaks a client can put in a path or header (a decoded %0d%0a): written as escapes,
+# so no one can start a log line of their choosing.
+LINE_BREAKS = str.maketrans(
+    {"\r": "\\r", "\n": "\\n", "\x85": "\\x85", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
 def redact(text: str) -> str:
     """``text`` with keys as ``ck_[redacted]`` and mailed links' tokens as ``[redacted]``."""
     return LINK_TOKEN.sub(r"\1[redacted]", KEY_SHAPED.sub(REDACTED, text))
@@ -90,7 +97,7 @@ def redact_record(record: logging.LogRecord) -> logging.LogRecord:
     except Exception:
         # Arguments that do not fit the format: logging would print both on error; keep them.
         message = f"{record.msg} {record.args!r}"
-    record.msg, record.args = redact(message), None
+    record.msg, record.args = redact(message).translate(LINE_BREAKS), None
     if record.exc_info:
         if not record.exc_text:
             record.exc_text = _formatter.formatException(record.exc_info)
@@ -192,24 +199,6 @@ class JsonLineFormatter(JsonFormatter):
         super().add_fields(log_record, record, message_dict)
 
 
-class QuietClientTimeouts(logging.Filter):
-    """One warning line, not an error with a traceback, for a client too slow to send.
-
-    gunicorn.conf.py bounds every read from a client; gunicorn logs the resulting timeout
-    as a socket error with its traceback, which a slow-client flood would repeat by the
-    thousand.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite gunicorn's "Socket error" record when its cause is a read timeout."""
-        # By now the record factory has turned the exception into text (redact_record).
-        if (record.exc_text or "").rstrip().endswith("TimeoutError: timed out"):
-            record.msg, record.args = "Closed a connection whose client stopped sending.", None
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
-            record.exc_info = record.exc_text = None
-        return True
-
-
 def check_level(level: str) -> str:
     """``level`` as logging names it, or ValueError naming ``LOG_LEVEL``."""
     name = str(level).upper()
@@ -254,7 +243,6 @@ def logging_config(
         "filters": {
             "request_id": {"()": RequestId},
             "redact_keys": {"()": RedactKeys},
-            "quiet_client_timeouts": {"()": QuietClientTimeouts},
         },
         "formatters": {
             "text": {"()": TextFormatter, "fmt": TEXT_FORMAT, "defaults": {"request_id": "-"}},
@@ -271,7 +259,6 @@ def logging_config(
                 "level": level,
                 "handlers": ["error"],
                 "propagate": False,
-                "filters": ["quiet_client_timeouts"],
             },
             "gunicorn.access": {
                 "level": level,

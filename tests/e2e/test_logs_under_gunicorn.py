@@ -129,3 +129,17 @@ def test_gunicorn_refuses_a_bad_setting_with_one_line(database_url):
     assert (result.stdout + result.stderr).splitlines() == [
         "Configuration error: BCRYPT_ROUNDS must be a whole number from 4 to 31, not 'abc'"
     ]
+
+
+def test_a_line_break_in_the_path_cannot_start_a_log_line(gunicorn, database_url):
+    server = gunicorn(database_url, workers=1)
+    with requests.Session() as http:
+        # The console redirects to the chosen locale; the API has no such path.
+        for path, status in (("/api-keys/%0d%0aX-Injected:1", 302), ("/api/%0aX-Injected:2", 404)):
+            answer = http.get(server.url + path, timeout=TIMEOUT, allow_redirects=False)
+            assert answer.status_code == status
+    assert server.stop() == 0
+    lines = server.log().splitlines()
+    assert not [line for line in lines if line.startswith("X-Injected")], lines
+    assert [line for line in lines if "X-Injected:1" in line and "gunicorn.access" in line]
+    assert not server_log_errors(server.log())
