@@ -13,6 +13,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from gunicorn import glogging
+
 _storage = os.environ.get("FLASK_RATELIMIT_STORAGE_URI", "memory://")
 _shared_limits = not _storage.startswith("memory://")
 
@@ -91,9 +93,31 @@ def _flask_setting(name: str, default: str) -> str:
 
 
 _logs = _load_logs_module()
-# Both logs, and everything else logged in the master and the workers, with every key
-# redacted: a malformed request's line or header is quoted in the error log as sent.
-logger_class = _logs.GunicornLogger
+
+
+class RedactingLogger(glogging.Logger):
+    """gunicorn's logger: keys redacted from every line, the request id on the access line.
+
+    Both logs, and everything else logged in the master and the workers: a malformed
+    request's line or header is quoted in the error log as sent.
+    """
+
+    def setup(self, cfg):
+        """Redact from the first line on, then set up as configured (also on reload)."""
+        _logs.install_record_factory()
+        super().setup(cfg)
+
+    def access(self, resp, req, environ, request_time):
+        """Write the access line, with the ``X-Request-ID`` the app answered with."""
+        sent = (value for name, value in resp.headers if name.lower() == "x-request-id")
+        token = _logs.ACCESS_REQUEST_ID.set(next(sent, None))
+        try:
+            super().access(resp, req, environ, request_time)
+        finally:
+            _logs.ACCESS_REQUEST_ID.reset(token)
+
+
+logger_class = RedactingLogger
 # One logging configuration for gunicorn's logs and the app's, from the app's own
 # FLASK_LOG_LEVEL and FLASK_LOG_FORMAT.
 try:

@@ -145,6 +145,18 @@ def database_uri(value: Any) -> str | None:
     return None
 
 
+def optional(check: Check) -> Check:
+    """``check``, or unset."""
+    return lambda value: None if value is None else check(value)
+
+
+def key_prefix(value: Any) -> str | None:
+    """A Redis key prefix: ASCII letters, digits and ``-_.:``, as admit.lua spells it too."""
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", value):
+        return f"must be 1 to 64 ASCII letters, digits or -_.: characters, not {value!r}"
+    return None
+
+
 def choice(allowed: tuple[str, ...], *, any_case: bool = False) -> Check:
     """One of ``allowed`` (in any letter case when ``any_case``)."""
 
@@ -154,6 +166,10 @@ def choice(allowed: tuple[str, ...], *, any_case: bool = False) -> Check:
 
     return check
 
+
+# Who must enrol a second factor (app/auth/guards.py).
+TWO_FACTOR_SCOPES = ("none", "admins", "everyone")
+TCP_PORTS = whole_number(1, 65535)
 
 CHECKS: dict[str, Check] = {
     "SECRET_KEY_FALLBACKS": strings(allow_none=True),
@@ -177,6 +193,16 @@ CHECKS: dict[str, Check] = {
     "DATABASE_LOCK_TIMEOUT": seconds,
     "LOG_LEVEL": choice(LEVELS, any_case=True),
     "LOG_FORMAT": choice(FORMATS),
+    "RATELIMIT_KEY_PREFIX": key_prefix,
+    "RATELIMIT_FALLBACK_DIVISOR": optional(whole_number(1)),
+    "PASSWORD_CHECKS_PER_PROCESS": whole_number(1),
+    "REQUIRE_TWO_FACTOR": choice(TWO_FACTOR_SCOPES),
+    "MAIL_PORT": TCP_PORTS,
+    "MAIL_USE_TLS": boolean,
+    "MAIL_USE_SSL": boolean,
+    "MAIL_TIMEOUT": seconds,
+    "MAIL_SEND_ATTEMPTS": whole_number(1),
+    "MAIL_RETRY_SECONDS": seconds,
 }
 # Settings whose None means "derived from the others at start" (app/config.py).
 DERIVED_WHEN_UNSET = {"PASSWORD_CHECK_RATE_LIMIT"}

@@ -6,7 +6,7 @@
   request id; ``LOG_LEVEL`` and ``LOG_FORMAT`` (``text``, or ``json``: one object per line,
   by python-json-logger) apply to the app's lines and gunicorn's error and access logs.
 - **A request id** (``request_id``): the trusted proxy's ``X-Request-ID``, else a random
-  one; the ``RequestId`` filter puts it on every line of its request, and ``GunicornLogger``
+  one; the ``RequestId`` filter puts it on every line of its request, and gunicorn.conf.py's logger
   on the access line, read from the answer's ``X-Request-ID`` header.
 - **Keys never reach a log**: anything shaped like a key is written as ``ck_[redacted]``.
   A client may put its key where no key belongs (a query string, a path, a malformed
@@ -25,22 +25,16 @@ import logging
 import logging.config
 import re
 import secrets
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app, g, has_request_context, request
-from gunicorn import glogging
 from pythonjsonlogger.json import JsonFormatter
 
 if TYPE_CHECKING:
-    from datetime import timedelta
-
     from flask import Flask
-    from gunicorn.config import Config
-    from gunicorn.http import Request
-    from gunicorn.http.wsgi import Response
 
 REDACTED = "ck_[redacted]"
 
@@ -67,8 +61,9 @@ REQUEST_ID_HEADER = "X-Request-ID"
 # A proxy's id is believed only when it looks like one (nginx's $request_id, a UUID): it is
 # written into every line of its request, so no spaces, no quotes, no "_" (hence no key).
 _PROXY_REQUEST_ID = re.compile(r"[A-Za-z0-9+/=.:-]{1,128}")
-# The id of the answer gunicorn is writing the access line for (GunicornLogger.access).
-_access_request_id: ContextVar[str | None] = ContextVar("access_request_id", default=None)
+# The id of the answer gunicorn is writing the access line for (set by the logger class in
+# gunicorn.conf.py, which reads it from the answer's X-Request-ID).
+ACCESS_REQUEST_ID: ContextVar[str | None] = ContextVar("access_request_id", default=None)
 
 _formatter = logging.Formatter()
 
@@ -167,7 +162,7 @@ class RequestId(logging.Filter):
         if has_request_context():
             record.request_id = request_id()
         else:
-            record.request_id = _access_request_id.get() or "-"
+            record.request_id = ACCESS_REQUEST_ID.get() or "-"
         return True
 
 
@@ -285,27 +280,3 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
 def init_app(app: Flask) -> None:
     """Log as ``LOG_LEVEL`` and ``LOG_FORMAT`` say, with keys redacted from every line."""
     configure(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
-
-
-class GunicornLogger(glogging.Logger):
-    """gunicorn's logger, keys redacted, the answer's request id on its access line."""
-
-    def setup(self, cfg: Config) -> None:
-        """Redact from the first line on, then set up as configured (also on reload)."""
-        install_record_factory()
-        super().setup(cfg)
-
-    def access(
-        self,
-        resp: Response,
-        req: Request,
-        environ: MutableMapping[str, Any],
-        request_time: timedelta,
-    ) -> None:
-        """Write the access line, with the ``X-Request-ID`` the app answered with."""
-        sent = (value for name, value in resp.headers if name.lower() == "x-request-id")
-        token = _access_request_id.set(next(sent, None))
-        try:
-            super().access(resp, req, environ, request_time)
-        finally:
-            _access_request_id.reset(token)

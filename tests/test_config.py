@@ -179,6 +179,17 @@ def test_every_bad_setting_is_named_at_once(bare_app, monkeypatch):
         ("SQLALCHEMY_DATABASE_URI", "not a url"),
         ("LOG_LEVEL", "loud"),
         ("LOGIN_RATE_LIMIT_PER_EMAIL", "often"),
+        ("REQUIRE_TWO_FACTOR", "bogus"),
+        ("PASSWORD_CHECKS_PER_PROCESS", "abc"),
+        ("RATELIMIT_FALLBACK_DIVISOR", "abc"),
+        ("RATELIMIT_KEY_PREFIX", "caméléon"),
+        ("RATELIMIT_KEY_PREFIX", ""),
+        ("MAIL_PORT", "smtp"),
+        ("MAIL_PORT", 70000),
+        ("MAIL_USE_TLS", "yes"),
+        ("MAIL_TIMEOUT", 0),
+        ("MAIL_SEND_ATTEMPTS", 0),
+        ("MAIL_RETRY_SECONDS", "2s"),
     ],
 )
 def test_a_bad_value_is_refused_naming_its_setting(bare_app, name, value):

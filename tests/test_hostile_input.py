@@ -36,6 +36,15 @@ def test_a_huge_user_id_is_404_in_the_console(client, auth, admin):
     assert response.status_code == 404
 
 
+def test_a_huge_session_id_is_404_on_the_account_page(client, auth, admin):
+    auth.login(admin[0])
+    response = client.post(
+        f"/en/account/sessions/{HUGE}/end",
+        data={"csrf_token": csrf(client, "/en/account")},
+    )
+    assert response.status_code == 404
+
+
 @pytest.mark.parametrize("email", ["a\x00b@example.com", "ada@exa\x00mple.com", "\x00"])
 def test_nul_in_an_email_is_a_wrong_sign_in_not_a_500(client, factory, email):
     factory.user("ada@example.com")

@@ -9,7 +9,7 @@ from limits import parse
 from limits.storage import storage_from_string
 
 from app import create_app
-from app.api.gate.redis_gate import RedisGate
+from app.api.gate.redis_gate import RedisGate, lua_string
 from app.api.key_hook import warm_up
 from app.keys.record import to_text
 from app.ratelimit import counter as counter_module
@@ -46,6 +46,11 @@ def reads(app, monkeypatch) -> list[str]:
 
 def redis_client(app):
     return app.extensions["limit_counter"].storage.get_connection()
+
+
+@pytest.mark.parametrize("name", ["chameleon:gate:user:", "caméléon", "名前:1", 'a"b\\c\n'])
+def test_a_name_spelt_in_lua_is_the_name_python_writes(app, name):
+    assert redis_client(app).eval(f"return {lua_string(name)}", 0) == name.encode()
 
 
 def test_the_app_uses_the_one_trip_gate_on_redis(app):

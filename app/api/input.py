@@ -29,8 +29,9 @@ def json_body() -> Any:
     """The request's JSON body, or None when it has none; 400 when it is not valid JSON.
 
     Any content type is read as JSON (clients often forget the header). Past
-    ``MAX_CONTENT_LENGTH`` Werkzeug answers 413; a body that stops short, 400; a client
-    that stalls mid-body (gunicorn.conf.py bounds every read), 408.
+    ``MAX_CONTENT_LENGTH`` Werkzeug answers 413; a body that stops short, 400; a read that
+    times out, 408 (only where the server bounds reads: gunicorn's sync worker does not, and
+    nginx in deploy/ answers a stalled body itself).
     """
     if not request.content_length and not request.headers.get("Transfer-Encoding"):
         return None  # no body at all (a GET, say): nothing to read

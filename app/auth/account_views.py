@@ -14,6 +14,7 @@ from app.audit import Actor
 from app.auth import SESSION_TOKEN, bp, sessions
 from app.auth.session_names import end_one, session_name
 from app.auth.views import _too_many_attempts
+from app.paging import MAX_ROW_ID
 from app.ratelimit import client_address
 
 
@@ -64,7 +65,7 @@ def change_password_page() -> ResponseReturnValue:
     return redirect(url_for("auth.account"))
 
 
-@bp.post("/account/sessions/<int:session_id>/end")
+@bp.post(f"/account/sessions/<int(max={MAX_ROW_ID}):session_id>/end")
 @login_required
 def end_session(session_id: int) -> ResponseReturnValue:
     """Sign out of one session (a lost phone, a shared computer); this one signs out here."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from importlib.metadata import version
 from typing import Any
 
 import flask_smorest
@@ -23,8 +22,8 @@ from werkzeug.exceptions import HTTPException
 from app import errors
 from app.openapi.answers import TAGS, Error, SharedAnswers
 from app.openapi.page import operations
+from app.version import __version__
 
-DISTRIBUTION = "chameleon-api-keys"  # pyproject.toml's name; the document has its version
 OPENAPI_VERSION = "3.1.0"
 SCHEMA_REF = "#/components/schemas/"
 INFO = {
@@ -67,7 +66,7 @@ def init_app(app: Flask, api_blueprint: flask_smorest.Blueprint) -> None:
         app,
         spec_kwargs={
             "title": "Chameleon API keys",
-            "version": version(DISTRIBUTION),
+            "version": __version__,
             "openapi_version": OPENAPI_VERSION,
             "extra_plugins": [SharedAnswers()],
             "info": INFO,

@@ -135,15 +135,20 @@ def admit_script(
     budgets = []
     for role, limit in limits.items():
         head, tail = windows.name_around(SCOPE, limit)
-        budget = [_lua(head + OWNER), _lua(tail), str(limit.amount), str(limit.get_expiry())]
-        budgets.append(f"[{_lua(role)}] = {{{', '.join(budget)}}}")
+        budget = [
+            lua_string(head + OWNER),
+            lua_string(tail),
+            str(limit.amount),
+            str(limit.get_expiry()),
+        ]
+        budgets.append(f"[{lua_string(role)}] = {{{', '.join(budget)}}}")
     constants = {
         "FIELDS": _lua_list(field.name for field in FIELDS),
         "KEY_FIELDS": _lua_list(KEY_FIELDS),
         "OWNER_FIELDS": _lua_list(OWNER_FIELDS),
-        "USERS": _lua(records.user_name("")),
-        "GENERATION": _lua(records.generation),
-        "SEQUENCE": _lua(windows.sequence),
+        "USERS": lua_string(records.user_name("")),
+        "GENERATION": lua_string(records.generation),
+        "SEQUENCE": lua_string(windows.sequence),
         "BUDGETS": "{" + ", ".join(budgets) + "}",
         "RECORD_SECONDS": str(RECORD_SECONDS),
         "TOUCH_SECONDS": str(int(TOUCH_SECONDS)),
@@ -154,14 +159,17 @@ def admit_script(
     return header + WINDOW_LUA + ADMIT_LUA
 
 
-def _lua(text: str) -> str:
-    """``text`` as a Lua string literal: anything but letters and digits escaped."""
-    escaped = (c if c.isascii() and c.isalnum() else f"\\{ord(c):03d}" for c in text)
+def lua_string(text: str) -> str:
+    """``text`` as a Lua string literal: its UTF-8 bytes, all but letters and digits escaped.
+
+    Byte by byte, as redis-py encodes the names Python writes, so both spell a key alike.
+    """
+    escaped = (chr(b) if chr(b).isalnum() and b < 128 else f"\\{b:03d}" for b in text.encode())
     return '"' + "".join(escaped) + '"'
 
 
 def _lua_list(names: Iterable[str]) -> str:
-    return "{" + ", ".join(_lua(name) for name in names) + "}"
+    return "{" + ", ".join(lua_string(name) for name in names) + "}"
 
 
 def redis_gate(app: Flask, local: LocalGate, counter: LimitCounter) -> RedisGate:
