@@ -10,14 +10,14 @@ from app import PROJECT_ROOT
 CHECK = """
 import sys
 from app import create_app
-create_app({"TESTING": True, "SECRET_KEY": "s" * 32, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+create_app({"TESTING": True, "SECRET_KEY": "s" * 32, "SQLALCHEMY_DATABASE_URI": sys.argv[1]})
 print(sorted(name for name in sys.modules if name.split(".")[0] == "gunicorn"))
 """
 
 
 def test_making_the_app_imports_no_gunicorn(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-c", CHECK],
+        [sys.executable, "-c", CHECK, f"sqlite:///{tmp_path / 'app.sqlite3'}"],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
