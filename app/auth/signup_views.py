@@ -10,8 +10,9 @@ from app.accounts import AccountRefused
 from app.accounts.password_changes import WrongPassword
 from app.accounts.signup import LinkGone, confirm_sign_up, pending_sign_up
 from app.auth import bp
-from app.auth.reset_views import link_gone, too_many_requests, visitor
-from app.auth.views import _sign_in
+from app.auth.answers import too_many_attempts, visitor
+from app.auth.reset_views import link_gone
+from app.auth.views import sign_in
 from app.ratelimit import client_address
 
 
@@ -30,7 +31,7 @@ def confirm_signup(token: str) -> ResponseReturnValue:
     address = client_address()
     refusal = budgets.refusal(link.email, address, lambda: False)
     if refusal is not None:
-        return too_many_requests("auth/signup_confirm.html", refusal, **context)
+        return too_many_attempts("auth/signup_confirm.html", refusal, **context)
     try:
         user = confirm_sign_up(
             token,
@@ -45,6 +46,6 @@ def confirm_signup(token: str) -> ResponseReturnValue:
         return render_template("auth/signup_confirm.html", error=str(refused), **context), 422
     except AccountRefused as refused:  # taken, or too like another account: final
         return render_template("auth/signup_refused.html", error=str(refused)), 422
-    _sign_in(user)
+    sign_in(user)
     flash(_("Your address is confirmed. Welcome! Create your first API key below."), "success")
     return redirect(url_for("console.index"))
