@@ -22,7 +22,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app import accounts
-from app.accounts.signup import request_sign_up
+from app.accounts.signup import check_sign_up, request_sign_up
 from app.auth import SESSION_TOKEN, bp, safe_next, session_limits, sessions
 from app.auth.answers import password_checks, too_busy, too_many_attempts, visitor
 from app.auth.budgets import SignInBudgets
@@ -67,16 +67,22 @@ def signup() -> ResponseReturnValue:
     if refusal is not None:
         return too_many_attempts("auth/signup.html", refusal, sign_in=True, email=email)
     _budgets().signed_up(address)
+    try:
+        email, password = check_sign_up(email, request.form.get("password"))
+    except accounts.AccountRefused as refused:
+        return render_template("auth/signup.html", email=email, error=str(refused)), 422
+    # Only a form that passes the checks is charged to the mail budgets: a few typing
+    # mistakes must not keep anyone from signing up.
     mail_budgets = current_app.extensions["mail_budgets"]
     refusal = mail_budgets.mail_refusal(email, address)
     if refusal is not None:
         return too_many_attempts("auth/signup.html", refusal, sign_in=True, email=email)
-    mail_budgets.mail_requested(email, address)
     try:
         with password_checks().slot():  # the new password's hash is a bcrypt run too
-            email = request_sign_up(
+            mail_budgets.mail_requested(email, address)
+            request_sign_up(
                 email,
-                request.form.get("password"),
+                password,
                 rounds=current_app.config["BCRYPT_ROUNDS"],
                 locale=g.lang_code,
                 link_for=lambda token: url_for("auth.confirm_signup", token=token, _external=True),
@@ -85,8 +91,6 @@ def signup() -> ResponseReturnValue:
             )
     except ChecksBusy as busy:
         return too_busy("auth/signup.html", busy.retry_after, email=email)
-    except accounts.AccountRefused as refused:
-        return render_template("auth/signup.html", email=email, error=str(refused)), 422
     return render_template("auth/signup_sent.html", email=email)
 
 
