@@ -82,11 +82,12 @@ def confirm_sign_up(token: str, password: str | None, *, rounds: int, actor: Act
     encoded = (password or "").encode("utf-8", "surrogatepass")
     if not check_secret(encoded, link.password_hash):
         raise WrongPassword(messages.LINK_PASSWORD_WRONG)
-    email, locale = link.email, link.locale
+    email, locale, password_hash = link.email, link.locale, link.password_hash
     with write_transaction():
         if links.redeem(LinkPurpose.SIGN_UP, token) is None:
             raise LinkGone(token)
-    user = create_user(email, password or "", rounds=rounds, actor=actor)
+    # The link holds the hash of this very password: bcrypt need not run again.
+    user = create_user(email, None, rounds=rounds, actor=actor, password_hash=password_hash)
     with write_transaction():
         user.locale = locale
     return user

@@ -11,7 +11,8 @@ from flask_login import current_user, login_required, logout_user
 from app.accounts import AccountRefused
 from app.accounts.password_changes import WrongPassword, change_password
 from app.auth import SESSION_TOKEN, bp, sessions
-from app.auth.answers import too_many_attempts
+from app.auth.answers import password_checks, too_busy, too_many_attempts
+from app.auth.password_checks import ChecksBusy
 from app.auth.session_names import end_one, session_name
 from app.console import console_actor
 from app.ratelimit import client_address
@@ -34,14 +35,19 @@ def change_password_page() -> ResponseReturnValue:
     if refusal is not None:
         return too_many_attempts("auth/password.html", refusal, sign_in=True)
     try:
-        ended = change_password(
-            current_user,
-            request.form.get("current_password"),
-            request.form.get("new_password"),
-            rounds=current_app.config["BCRYPT_ROUNDS"],
-            actor=console_actor(),
-            keep_session=session.get(SESSION_TOKEN, ""),
-        )
+        # Two bcrypt runs (the current password, the new one's hash). A signed-in user is
+        # no stranger: the budget kept for usual addresses is theirs too.
+        with password_checks().slot(lambda: True):
+            ended = change_password(
+                current_user,
+                request.form.get("current_password"),
+                request.form.get("new_password"),
+                rounds=current_app.config["BCRYPT_ROUNDS"],
+                actor=console_actor(),
+                keep_session=session.get(SESSION_TOKEN, ""),
+            )
+    except ChecksBusy as busy:
+        return too_busy("auth/password.html", busy.retry_after)
     except AccountRefused as refused:
         if isinstance(refused, WrongPassword):  # a guess at the password: counted like sign-in
             budgets.failed(current_user.email, address)

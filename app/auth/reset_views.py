@@ -19,7 +19,8 @@ from flask_login import logout_user
 from app.accounts import AccountRefused
 from app.accounts.password_reset import LinkGone, request_reset, reset_password, user_of_link
 from app.auth import bp
-from app.auth.answers import too_many_attempts, visitor
+from app.auth.answers import password_checks, too_busy, too_many_attempts, visitor
+from app.auth.password_checks import ChecksBusy
 from app.models.columns import EMAIL_LENGTH
 from app.ratelimit import client_address
 
@@ -59,16 +60,20 @@ def password_reset_link(token: str) -> ResponseReturnValue:
         return link_gone()
     if request.method == "GET":
         return render_template("auth/password_reset_new.html", token=token, email=user.email)
+    context = {"token": token, "email": user.email}
     try:
-        reset_password(
-            token,
-            request.form.get("new_password"),
-            rounds=current_app.config["BCRYPT_ROUNDS"],
-            actor=visitor(),
-        )
+        with password_checks().slot():  # the new password's hash is a bcrypt run
+            reset_password(
+                token,
+                request.form.get("new_password"),
+                rounds=current_app.config["BCRYPT_ROUNDS"],
+                actor=visitor(),
+            )
+    except ChecksBusy as busy:
+        return too_busy("auth/password_reset_new.html", busy.retry_after, **context)
     except AccountRefused as refused:
-        context = {"token": token, "email": user.email, "error": str(refused)}
-        return render_template("auth/password_reset_new.html", **context), 422
+        page = render_template("auth/password_reset_new.html", error=str(refused), **context)
+        return page, 422
     except LinkGone:
         return link_gone()
     # Whoever was signed in here is signed out too: the new password starts afresh.

@@ -10,7 +10,8 @@ from app.accounts import AccountRefused
 from app.accounts.password_changes import WrongPassword
 from app.accounts.signup import LinkGone, confirm_sign_up, pending_sign_up
 from app.auth import bp
-from app.auth.answers import too_many_attempts, visitor
+from app.auth.answers import password_checks, too_busy, too_many_attempts, visitor
+from app.auth.password_checks import ChecksBusy
 from app.auth.reset_views import link_gone
 from app.auth.views import sign_in
 from app.ratelimit import client_address
@@ -33,12 +34,15 @@ def confirm_signup(token: str) -> ResponseReturnValue:
     if refusal is not None:
         return too_many_attempts("auth/signup_confirm.html", refusal, **context)
     try:
-        user = confirm_sign_up(
-            token,
-            request.form.get("password"),
-            rounds=current_app.config["BCRYPT_ROUNDS"],
-            actor=visitor(),
-        )
+        with password_checks().slot():  # the password is checked against the link's hash
+            user = confirm_sign_up(
+                token,
+                request.form.get("password"),
+                rounds=current_app.config["BCRYPT_ROUNDS"],
+                actor=visitor(),
+            )
+    except ChecksBusy as busy:
+        return too_busy("auth/signup_confirm.html", busy.retry_after, **context)
     except LinkGone:
         return link_gone()
     except WrongPassword as refused:

@@ -22,7 +22,8 @@ from markupsafe import Markup
 from app.accounts import AccountRefused, recovery_codes, two_factor
 from app.accounts.password_changes import WrongPassword
 from app.auth import bp
-from app.auth.answers import attempts_message
+from app.auth.answers import attempts_message, busy_message, password_checks
+from app.auth.password_checks import ChecksBusy
 from app.console import console_actor
 from app.ratelimit import client_address
 
@@ -119,12 +120,16 @@ def two_factor_disable() -> ResponseReturnValue:
     if refused_now is not None:
         return refused_now
     try:
-        two_factor.disable(
-            current_user,
-            request.form.get("current_password", ""),
-            request.form.get("code", ""),
-            console_actor(),
-        )
+        with password_checks().slot(lambda: True):  # the password is a bcrypt check
+            two_factor.disable(
+                current_user,
+                request.form.get("current_password", ""),
+                request.form.get("code", ""),
+                console_actor(),
+            )
+    except ChecksBusy as busy:
+        page, status = _enrolment_page(busy_message(busy.retry_after), 429)
+        return page, status, {"Retry-After": str(busy.retry_after)}
     except AccountRefused as refused:
         _count_failure(refused)
         return _enrolment_page(str(refused), 422)
