@@ -75,9 +75,9 @@ def test_with_the_mail_server_down_the_page_answers_and_the_log_names_the_messag
 
 def test_the_page_answers_while_the_mail_server_has_not(smtp_server, app, client, factory, caplog):
     user = factory.user()
+    token = csrf_token(client, "/en/password-reset")
     smtp_server.hold()  # takes the message, answers only once released
     try:
-        token = csrf_token(client, "/en/password-reset")
         with caplog.at_level(logging.WARNING, logger="app.mail"):
             answer = client.post(
                 "/en/password-reset", data={"email": user.email, "csrf_token": token}
@@ -86,8 +86,8 @@ def test_the_page_answers_while_the_mail_server_has_not(smtp_server, app, client
             assert answer.status_code == 200
             assert "Check your email" in answer.text
             assert smtp_server.messages == []  # the answer went first
-        smtp_server.release()
-        all_sent()
+            smtp_server.release()
+            all_sent()
     finally:
         smtp_server.release()
     (message,) = smtp_server.messages
