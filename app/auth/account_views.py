@@ -11,7 +11,7 @@ from flask_login import current_user, login_required, logout_user
 from app.accounts import AccountRefused
 from app.accounts.password_changes import WrongPassword, change_password
 from app.auth import SESSION_TOKEN, bp, sessions
-from app.auth.answers import password_checks, too_busy, too_many_attempts
+from app.auth.answers import password_checks, too_busy, too_many_sign_ins
 from app.auth.password_checks import ChecksBusy
 from app.auth.session_names import end_one, session_name
 from app.console import console_actor
@@ -33,7 +33,7 @@ def change_password_page() -> ResponseReturnValue:
     address = client_address()
     refusal = budgets.refusal(current_user.email, address, lambda: True)
     if refusal is not None:
-        return too_many_attempts("auth/password.html", refusal, sign_in=True)
+        return too_many_sign_ins("auth/password.html", refusal)
     try:
         # Two bcrypt runs (the current password, the new one's hash). A signed-in user is
         # no stranger: the budget kept for usual addresses is theirs too.

@@ -1,8 +1,8 @@
 """What the auth views share: who is acting, and the 429 answers that say when to retry.
 
-A refused form comes back as itself with the reason, as a 429 with ``Retry-After``:
-either a budget of attempts is spent (``too_many_attempts``), or the password checks are
-at their ceiling and no bcrypt was run (``too_busy``).
+A refused form comes back as itself with the reason, as a 429 with ``Retry-After``: either
+a budget of attempts is spent (``too_many_attempts``, ``too_many_sign_ins``), or the
+password checks are at their ceiling and no bcrypt was run (``too_busy``).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def too_busy(template: str, wait: int, **context: object) -> Response:
 def attempts_message(window: WindowStats, *, sign_in: bool = False) -> tuple[str, int]:
     """The "too many attempts, try again in N seconds" message, and N (counted as a 429).
 
-    ``sign_in``: the attempts were at a password (sign-in, sign-up, changing it).
+    ``sign_in``: the attempts were at a password (signing in or up, changing it).
     """
     RATE_LIMITED.labels("sign_in", "").inc()
     wait = seconds_until(window.reset_time)
@@ -71,9 +71,13 @@ def attempts_message(window: WindowStats, *, sign_in: bool = False) -> tuple[str
     return message, wait
 
 
-def too_many_attempts(
-    template: str, window: WindowStats, *, sign_in: bool = False, **context: object
-) -> Response:
+def too_many_attempts(template: str, window: WindowStats, **context: object) -> Response:
     """The form again, as a 429: ``window``'s budget of attempts is spent until it resets."""
-    message, wait = attempts_message(window, sign_in=sign_in)
+    message, wait = attempts_message(window)
+    return retry_later(template, message, wait, **context)
+
+
+def too_many_sign_ins(template: str, window: WindowStats, **context: object) -> Response:
+    """As ``too_many_attempts``, for attempts at a password."""
+    message, wait = attempts_message(window, sign_in=True)
     return retry_later(template, message, wait, **context)

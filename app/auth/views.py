@@ -24,7 +24,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app import accounts
 from app.accounts.signup import check_sign_up, request_sign_up
 from app.auth import SESSION_TOKEN, bp, safe_next, session_limits, sessions
-from app.auth.answers import password_checks, too_busy, too_many_attempts, visitor
+from app.auth.answers import password_checks, too_busy, too_many_sign_ins, visitor
 from app.auth.budgets import SignInBudgets
 from app.auth.password_checks import ChecksBusy
 from app.console import console_actor
@@ -65,7 +65,7 @@ def signup() -> ResponseReturnValue:
     address = client_address()
     refusal = _budgets().sign_up_refusal(address)
     if refusal is not None:
-        return too_many_attempts("auth/signup.html", refusal, sign_in=True, email=email)
+        return too_many_sign_ins("auth/signup.html", refusal, email=email)
     _budgets().signed_up(address)
     try:
         email, password = check_sign_up(email, request.form.get("password"))
@@ -76,7 +76,7 @@ def signup() -> ResponseReturnValue:
     mail_budgets = current_app.extensions["mail_budgets"]
     refusal = mail_budgets.mail_refusal(email, address)
     if refusal is not None:
-        return too_many_attempts("auth/signup.html", refusal, sign_in=True, email=email)
+        return too_many_sign_ins("auth/signup.html", refusal, email=email)
     try:
         with password_checks().slot():  # the new password's hash is a bcrypt run too
             mail_budgets.mail_requested(email, address)
@@ -116,7 +116,7 @@ def login() -> ResponseReturnValue:
         return too_busy("auth/login.html", wait, email=email)
     refusal = _budgets().refusal(normalized, address, usual_address)
     if refusal is not None:
-        return too_many_attempts("auth/login.html", refusal, sign_in=True, email=email)
+        return too_many_sign_ins("auth/login.html", refusal, email=email)
     try:
         with password_checks().slot(usual_address):
             BCRYPT_CHECKS.labels("password").inc()  # authenticate checks one, known email or not
