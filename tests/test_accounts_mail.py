@@ -7,7 +7,8 @@ import logging
 import pytest
 
 from support.factory import PASSWORD
-from support.mail import post
+from support.mail import all_sent, post
+from support.web import csrf_token
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -70,6 +71,36 @@ def test_with_the_mail_server_down_the_page_answers_and_the_log_names_the_messag
     assert failure.startswith(f"Mail 'password_reset' to {user.email} failed after 2 attempts")
     retries = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(retries) == 1 and "attempt 1 of 2" in retries[0].getMessage()
+
+
+def test_the_page_answers_while_the_mail_server_has_not(smtp_server, app, client, factory, caplog):
+    user = factory.user()
+    token = csrf_token(client, "/en/password-reset")
+    smtp_server.hold()  # takes the message, answers only once released
+    try:
+        with caplog.at_level(logging.WARNING, logger="app.mail"):
+            answer = client.post(
+                "/en/password-reset", data={"email": user.email, "csrf_token": token}
+            )
+            answer.close()
+            assert answer.status_code == 200
+            assert "Check your email" in answer.text
+            assert smtp_server.messages == []  # the answer went first
+            smtp_server.release()
+            all_sent()
+    finally:
+        smtp_server.release()
+    (message,) = smtp_server.messages
+    assert message["To"] == user.email
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_a_flask_command_sends_its_mail_before_it_returns(smtp_server, app, runner, factory):
+    user = factory.user()
+    result = runner.invoke(args=["users", "set-password", user.email], input=NEW_PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
+    (message,) = smtp_server.messages  # read without waiting for the mail thread
+    assert message["To"] == user.email
 
 
 def test_without_a_mail_server_messages_are_written_to_standard_output(database_url, capsys):

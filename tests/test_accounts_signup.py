@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from support.factory import PASSWORD
 from support.mail import link_in, outbox, post, to
 from support.web import AuthActions
@@ -84,6 +86,33 @@ def test_a_look_alike_is_refused_only_once_the_address_is_confirmed(app, client,
 def test_the_form_still_refuses_what_it_got_wrong(client):
     assert ask(client, "not an address").status_code == 422
     assert ask(client, "ada@example.com", "password").status_code == 422
+
+
+def test_the_account_keeps_the_hash_made_at_sign_up(app, client):
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import OneTimeLink, User
+
+    ask(client, "ada@example.com")
+    with app.app_context():
+        made_at_sign_up = db.session.scalar(select(OneTimeLink.password_hash))
+    assert post(client, link_in(outbox(app)[0]), {"password": PASSWORD}).status_code == 302
+    with app.app_context():
+        kept = db.session.scalar(select(User.password_hash).where(User.email == "ada@example.com"))
+    assert made_at_sign_up is not None and kept == made_at_sign_up
+
+
+@pytest.mark.parametrize("has_account", [False, True])
+def test_forms_refused_for_their_own_mistakes_spend_no_mail(app, client, factory, has_account):
+    if has_account:
+        factory.user("ada@example.com")
+    for password in ("short", "password", "ada@example.com!"):
+        assert ask(client, "ada@example.com", password).status_code == 422
+    answer = ask(client, "ada@example.com")
+    assert answer.status_code == 200
+    assert "Check your email" in answer.text
+    assert [message.to for message in outbox(app)] == ["ada@example.com"]
 
 
 def test_accounts_made_by_the_cli_need_no_confirmation(app, runner):

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from support.factory import PASSWORD
 from support.mail import outbox, post
-from support.two_factor import code_now, enrol, enrolment_secret
+from support.two_factor import RECOVERY_CODE, code_now, enrol, enrolment_secret
 from support.web import INLINE_SCRIPT, AuthActions
 
 
@@ -111,6 +111,36 @@ def test_the_code_step_returns_to_where_the_person_was_going(client, enrolled):
     user, secret, _ = enrolled
     answer = sign_in_two_steps(client, user, code_now(secret), next_path="/en/activity")
     assert answer.headers["Location"] == "/en/activity"
+
+
+def seal_under_a_dropped_key(app, user_id: int) -> None:
+    """Store the user's TOTP secret as sealed under a secret key no longer configured."""
+    from app.accounts.sealed import Sealer
+    from app.extensions import db
+    from app.models import User
+
+    with app.app_context():
+        db.session.get(User, user_id).totp_secret = Sealer("a dropped key").seal("JBSWY3DPEHPK3PXP")
+        db.session.commit()
+
+
+def test_recovery_codes_work_after_the_secret_key_changed_without_fallback(app, enrolled):
+    user, secret, codes = enrolled
+    seal_under_a_dropped_key(app, user.id)
+    assert sign_in_two_steps(app.test_client(), user, code_now(secret)).status_code == 422
+    assert sign_in_two_steps(app.test_client(), user, codes[0]).status_code == 302
+
+
+def test_an_enrolment_whose_secret_cannot_be_read_starts_afresh(app, client, auth, factory):
+    user = factory.user()
+    auth.login(user)
+    first = enrolment_secret(client)
+    seal_under_a_dropped_key(app, user.id)
+    secret = enrolment_secret(client)  # the page answers, with a new secret
+    assert secret != first
+    answer = post(client, "/en/account/two-factor", {"code": code_now(secret)})
+    assert answer.status_code == 200
+    assert len(RECOVERY_CODE.findall(answer.text)) == 10
 
 
 def test_a_code_works_only_once(app, enrolled):

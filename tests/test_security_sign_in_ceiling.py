@@ -3,7 +3,9 @@
 Sign-ins from many addresses and for many emails each stay within their own budgets; the
 fleet's budget of password checks and each process's slots bound their sum. A person
 signing in from an address they used before has a budget of their own, and API calls are
-never touched.
+never touched. Every other page that runs bcrypt for a visitor (confirming a sign-up,
+setting a password from a reset link, changing it, turning the second factor off) waits
+for a free check in the same way.
 """
 
 from __future__ import annotations
@@ -13,7 +15,14 @@ from prometheus_client import REGISTRY
 
 from app.config import password_check_rate
 
+from support.factory import PASSWORD
+from support.mail import link_in, post, to
+from support.two_factor import enrol
 from support.web import csrf_token
+
+NEW_PASSWORD = "a brand new passphrase"
+# Room in the fleet's budget: only this process's one slot, held by the test, is missing.
+ROOMY = {"PASSWORD_CHECK_RATE_LIMIT": "100 per minute"}
 
 
 @pytest.fixture
@@ -79,7 +88,7 @@ def test_sign_up_hashes_within_the_same_ceiling(app, client):
     assert "Too many sign-ins right now" in refused.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("config_overrides", [{"PASSWORD_CHECK_RATE_LIMIT": "100 per minute"}])
+@pytest.mark.parametrize("config_overrides", [ROOMY])
 def test_one_check_at_a_time_in_a_process(app, client, factory, config_overrides):
     ada = factory.user("ada@example.com")
     before = password_checks()
@@ -89,6 +98,53 @@ def test_one_check_at_a_time_in_a_process(app, client, factory, config_overrides
     assert busy.headers["Retry-After"] == "1"
     assert password_checks() == before
     assert sign_in(client, ada.email, ada.password, "198.51.100.1").status_code == 302
+
+
+def busy_form(app, client, path: str, data: dict, field: str):
+    """Post ``data`` while this process's only password check is taken: the 429 page."""
+    with app.extensions["password_checks"].slot():
+        busy = post(client, path, data)
+    assert busy.status_code == 429
+    assert busy.headers["Retry-After"] == "1"
+    assert "Too many sign-ins right now" in busy.text
+    assert f'name="{field}"' in busy.text  # the form again, to send once more
+    return busy
+
+
+@pytest.mark.parametrize("config_overrides", [ROOMY])
+def test_confirming_a_sign_up_waits_for_a_free_check(app, client, config_overrides):
+    post(client, "/en/signup", {"email": "new@example.com", "password": PASSWORD})
+    link = link_in(to(app, "new@example.com")[-1])
+    busy_form(app, client, link, {"password": PASSWORD}, "password")
+    assert post(client, link, {"password": PASSWORD}).status_code == 302
+
+
+@pytest.mark.parametrize("config_overrides", [ROOMY])
+def test_a_reset_link_waits_for_a_free_check(app, client, factory, config_overrides):
+    user = factory.user()
+    post(client, "/en/password-reset", {"email": user.email})
+    link = link_in(to(app, user.email)[-1])
+    busy_form(app, client, link, {"new_password": NEW_PASSWORD}, "new_password")
+    assert post(client, link, {"new_password": NEW_PASSWORD}).status_code == 302  # still good
+
+
+@pytest.mark.parametrize("config_overrides", [ROOMY])
+def test_changing_the_password_waits_for_a_free_check(app, client, auth, factory, config_overrides):
+    auth.login(factory.user())
+    form = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    busy_form(app, client, "/en/account/password", form, "new_password")
+    assert post(client, "/en/account/password", form).status_code == 302  # nothing changed yet
+
+
+@pytest.mark.parametrize("config_overrides", [ROOMY])
+def test_turning_the_second_factor_off_waits_for_a_free_check(
+    app, client, auth, factory, config_overrides
+):
+    auth.login(factory.user())
+    _, codes = enrol(client)
+    form = {"current_password": PASSWORD, "code": codes[0]}
+    busy_form(app, client, "/en/account/two-factor/disable", form, "current_password")
+    assert post(client, "/en/account/two-factor/disable", form).status_code == 302
 
 
 @pytest.mark.parametrize(

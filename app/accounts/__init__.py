@@ -47,26 +47,31 @@ __all__ = [
 
 def create_user(
     email: str,
-    password: str,
+    password: str | None,
     *,
     rounds: int,
     role: Role | str = Role.STANDARD,
     actor: Actor | None = None,
+    password_hash: str | None = None,
 ) -> User:
     """Create a user; raise ``AccountRefused`` for bad input, or an email taken or looked like.
 
     ``actor`` made the account: the CLI (``Actor.system()``), an admin, or, without a user
-    of its own, the person signing up from the actor's address.
+    of its own, the person signing up from the actor's address. ``password_hash``, the
+    bcrypt hash of a password the rules already accepted for this email (a sign-up link
+    holds one), is kept instead of hashing ``password`` again.
     """
     email = clean_email(email)
-    encoded = check_password(password, email=email)
+    encoded = None if password_hash else check_password(password, email=email)
     role = check_role(role)
     skeleton = email_skeleton(email)
     _refuse_if_taken(email, skeleton)  # before bcrypt, which is the slow part
+    if encoded is not None:
+        password_hash = hash_secret(encoded, rounds)
     user = User(
         email=email,
         email_skeleton=skeleton,
-        password_hash=hash_secret(encoded, rounds),
+        password_hash=password_hash,
         role=role,
     )
     try:

@@ -8,8 +8,6 @@ has committed, mails the owner that their password changed.
 
 from __future__ import annotations
 
-from sqlalchemy import update
-
 from app import audit
 from app.accounts import links
 from app.accounts import security_messages as messages
@@ -17,11 +15,11 @@ from app.accounts.messages import AccountRefused
 from app.accounts.passwords import check_password
 from app.audit import Actor
 from app.audit.actions import AuditAction
-from app.database import rows_changed, write_transaction
+from app.auth import sessions
+from app.database import write_transaction
 from app.hashing import check_secret, hash_secret
 from app.mail import tell
-from app.models import User, UserSession
-from app.models.columns import utcnow
+from app.models import User
 from app.models.one_time_link import LinkPurpose
 
 
@@ -44,7 +42,7 @@ def change_password(
 ) -> int:
     """The owner changes their password; every other session ends. How many ended.
 
-    ``keep_session`` is the token hash of the session making the change.
+    ``keep_session`` is the token of the session making the change.
     """
     current = (current_password or "").encode("utf-8", "surrogatepass")
     if not check_secret(current, user.password_hash):
@@ -82,7 +80,7 @@ def set_password(
         if not used:
             raise LinkGone(reset_token)
         user.password_hash = hashed
-        ended = end_sessions(user.id, keep=keep_session)
+        ended = sessions.end_all(user.id, keep=keep_session)
         links.cancel_for(user.id, LinkPurpose.PASSWORD_RESET)
         audit.record(
             action,
@@ -93,15 +91,3 @@ def set_password(
         )
     tell(user, "password_changed")
     return ended
-
-
-def end_sessions(user_id: int, *, keep: str | None = None) -> int:
-    """End the user's living sessions but the one whose token hash is ``keep``; how many."""
-    statement = (
-        update(UserSession)
-        .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
-        .values(ended_at=utcnow())
-    )
-    if keep is not None:
-        statement = statement.where(UserSession.token_hash != keep)
-    return rows_changed(statement)

@@ -36,7 +36,7 @@ def request_reset(email: str, *, actor: Actor, link_for: Callable[[str, str | No
             token = links.issue(LinkPurpose.PASSWORD_RESET, email=user.email, user_id=user.id)
         audit.record(
             AuditAction.USER_PASSWORD_RESET_REQUESTED,
-            Actor(None, (email or "")[:254], actor.ip, actor.user_agent),
+            Actor.anonymous(actor.ip, actor.user_agent, email=email or ""),
             target=f"user:{user.id}" if user is not None else "",
             subject_user_id=user.id if user is not None else None,
         )

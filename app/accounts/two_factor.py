@@ -54,11 +54,14 @@ def sealer() -> Sealer:
 
 
 def pending_secret(user: User) -> str:
-    """The secret being enrolled (made and stored now if there is none yet)."""
+    """The secret being enrolled (made and stored now if there is none, or none readable)."""
     if user.has_two_factor:
         raise AccountRefused(messages.TWO_FACTOR_ALREADY_ON)
     if user.totp_secret:
-        return sealer().open(user.totp_secret)
+        try:
+            return sealer().open(user.totp_secret)
+        except SealBroken:  # sealed under a secret key since dropped: enrol with a new one
+            log.warning("User %s's enrolment restarts: its secret cannot be read", user.id)
     secret = pyotp.random_base32()
     with write_transaction():
         user.totp_secret = sealer().seal(secret)
@@ -131,20 +134,22 @@ def confirm(user: User, code: str, actor: Actor) -> list[str]:
 
 
 def check_code(user: User, code: str, actor: Actor) -> bool:
-    """Whether ``code`` is a fresh TOTP code or an unused recovery code (which it spends)."""
+    """Whether ``code`` is a fresh TOTP code or an unused recovery code (which it spends).
+
+    A TOTP secret no configured key opens fails every TOTP code; recovery codes still work.
+    """
     if not user.has_two_factor or not user.totp_secret:
         return False
     box = sealer()
     try:
-        secret = box.open(user.totp_secret)
-    except SealBroken:
+        step = _matching_step(box.open(user.totp_secret), code)
+    except SealBroken:  # the recovery codes, only hashed, still work
         log.error(
             "The second factor of user %s cannot be read: SECRET_KEY changed and the old one "
             "is not in SECRET_KEY_FALLBACKS. Reset it with 'flask users reset-two-factor'.",
             user.id,
         )
-        return False
-    step = _matching_step(secret, code)
+        step = None
     with write_transaction():
         if step is not None:
             if not _spend_step(user, step):

@@ -10,17 +10,13 @@ from flask_login import current_user, login_required, logout_user
 
 from app.accounts import AccountRefused
 from app.accounts.password_changes import WrongPassword, change_password
-from app.audit import Actor
 from app.auth import SESSION_TOKEN, bp, sessions
+from app.auth.answers import password_checks, too_busy, too_many_sign_ins
+from app.auth.password_checks import ChecksBusy
 from app.auth.session_names import end_one, session_name
-from app.auth.views import _too_many_attempts
+from app.console import console_actor
 from app.paging import MAX_ROW_ID
 from app.ratelimit import client_address
-
-
-def signed_in_actor() -> Actor:
-    """The signed-in user, acting from this client's address and browser."""
-    return Actor.for_user(current_user, client_address(), request.headers.get("User-Agent", ""))
 
 
 def this_session_hash() -> str:
@@ -38,16 +34,21 @@ def change_password_page() -> ResponseReturnValue:
     address = client_address()
     refusal = budgets.refusal(current_user.email, address, lambda: True)
     if refusal is not None:
-        return _too_many_attempts("auth/password.html", refusal)
+        return too_many_sign_ins("auth/password.html", refusal)
     try:
-        ended = change_password(
-            current_user,
-            request.form.get("current_password"),
-            request.form.get("new_password"),
-            rounds=current_app.config["BCRYPT_ROUNDS"],
-            actor=signed_in_actor(),
-            keep_session=this_session_hash(),
-        )
+        # Two bcrypt runs (the current password, the new one's hash). A signed-in user is
+        # no stranger: the budget kept for usual addresses is theirs too.
+        with password_checks().slot(lambda: True):
+            ended = change_password(
+                current_user,
+                request.form.get("current_password"),
+                request.form.get("new_password"),
+                rounds=current_app.config["BCRYPT_ROUNDS"],
+                actor=console_actor(),
+                keep_session=session.get(SESSION_TOKEN, ""),
+            )
+    except ChecksBusy as busy:
+        return too_busy("auth/password.html", busy.retry_after)
     except AccountRefused as refused:
         if isinstance(refused, WrongPassword):  # a guess at the password: counted like sign-in
             budgets.failed(current_user.email, address)
@@ -69,7 +70,7 @@ def change_password_page() -> ResponseReturnValue:
 @login_required
 def end_session(session_id: int) -> ResponseReturnValue:
     """Sign out of one session (a lost phone, a shared computer); this one signs out here."""
-    ended = end_one(current_user.id, session_id, signed_in_actor())
+    ended = end_one(current_user.id, session_id, console_actor())
     if ended is None:
         abort(404)
     if ended.token_hash == this_session_hash():

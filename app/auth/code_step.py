@@ -21,8 +21,8 @@ from app.accounts import two_factor
 from app.audit import Actor
 from app.audit.actions import AuditAction
 from app.auth import bp, safe_next
-from app.auth.reset_views import too_many_requests
-from app.auth.views import _sign_in
+from app.auth.answers import too_many_attempts
+from app.auth.views import sign_in
 from app.database import write_transaction
 from app.models import User
 from app.ratelimit import client_address
@@ -69,7 +69,7 @@ def login_two_factor() -> ResponseReturnValue:
     budgets = current_app.extensions["mail_budgets"]
     refusal = budgets.code_refusal(user.id)
     if refusal is not None:
-        return too_many_requests("auth/login_two_factor.html", refusal)
+        return too_many_attempts("auth/login_two_factor.html", refusal)
     actor = Actor.for_user(user, client_address(), request.headers.get("User-Agent", ""))
     if not two_factor.check_code(user, request.form.get("code", ""), actor):
         budgets.code_failed(user.id)
@@ -83,5 +83,5 @@ def login_two_factor() -> ResponseReturnValue:
             )
         error = str(messages.WRONG_CODE)
         return render_template("auth/login_two_factor.html", error=error), 422
-    _sign_in(user)
+    sign_in(user)
     return redirect(next_url)

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from flask import (
-    Response,
     current_app,
     flash,
     g,
-    make_response,
     redirect,
     render_template,
     request,
@@ -16,42 +14,15 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import logout_user
-from limits import WindowStats
 
 from app.accounts import AccountRefused
 from app.accounts.password_reset import LinkGone, request_reset, reset_password, user_of_link
-from app.audit import Actor
 from app.auth import bp
-from app.metrics import RATE_LIMITED
+from app.auth.answers import password_checks, too_busy, too_many_attempts, visitor
+from app.auth.password_checks import ChecksBusy
 from app.models.columns import EMAIL_LENGTH
-from app.ratelimit import client_address, seconds_until
-
-
-def visitor() -> Actor:
-    """Nobody signed in, from this client's address and browser."""
-    return Actor(None, "", client_address(), request.headers.get("User-Agent", ""))
-
-
-def wait_message(window: WindowStats) -> tuple[str, int]:
-    """The "too many attempts, try again in N seconds" message, and N."""
-    RATE_LIMITED.labels("sign_in", "").inc()
-    wait = seconds_until(window.reset_time)
-    message = ngettext(
-        "Too many attempts. Try again in %(num)d second.",
-        "Too many attempts. Try again in %(num)d seconds.",
-        wait,
-    )
-    return message, wait
-
-
-def too_many_requests(template: str, window: WindowStats, **context: object) -> Response:
-    """``template`` with a "try again in N seconds" message, as a 429 with Retry-After."""
-    message, wait = wait_message(window)
-    response = make_response(render_template(template, error=message, **context), 429)
-    response.headers["Retry-After"] = str(wait)
-    return response
+from app.ratelimit import client_address
 
 
 def link_gone() -> tuple[str, int]:
@@ -75,7 +46,7 @@ def password_reset() -> ResponseReturnValue:
     address = client_address()
     refusal = budgets.mail_refusal(email, address)
     if refusal is not None:
-        return too_many_requests("auth/password_reset.html", refusal, email=email)
+        return too_many_attempts("auth/password_reset.html", refusal, email=email)
     budgets.mail_requested(email, address)
     request_reset(email, actor=visitor(), link_for=_reset_link)
     return render_template("auth/password_reset_sent.html", email=email.strip())
@@ -89,16 +60,20 @@ def password_reset_link(token: str) -> ResponseReturnValue:
         return link_gone()
     if request.method == "GET":
         return render_template("auth/password_reset_new.html", token=token, email=user.email)
+    context = {"token": token, "email": user.email}
     try:
-        reset_password(
-            token,
-            request.form.get("new_password"),
-            rounds=current_app.config["BCRYPT_ROUNDS"],
-            actor=visitor(),
-        )
+        with password_checks().slot():  # the new password's hash is a bcrypt run
+            reset_password(
+                token,
+                request.form.get("new_password"),
+                rounds=current_app.config["BCRYPT_ROUNDS"],
+                actor=visitor(),
+            )
+    except ChecksBusy as busy:
+        return too_busy("auth/password_reset_new.html", busy.retry_after, **context)
     except AccountRefused as refused:
-        context = {"token": token, "email": user.email, "error": str(refused)}
-        return render_template("auth/password_reset_new.html", **context), 422
+        page = render_template("auth/password_reset_new.html", error=str(refused), **context)
+        return page, 422
     except LinkGone:
         return link_gone()
     # Whoever was signed in here is signed out too: the new password starts afresh.

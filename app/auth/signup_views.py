@@ -10,8 +10,10 @@ from app.accounts import AccountRefused
 from app.accounts.password_changes import WrongPassword
 from app.accounts.signup import LinkGone, confirm_sign_up, pending_sign_up
 from app.auth import bp
-from app.auth.reset_views import link_gone, too_many_requests, visitor
-from app.auth.views import _sign_in
+from app.auth.answers import password_checks, too_busy, too_many_attempts, visitor
+from app.auth.password_checks import ChecksBusy
+from app.auth.reset_views import link_gone
+from app.auth.views import sign_in
 from app.ratelimit import client_address
 
 
@@ -30,14 +32,17 @@ def confirm_signup(token: str) -> ResponseReturnValue:
     address = client_address()
     refusal = budgets.refusal(link.email, address, lambda: False)
     if refusal is not None:
-        return too_many_requests("auth/signup_confirm.html", refusal, **context)
+        return too_many_attempts("auth/signup_confirm.html", refusal, **context)
     try:
-        user = confirm_sign_up(
-            token,
-            request.form.get("password"),
-            rounds=current_app.config["BCRYPT_ROUNDS"],
-            actor=visitor(),
-        )
+        with password_checks().slot():  # the password is checked against the link's hash
+            user = confirm_sign_up(
+                token,
+                request.form.get("password"),
+                rounds=current_app.config["BCRYPT_ROUNDS"],
+                actor=visitor(),
+            )
+    except ChecksBusy as busy:
+        return too_busy("auth/signup_confirm.html", busy.retry_after, **context)
     except LinkGone:
         return link_gone()
     except WrongPassword as refused:
@@ -45,6 +50,6 @@ def confirm_signup(token: str) -> ResponseReturnValue:
         return render_template("auth/signup_confirm.html", error=str(refused), **context), 422
     except AccountRefused as refused:  # taken, or too like another account: final
         return render_template("auth/signup_refused.html", error=str(refused)), 422
-    _sign_in(user)
+    sign_in(user)
     flash(_("Your address is confirmed. Welcome! Create your first API key below."), "success")
     return redirect(url_for("console.index"))

@@ -22,8 +22,9 @@ from markupsafe import Markup
 from app.accounts import AccountRefused, recovery_codes, two_factor
 from app.accounts.password_changes import WrongPassword
 from app.auth import bp
-from app.auth.account_views import signed_in_actor
-from app.auth.reset_views import wait_message
+from app.auth.answers import attempts_message, busy_message, password_checks
+from app.auth.password_checks import ChecksBusy
+from app.console import console_actor
 from app.ratelimit import client_address
 
 
@@ -55,7 +56,7 @@ def _refused_by_budgets(password_too: bool = False) -> tuple[str, int, dict[str,
         windows.append(budgets.refusal(current_user.email, client_address(), lambda: True))
     for window in windows:
         if window is not None:
-            message, wait = wait_message(window)
+            message, wait = attempts_message(window)
             page, status = _enrolment_page(message, 429)
             return page, status, {"Retry-After": str(wait)}
     return None
@@ -76,7 +77,7 @@ def two_factor_confirm() -> ResponseReturnValue:
     if refused_now is not None:
         return refused_now
     try:
-        codes = two_factor.confirm(current_user, request.form.get("code", ""), signed_in_actor())
+        codes = two_factor.confirm(current_user, request.form.get("code", ""), console_actor())
     except AccountRefused as refused:
         _count_failure(refused)
         return _enrolment_page(str(refused), 422)
@@ -103,7 +104,7 @@ def two_factor_new_codes() -> ResponseReturnValue:
         return refused_now
     try:
         codes = two_factor.regenerate_codes(
-            current_user, request.form.get("code", ""), signed_in_actor()
+            current_user, request.form.get("code", ""), console_actor()
         )
     except AccountRefused as refused:
         _count_failure(refused)
@@ -119,12 +120,16 @@ def two_factor_disable() -> ResponseReturnValue:
     if refused_now is not None:
         return refused_now
     try:
-        two_factor.disable(
-            current_user,
-            request.form.get("current_password", ""),
-            request.form.get("code", ""),
-            signed_in_actor(),
-        )
+        with password_checks().slot(lambda: True):  # the password is a bcrypt check
+            two_factor.disable(
+                current_user,
+                request.form.get("current_password", ""),
+                request.form.get("code", ""),
+                console_actor(),
+            )
+    except ChecksBusy as busy:
+        page, status = _enrolment_page(busy_message(busy.retry_after), 429)
+        return page, status, {"Retry-After": str(busy.retry_after)}
     except AccountRefused as refused:
         _count_failure(refused)
         return _enrolment_page(str(refused), 422)

@@ -5,12 +5,10 @@ from __future__ import annotations
 import functools
 
 from flask import (
-    Response,
     abort,
     current_app,
     flash,
     g,
-    make_response,
     redirect,
     render_template,
     request,
@@ -22,18 +20,18 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
-from limits import WindowStats
 
 from app import accounts
-from app.accounts.signup import request_sign_up
-from app.audit import Actor
+from app.accounts.signup import check_sign_up, request_sign_up
 from app.auth import SESSION_TOKEN, bp, safe_next, session_limits, sessions
+from app.auth.answers import password_checks, too_busy, too_many_sign_ins, visitor
 from app.auth.budgets import SignInBudgets
-from app.auth.password_checks import ChecksBusy, PasswordChecks
-from app.metrics import BCRYPT_CHECKS, RATE_LIMITED
+from app.auth.password_checks import ChecksBusy
+from app.console import console_actor
+from app.metrics import BCRYPT_CHECKS
 from app.models import User
 from app.models.user import normalize_email
-from app.ratelimit import client_address, seconds_until
+from app.ratelimit import client_address
 
 WRONG_CREDENTIALS = _l("Wrong email or password.")
 
@@ -42,49 +40,11 @@ def _budgets() -> SignInBudgets:
     return current_app.extensions["sign_in_budgets"]
 
 
-def _password_checks() -> PasswordChecks:
-    return current_app.extensions["password_checks"]
-
-
-def _too_busy(template: str, wait: int) -> Response:
-    """The form again, as a 429: password checks are at their ceiling (no bcrypt was run)."""
-    RATE_LIMITED.labels("password_checks", "").inc()
-    message = ngettext(
-        "Too many sign-ins right now. Try again in %(num)d second.",
-        "Too many sign-ins right now. Try again in %(num)d seconds.",
-        wait,
-    )
-    email = request.form.get("email", "")
-    response = make_response(render_template(template, email=email, error=message), 429)
-    response.headers["Retry-After"] = str(wait)
-    return response
-
-
-def _too_many_attempts(template: str, window: WindowStats) -> Response:
-    # The form the person was using, with the message, as a 429 that says when to retry.
-    RATE_LIMITED.labels("sign_in", "").inc()
-    wait = seconds_until(window.reset_time)
-    message = ngettext(
-        "Too many sign-in attempts. Try again in %(num)d second.",
-        "Too many sign-in attempts. Try again in %(num)d seconds.",
-        wait,
-    )
-    email = request.form.get("email", "")
-    response = make_response(render_template(template, email=email, error=message), 429)
-    response.headers["Retry-After"] = str(wait)
-    return response
-
-
-def _actor_here() -> Actor:
-    """Nobody signed in yet, from this client's address and browser."""
-    return Actor.anonymous(client_address(), request.user_agent.string)
-
-
 def _landing_page() -> str:
     return safe_next(request.args.get("next")) or url_for("console.index")
 
 
-def _sign_in(user: User) -> None:
+def sign_in(user: User) -> None:
     """A fresh session (a session planted before sign-in is worth nothing), on the server."""
     session.clear()
     session.permanent = True  # the cookie lives as long as the server-side session may
@@ -105,18 +65,24 @@ def signup() -> ResponseReturnValue:
     address = client_address()
     refusal = _budgets().sign_up_refusal(address)
     if refusal is not None:
-        return _too_many_attempts("auth/signup.html", refusal)
+        return too_many_sign_ins("auth/signup.html", refusal, email=email)
     _budgets().signed_up(address)
+    try:
+        email, password = check_sign_up(email, request.form.get("password"))
+    except accounts.AccountRefused as refused:
+        return render_template("auth/signup.html", email=email, error=str(refused)), 422
+    # Only a form that passes the checks is charged to the mail budgets: a few typing
+    # mistakes must not keep anyone from signing up.
     mail_budgets = current_app.extensions["mail_budgets"]
     refusal = mail_budgets.mail_refusal(email, address)
     if refusal is not None:
-        return _too_many_attempts("auth/signup.html", refusal)
-    mail_budgets.mail_requested(email, address)
+        return too_many_sign_ins("auth/signup.html", refusal, email=email)
     try:
-        with _password_checks().slot():  # the new password's hash is a bcrypt run too
-            email = request_sign_up(
+        with password_checks().slot():  # the new password's hash is a bcrypt run too
+            mail_budgets.mail_requested(email, address)
+            request_sign_up(
                 email,
-                request.form.get("password"),
+                password,
                 rounds=current_app.config["BCRYPT_ROUNDS"],
                 locale=g.lang_code,
                 link_for=lambda token: url_for("auth.confirm_signup", token=token, _external=True),
@@ -124,9 +90,7 @@ def signup() -> ResponseReturnValue:
                 reset_url=url_for("auth.password_reset", _external=True),
             )
     except ChecksBusy as busy:
-        return _too_busy("auth/signup.html", busy.retry_after)
-    except accounts.AccountRefused as refused:
-        return render_template("auth/signup.html", email=email, error=str(refused)), 422
+        return too_busy("auth/signup.html", busy.retry_after, email=email)
     return render_template("auth/signup_sent.html", email=email)
 
 
@@ -147,29 +111,29 @@ def login() -> ResponseReturnValue:
         user = accounts.get_user_by_email(email)
         return user is not None and sessions.signed_in_from(user.id, address)
 
-    wait = _password_checks().busy(usual_address)  # first: a flood is refused cheaply
+    wait = password_checks().busy(usual_address)  # first: a flood is refused cheaply
     if wait is not None:
-        return _too_busy("auth/login.html", wait)
+        return too_busy("auth/login.html", wait, email=email)
     refusal = _budgets().refusal(normalized, address, usual_address)
     if refusal is not None:
-        return _too_many_attempts("auth/login.html", refusal)
+        return too_many_sign_ins("auth/login.html", refusal, email=email)
     try:
-        with _password_checks().slot(usual_address):
+        with password_checks().slot(usual_address):
             BCRYPT_CHECKS.labels("password").inc()  # authenticate checks one, known email or not
             user = accounts.authenticate(
                 email, request.form.get("password"), rounds=current_app.config["BCRYPT_ROUNDS"]
             )
     except ChecksBusy as busy:
-        return _too_busy("auth/login.html", busy.retry_after)
+        return too_busy("auth/login.html", busy.retry_after, email=email)
     if user is None:
         _budgets().failed(normalized, address)
-        accounts.record_failed_sign_in(email, _actor_here())
+        accounts.record_failed_sign_in(email, visitor())
         return render_template("auth/login.html", email=email, error=str(WRONG_CREDENTIALS)), 422
     if user.has_two_factor:
         from app.auth.code_step import start_second_step
 
         return start_second_step(user, _landing_page())
-    _sign_in(user)
+    sign_in(user)
     return redirect(_landing_page())
 
 
@@ -198,8 +162,8 @@ def account() -> ResponseReturnValue:
 @login_required
 def end_other_sessions() -> ResponseReturnValue:
     """End every other session of this user (a lost laptop, a shared computer)."""
-    actor = Actor.for_user(current_user, client_address(), request.user_agent.string)
-    ended = sessions.end_others(current_user.id, session.get(SESSION_TOKEN, ""), actor)
+    token = session.get(SESSION_TOKEN, "")
+    ended = sessions.end_others(current_user.id, token, console_actor())
     flash(
         ngettext(
             "Signed out of %(num)d other session.", "Signed out of %(num)d other sessions.", ended

@@ -1,13 +1,18 @@
-"""Outgoing mail: built from a template in the user's language, sent once the answer has gone.
+"""Outgoing mail: built from a template in the user's language, sent by a background thread.
 
 - ``compose`` renders ``templates/mail/<name>.txt`` under a locale: its first line is the
   subject, the rest the plain-text body. What goes in is links and names, never a key or
   a password.
 - ``send_later`` is called once the change the message tells of has committed. In a
-  request, the message goes when the answer has been sent (``call_on_close``), so a slow
-  or absent mail server never delays or fails a page; outside one (the CLI), at once.
-- ``deliver`` tries ``MAIL_SEND_ATTEMPTS`` times, waiting ``MAIL_RETRY_SECONDS`` (doubled
-  each time) between tries, then logs an error naming the message and its recipient.
+  request, the message is queued for this process's mail thread and the answer goes at
+  once: a slow or absent mail server never delays or fails a page, nor holds a gunicorn
+  worker past its timeout. Outside one (a ``flask`` command), it is sent at once.
+- ``Outbox.deliver`` tries ``MAIL_SEND_ATTEMPTS`` times, waiting ``MAIL_RETRY_SECONDS``
+  (doubled each time) between tries, then logs an error naming the message and its
+  recipient.
+- The mail thread (``courier.py``) is started by the first message a process queues, so
+  gunicorn's master never starts one before it forks; at exit a process waits a little
+  for what it queued. ``wait_until_sent`` waits until the queue is empty (tests use it).
 
 With no ``MAIL_SERVER``, Flask-Mailman's console backend writes each message (headers and
 text) to standard output instead, so a fresh ``make run`` shows them.
@@ -20,12 +25,12 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from flask import Flask, after_this_request, current_app, g, has_request_context, render_template
+from flask import Flask, current_app, g, has_request_context, render_template
 from flask_babel import force_locale
 from flask_mailman import EmailMessage
-from werkzeug.wrappers import Response
 
 from app.extensions import mail
+from app.mail.courier import courier
 
 if TYPE_CHECKING:
     from app.models import User
@@ -64,20 +69,20 @@ def compose(name: str, to: str, locale: str | None, **context: object) -> Messag
 
 
 def send_later(message: Message) -> None:
-    """Send ``message`` after this request's answer (outside a request: now)."""
+    """Queue ``message`` for the mail thread (outside a request: send it now)."""
     outbox: Outbox = current_app.extensions["mail_outbox"]
-    if not has_request_context():
+    if has_request_context():
+        courier.send(f"{message.name!r} to {message.to}", lambda: outbox.deliver(message))
+    else:
         outbox.deliver(message)
-        return
-    waiting = g.setdefault("mail_waiting", [])
-    if not waiting:
 
-        @after_this_request
-        def _send_after_answer(response: Response) -> Response:
-            response.call_on_close(lambda: outbox.deliver_all(list(waiting)))
-            return response
 
-    waiting.append(message)
+def wait_until_sent(timeout: float | None = None) -> bool:
+    """Wait until every message this process queued was delivered or given up on.
+
+    Whether the queue is empty (False when ``timeout`` seconds passed first).
+    """
+    return courier.wait_until_idle(timeout)
 
 
 class Outbox:
@@ -85,11 +90,6 @@ class Outbox:
 
     def __init__(self, app: Flask) -> None:
         self.app = app
-
-    def deliver_all(self, messages: list[Message]) -> None:
-        """Deliver each message (never raises: the answer is already sent)."""
-        for message in messages:
-            self.deliver(message)
 
     def deliver(self, message: Message) -> bool:
         """Send ``message``, retrying; whether it went. A failure is logged, never raised."""
@@ -130,5 +130,5 @@ def _reason(error: Exception) -> str:
 
 
 def tell(user: User, name: str, **context: object) -> None:
-    """Mail ``user`` the message ``name`` in their last console locale, after the answer."""
+    """Mail ``user`` the message ``name`` in their last console locale (``send_later``)."""
     send_later(compose(name, user.email, user.locale, email=user.email, **context))

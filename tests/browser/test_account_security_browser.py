@@ -49,7 +49,7 @@ def sign_in_form(page: Page, url: str, email: str, password: str) -> None:
 
 def mailed_link(smtp: SmtpServer, to: str) -> str:
     """The link in the last message to ``to``."""
-    messages = [m for m in smtp.messages if m["To"] == to]
+    messages = smtp.messages_to(to)
     assert messages, f"no mail to {to}"
     (link,) = LINK.findall(messages[-1].get_content())
     return link

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from app.extensions import db
+from app.mail import wait_until_sent
 
 from support.services import KEY_PREFIX
 
@@ -23,8 +24,10 @@ BASE_CONFIG = {
 def dispose_engines(app: Flask) -> None:
     """Close every pooled connection the app opened (the key lookup's engine too).
 
-    The usage counter writes what it holds first, while the database is still there.
+    The usage counter writes what it holds first, while the database is still there, and
+    the mail the app queued is sent.
     """
+    wait_until_sent(60)
     counter = app.extensions.get("usage_counter")
     if counter is not None:
         counter.close()

@@ -1,24 +1,36 @@
 """Mail in tests: what an app sent, links in it, an SMTP server, sign-up by its mailed link.
 
 What an app sent is Flask-Mailman's locmem outbox; the SMTP server is the suite's own
-(aiosmtpd), for the messages as a real server receives them.
+(aiosmtpd), for the messages as a real server receives them. A request's mail goes from a
+background thread, so what reads it first waits for that thread (``all_sent``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import re
 import socket
+import threading
 from dataclasses import dataclass, field
 
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from app.mail import wait_until_sent
+
 from support.web import csrf_token
 
 LINK = re.compile(r"https?://[^\s]+")
+# Long enough for any test's mail; reached only when delivery hangs.
+SEND_TIMEOUT = 60
+
+
+def all_sent() -> None:
+    """Wait until the mail queued so far was delivered (or given up on)."""
+    assert wait_until_sent(SEND_TIMEOUT), "mail was still being sent"
 
 
 @dataclass(frozen=True)
@@ -32,12 +44,14 @@ class Sent:
 
 def outbox(app: Flask) -> list[Sent]:
     """What ``app`` sent so far (with ``MAIL_BACKEND = "locmem"``)."""
+    all_sent()
     messages = getattr(app.extensions["mailman"], "outbox", [])
     return [Sent(", ".join(m.to), str(m.subject), str(m.body)) for m in messages]
 
 
 def clear_outbox(app: Flask) -> None:
     """Forget what ``app`` sent so far."""
+    all_sent()
     getattr(app.extensions["mailman"], "outbox", []).clear()
 
 
@@ -55,11 +69,12 @@ def to(app: Flask, address: str) -> list[Sent]:
 def post(client: FlaskClient, path: str, data: dict, page: str | None = None) -> TestResponse:
     """Post a form with the CSRF token of ``page`` (else ``path``); the answer, closed.
 
-    Closing the answer runs what waits for it to be sent: the mail.
+    Closing the answer runs what waits for it to be sent; then the mail it queued is sent.
     """
     token = csrf_token(client, page or path)
     response = client.post(path, data={**data, "csrf_token": token})
     response.close()
+    all_sent()
     return response
 
 
@@ -81,23 +96,35 @@ def sign_up(client: FlaskClient, address: str, password: str) -> TestResponse:
 
 @dataclass
 class SmtpServer:
-    """An SMTP server on 127.0.0.1 that keeps every message it is sent."""
+    """An SMTP server on 127.0.0.1 that keeps every message it is sent.
+
+    ``hold()`` makes it take each message but answer only once ``release()`` is called:
+    a mail server that is slow to answer.
+    """
 
     host: str = "127.0.0.1"
     port: int = 0
     messages: list[email.message.EmailMessage] = field(default_factory=list)
     controller: object = None
+    arrived: threading.Condition = field(default_factory=threading.Condition)
+    released: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
         """Listen on a free port."""
         from aiosmtpd.controller import Controller
 
         server = self
+        self.released.set()
 
         class Keep:
             async def handle_DATA(self, _server, _session, envelope):
+                if not server.released.is_set():
+                    wait = server.released.wait
+                    await asyncio.get_running_loop().run_in_executor(None, wait, SEND_TIMEOUT)
                 parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-                server.messages.append(parsed)
+                with server.arrived:
+                    server.messages.append(parsed)
+                    server.arrived.notify_all()
                 return "250 Message accepted"
 
         if not self.port:
@@ -106,6 +133,20 @@ class SmtpServer:
                 self.port = probe.getsockname()[1]
         self.controller = Controller(Keep(), hostname=self.host, port=self.port)
         self.controller.start()
+
+    def hold(self) -> None:
+        """Answer no message until ``release()``."""
+        self.released.clear()
+
+    def release(self) -> None:
+        """Answer the messages held, and every one from now on."""
+        self.released.set()
+
+    def messages_to(self, to: str) -> list[email.message.EmailMessage]:
+        """The messages to ``to``, waiting for the first (a server's mail thread sends it)."""
+        with self.arrived:
+            self.arrived.wait_for(lambda: any(m["To"] == to for m in self.messages), SEND_TIMEOUT)
+            return [message for message in self.messages if message["To"] == to]
 
     def stop(self) -> None:
         """Stop listening: connections are refused from now on."""
