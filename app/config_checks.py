@@ -54,6 +54,13 @@ def seconds(value: Any) -> str | None:
     return None
 
 
+def seconds_or_none(value: Any) -> str | None:
+    """A number of seconds, 0 included (no wait)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        return f"must be a number of seconds, 0 or more, not {value!r}"
+    return None
+
+
 def boolean(value: Any) -> str | None:
     """``true`` or ``false`` (JSON, from the environment)."""
     return None if isinstance(value, bool) else f"must be true or false, not {value!r}"
@@ -202,7 +209,7 @@ CHECKS: dict[str, Check] = {
     "MAIL_USE_SSL": boolean,
     "MAIL_TIMEOUT": seconds,
     "MAIL_SEND_ATTEMPTS": whole_number(1),
-    "MAIL_RETRY_SECONDS": seconds,
+    "MAIL_RETRY_SECONDS": seconds_or_none,
 }
 # Settings whose None means "derived from the others at start" (app/config.py).
 DERIVED_WHEN_UNSET = {"PASSWORD_CHECK_RATE_LIMIT"}

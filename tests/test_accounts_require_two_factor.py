@@ -80,7 +80,8 @@ def test_an_unknown_scope_fails_at_start(database_url):
 
     from support.apps import BASE_CONFIG
 
-    with pytest.raises(ValueError, match="REQUIRE_TWO_FACTOR"):
+    # A bad setting stops the app with one line naming it (app/config_checks.py).
+    with pytest.raises(SystemExit, match="REQUIRE_TWO_FACTOR"):
         create_app(
             {**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, "REQUIRE_TWO_FACTOR": "some"}
         )

@@ -34,7 +34,6 @@ from app.models import User
 
 log = logging.getLogger(__name__)
 
-SCOPES = ("none", "admins", "everyone")
 LOCALIZED_BLUEPRINTS = ("auth", "console")
 # What a user who must enrol may still reach.
 ENROLMENT_ENDPOINTS = frozenset(
@@ -50,9 +49,7 @@ ENROLMENT_ENDPOINTS = frozenset(
 
 
 def init_app(app: Flask) -> None:
-    """Check ``REQUIRE_TWO_FACTOR``, make the budgets, install the hook and the name filter."""
-    if app.config["REQUIRE_TWO_FACTOR"] not in SCOPES:
-        raise ValueError(f"REQUIRE_TWO_FACTOR must be one of {', '.join(SCOPES)}")
+    """Make the budgets, install the hook and the name filter (settings checked at start)."""
     app.extensions["mail_budgets"] = MailBudgets(
         app.extensions["limit_counter"],
         per_address=app.config["LOGIN_RATE_LIMIT_PER_ADDRESS"],
