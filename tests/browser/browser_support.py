@@ -85,10 +85,13 @@ def sign_in(page: Page, site: ConsoleSite, locale: str = "en") -> None:
     page.locator("main form button[type=submit]").click()
     expect(page).to_have_url(f"{site.url}/{locale}/api-keys")
     expect(page.locator("h1")).to_be_visible()
+    # htmx is a deferred script: until the page has loaded, a form would post natively.
+    page.wait_for_load_state("load")
 
 
 def mark_document(page: Page) -> None:
     """Leave a marker on ``window``: it survives an HTMX swap, never a page load."""
+    page.wait_for_load_state("load")  # htmx runs by then, so what follows is its swap
     page.evaluate("window.__sameDocument = true")
 
 
