@@ -56,7 +56,8 @@ BCRYPT_CHECKS = Counter(
 )
 RATE_LIMITED = Counter(
     "chameleon_rate_limit_refusals_total",
-    "Requests refused with 429, by budget (api, failed_key, sign_in) and the user's role.",
+    "Requests refused with 429, by budget (api, failed_key, sign_in, key_create, "
+    "password_checks) and the user's role.",
     ["budget", "role"],
 )
 STORAGE_FALLBACK = Gauge(

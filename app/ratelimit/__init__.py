@@ -5,7 +5,7 @@ window). Every budget (the API's per user, failed key checks, sign-in attempts) 
 through ``LimitCounter`` (``counter.py``), which falls back to a share of the budget in
 process memory while the storage does not answer. With ``memory://`` the moving windows
 are counted by ``windows.py``. Nothing here ever puts a key into a storage key: only user
-ids, key ids, emails hashed by the caller, and client addresses.
+ids, key ids, HMACs of emails (under a secret of the caller's), and client addresses.
 """
 
 from __future__ import annotations
