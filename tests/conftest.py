@@ -311,6 +311,22 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> Iterator
         terminalreporter.write_line(line)
 
 
+@pytest.fixture
+def bcrypt_calls(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """What each call to ``bcrypt.checkpw`` was asked to check (the real check still runs)."""
+    import bcrypt
+
+    calls: list[bytes] = []
+    real = bcrypt.checkpw
+
+    def counting(password: bytes, hashed: bytes) -> bool:
+        calls.append(password)
+        return real(password, hashed)
+
+    monkeypatch.setattr(bcrypt, "checkpw", counting)
+    return calls
+
+
 # --- Mail: a real SMTP server of the suite's own ------------------------------------------
 
 

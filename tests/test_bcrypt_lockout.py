@@ -9,7 +9,6 @@ gates: ``LocalGate`` (budgets in memory) and, with Redis, ``RedisGate``.
 
 from __future__ import annotations
 
-import bcrypt
 import pytest
 from flask.testing import FlaskClient
 
@@ -25,17 +24,6 @@ def config_overrides(request: pytest.FixtureRequest) -> dict:
     if request.param == "local gate":
         return {}
     return {"RATELIMIT_STORAGE_URI": request.getfixturevalue("redis_url")}
-
-
-@pytest.fixture
-def bcrypt_calls(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
-    """Count calls to bcrypt.checkpw (the real one still runs)."""
-    calls: list[bytes] = []
-    real = bcrypt.checkpw
-    monkeypatch.setattr(
-        bcrypt, "checkpw", lambda key, hashed: calls.append(key) or real(key, hashed)
-    )
-    return calls
 
 
 def wrong_secret_for(key_id: str) -> str:

@@ -8,7 +8,6 @@ import string
 import time
 from datetime import UTC, datetime
 
-import bcrypt
 import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,20 +22,6 @@ from app.keys.unknown import UNKNOWN_FOR_SECONDS
 from app.models import ApiKey, User
 
 from support.apps import BASE_CONFIG, dispose_engines
-
-
-@pytest.fixture
-def bcrypt_calls(monkeypatch):
-    """Count calls to bcrypt.checkpw (the real one still runs)."""
-    calls = []
-    real = bcrypt.checkpw
-
-    def counting(password, hashed):
-        calls.append(password)
-        return real(password, hashed)
-
-    monkeypatch.setattr(bcrypt, "checkpw", counting)
-    return calls
 
 
 @pytest.fixture

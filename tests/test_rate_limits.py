@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bcrypt
 import pytest
 
 from app.keys.format import checksum, generate_key
@@ -88,14 +87,6 @@ def test_a_revoked_key_costs_its_owner_nothing(client, factory):
     assert me(client, revoked).status_code == 401
     assert me(client, revoked).status_code == 401
     assert int(me(client, kept).headers["X-RateLimit-Remaining"]) == 97
-
-
-@pytest.fixture
-def bcrypt_calls(monkeypatch):
-    calls = []
-    real = bcrypt.checkpw
-    monkeypatch.setattr(bcrypt, "checkpw", lambda *a: calls.append(1) or real(*a))
-    return calls
 
 
 def wrong_secret_for(key_id: str) -> str:

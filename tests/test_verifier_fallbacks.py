@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import bcrypt
 import pytest
 from flask import Flask
 from sqlalchemy import select
@@ -39,17 +38,6 @@ def storage_uri(request: pytest.FixtureRequest) -> str:
 def config_overrides(storage_uri: str) -> dict:
     """The test's own app makes keys under the old secret."""
     return {"KEY_VERIFIER_SECRET": OLD, "RATELIMIT_STORAGE_URI": storage_uri}
-
-
-@pytest.fixture
-def bcrypt_calls(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
-    """Count calls to bcrypt.checkpw (the real one still runs)."""
-    calls: list[bytes] = []
-    real = bcrypt.checkpw
-    monkeypatch.setattr(
-        bcrypt, "checkpw", lambda key, hashed: calls.append(key) or real(key, hashed)
-    )
-    return calls
 
 
 @pytest.fixture
