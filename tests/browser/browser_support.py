@@ -188,7 +188,12 @@ def expect_names(page: Page, names: list[str]) -> None:
 
 
 def no_sideways_scroll(page: Page) -> int:
-    """How many pixels the page scrolls sideways (0 when it fits the viewport)."""
+    """How many pixels the page scrolls sideways (0 when it fits the viewport).
+
+    Waits for the page's load event first: Chromium answers a layout query before a
+    pending stylesheet arrives, and an unstyled page with a long name is wide.
+    """
+    page.wait_for_load_state("load")
     return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
 
 
