@@ -12,7 +12,15 @@ from typing import Any
 
 from fixtures import KEYS_PER_USER, USERS
 from servers import UNLIMITED
-from summary import FIRST_REQUEST_MS, GOALS, KEEP_GAIN, restart_goals
+from summary import (
+    FIRST_REQUEST_MS,
+    GOALS,
+    KEEP_GAIN,
+    STORM_P99_MS,
+    restart_goals,
+    rotation_goals,
+    storm_goal,
+)
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -78,10 +86,15 @@ def print_report(report: dict[str, Any]) -> None:
     print_library(report["variants"])
     if "restart" in report:
         print_restart(report["restart"])
+    if "rotation" in report:
+        print_rotation(report["rotation"])
+    if "storm" in report:
+        print_storm(report["storm"])
     print(
         f"Goals: GET /api/me >= {GOALS['valid_get']}, POST >= {GOALS['valid_post']}, invalid "
         f"keys >= {GOALS['invalid']}, PostgreSQL+Redis >= {GOALS['postgres']} of the baseline's "
-        f"req/s; restart and new keys under {FIRST_REQUEST_MS:.0f} ms with no bcrypt "
+        f"req/s; restart, rotation and new keys under {FIRST_REQUEST_MS:.0f} ms with no bcrypt; "
+        f"the API's p99 under {STORM_P99_MS:.0f} ms in a sign-in storm "
         f"(a MISS is reported, never a failure)."
     )
 
@@ -105,27 +118,56 @@ def print_restart(restart: dict[str, Any]) -> None:
     """The restart figures and their goals."""
     goals = restart_goals(restart)
 
-    def line(figures: dict[str, float]) -> str:
-        return (
-            f"p50 {figures['p50']:.1f} ms, p99 {figures['p99']:.1f} ms, max {figures['max']:.1f} ms"
-        )
-
     print()
     print(
         f"R   restart ({restart['workers']} workers, {restart['keys']} keys used once, "
-        f"gunicorn restarted), first request per key: {line(restart['after_restart_ms'])}; "
+        f"gunicorn restarted), first request per key: {latencies(restart['after_restart_ms'])}; "
         f"bcrypt checks in the fleet: {restart['bcrypt_checks_after_restart']} "
         f"[{'PASS' if goals['after_restart'] else 'MISS'}]"
     )
     print(
         f"R'  the same with the keys' cached records gone from Redis too: "
-        f"{line(restart['after_restart_without_cached_records_ms'])}"
+        f"{latencies(restart['after_restart_without_cached_records_ms'])}"
     )
     print(
         f"5'  a new key's very first request (4 workers, PostgreSQL + Redis): "
-        f"{line(restart['new_key_first_request_ms'])} "
+        f"{latencies(restart['new_key_first_request_ms'])} "
         f"[{'PASS' if goals['new_key'] else 'MISS'}]; bcrypt checks: "
         f"{restart['bcrypt_checks_cold_and_new_keys']}"
+    )
+
+
+def latencies(figures: dict[str, float]) -> str:
+    """p50, p99 and max of a set of latencies, in milliseconds."""
+    return f"p50 {figures['p50']:.1f} ms, p99 {figures['p99']:.1f} ms, max {figures['max']:.1f} ms"
+
+
+def print_rotation(rotation: dict[str, Any]) -> None:
+    """The verifier-secret rotation figures and their goals."""
+    goals = rotation_goals(rotation)
+    print(
+        f"V   KEY_VERIFIER_SECRET rotated, old one a fallback ({rotation['workers']} workers, "
+        f"{rotation['keys']} keys), first request per key: "
+        f"{latencies(rotation['first_request_after_rotation_ms'])}; bcrypt checks: "
+        f"{rotation['bcrypt_checks_after_rotation']} "
+        f"[{'PASS' if goals['after_rotation'] else 'MISS'}]"
+    )
+    print(
+        f"V'  mid-rollout, {rotation['alternating_requests']} requests alternating between a "
+        f"host on the new secret and one on the old: bcrypt checks "
+        f"{rotation['bcrypt_checks_alternating']} [{'PASS' if goals['alternating'] else 'MISS'}]"
+    )
+
+
+def print_storm(storm: dict[str, Any]) -> None:
+    """The sign-in storm figures and its goal."""
+    answers = storm["sign_in_statuses"].items()
+    statuses = ", ".join(f"{count} x {status}" for status, count in answers)
+    print(
+        f"S   {storm['sign_ins']} failed sign-ins from {storm['addresses']} addresses at once "
+        f"({statuses}, over {storm['storm_seconds']:.1f} s); meanwhile {storm['api_requests']} "
+        f"GET /api/me: {latencies(storm['api_ms'])} "
+        f"[{'PASS' if storm_goal(storm) else 'MISS'}]"
     )
 
 

@@ -46,21 +46,21 @@ def measure_restart(dataset: Dataset, redis_url: str, workdir: Path) -> dict[str
     server = serve()
     try:
         for key in keys:
-            _check(server.get("/api/me", key))
+            check(server.get("/api/me", key))
     finally:
         server.stop()
 
     server = serve()
     try:
-        after_restart = _first_requests(server, keys)
-        bcrypt_after_restart = _bcrypt_checks(server)
+        after_restart = first_requests(server, keys)
+        bcrypt_after_restart = bcrypt_checks(server)
     finally:
         server.stop()
 
     _forget_cached_records(redis_url)
     server = serve()
     try:
-        cold = _first_requests(server, keys)
+        cold = first_requests(server, keys)
         with dataset.app.app_context():
             owner = db.session.scalars(db.select(User)).first()
             fresh = [
@@ -69,8 +69,8 @@ def measure_restart(dataset: Dataset, redis_url: str, workdir: Path) -> dict[str
                 )[1]
                 for n in range(NEW_KEYS)
             ]
-        new_key = _first_requests(server, fresh)
-        bcrypt_total = _bcrypt_checks(server)
+        new_key = first_requests(server, fresh)
+        bcrypt_total = bcrypt_checks(server)
     finally:
         server.stop()
     return {
@@ -84,18 +84,20 @@ def measure_restart(dataset: Dataset, redis_url: str, workdir: Path) -> dict[str
     }
 
 
-def _check(response: requests.Response) -> None:
+def check(response: requests.Response) -> None:
+    """Stop the run when a request that must be admitted was not."""
     if response.status_code != 200:
         raise RuntimeError(f"restart: GET /api/me answered {response.status_code}")
 
 
-def _first_requests(server, keys: list[str]) -> dict[str, float]:
+def first_requests(server, keys: list[str]) -> dict[str, float]:
+    """One ``GET /api/me`` per key, in turn: p50, p99 and max latency in milliseconds."""
     samples = []
     for key in keys:
         started = time.perf_counter()
         response = server.get("/api/me", key)
         samples.append((time.perf_counter() - started) * 1000)
-        _check(response)
+        check(response)
     samples.sort()
     return {
         "p50": round(statistics.median(samples), 2),
@@ -104,7 +106,8 @@ def _first_requests(server, keys: list[str]) -> dict[str, float]:
     }
 
 
-def _bcrypt_checks(server) -> int:
+def bcrypt_checks(server) -> int:
+    """The fleet's key bcrypt checks so far, from its Prometheus counter."""
     text = requests.get(f"{server.url}/metrics", timeout=10).text
     match = re.search(r'^chameleon_bcrypt_checks_total\{of="key"\} (\S+)$', text, re.M)
     return int(float(match.group(1))) if match else 0

@@ -47,7 +47,9 @@ from machine import machine_info
 from measure import Target, measure
 from report import print_intro, print_report, settings, write_results
 from restart import measure_restart
+from rotation import measure_rotation
 from servers import PROJECT_ROOT, Server, clean_environment, cpu_plan, start_server
+from storm import measure_storm
 from summary import exit_status
 from variants import LIBRARY_PIECES
 
@@ -145,6 +147,10 @@ def run_benchmark(
         if pg is not None:
             print("Restart: 4 workers, 40 keys used once, gunicorn stopped and started...")
             report["restart"] = measure_restart(pg[1], redis_url, workdir)
+            print("Rotation: 4 workers, 40 keys, KEY_VERIFIER_SECRET rotated with a fallback...")
+            report["rotation"] = measure_rotation(pg[1], redis_url, workdir)
+            print("Sign-in storm: 50 unknown emails from 25 addresses, an API client beside...")
+            report["storm"] = measure_storm(pg[1], redis_url, workdir)
         return report
 
 

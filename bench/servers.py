@@ -123,11 +123,13 @@ def start_server(
     *,
     library: str | None = None,
     workers: int = 1,
+    settings: dict[str, str] | None = None,
 ) -> Server:
     """Start gunicorn (production config, sync workers) and wait until it answers.
 
     ``library`` serves bench/library_wsgi.py with that hand-written piece swapped for the
-    library's version, so both can be measured in one run.
+    library's version, so both can be measured in one run. ``settings`` are environment
+    variables on top of the benchmark's own (``FLASK_...``).
     """
     port = free_port()
     log_path = workdir / f"gunicorn-{name}.log"
@@ -142,7 +144,7 @@ def start_server(
         "--workers", str(workers),
         "--bind", f"127.0.0.1:{port}",
     ]  # fmt: skip
-    env = server_environment(database_url, storage_uri)
+    env = server_environment(database_url, storage_uri) | (settings or {})
     if library:
         env["CHAMELEON_BENCH_LIBRARY"] = library
     with log_path.open("wb") as log_file:

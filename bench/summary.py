@@ -19,6 +19,10 @@ GOALS = {"valid_get": 0.85, "valid_post": 0.80, "invalid": 0.9, "postgres": 0.70
 KEEP_GAIN = 0.03
 # Restart and first-request goals (milliseconds; bcrypt checks after a restart).
 FIRST_REQUEST_MS = 20.0
+# A genuine API client's p99 while 50 failed sign-ins arrive at once (milliseconds).
+STORM_P99_MS = 50.0
+# How a failed sign-in may be answered: a wrong email or password, or over a budget.
+SIGN_IN_REFUSALS = {422, 429}
 
 
 def summarize(variants: list[Variant], turns: dict[str, list[Turn]]) -> list[dict[str, Any]]:
@@ -105,9 +109,26 @@ def restart_goals(restart: dict[str, Any]) -> dict[str, bool]:
     }
 
 
+def rotation_goals(rotation: dict[str, Any]) -> dict[str, bool]:
+    """The rotation goals: every first request under 20 ms; no bcrypt then or mid-rollout."""
+    return {
+        "after_rotation": rotation["first_request_after_rotation_ms"]["max"] < FIRST_REQUEST_MS
+        and rotation["bcrypt_checks_after_rotation"] == 0,
+        "alternating": rotation["bcrypt_checks_alternating"] == 0,
+    }
+
+
+def storm_goal(storm: dict[str, Any]) -> bool:
+    """The sign-in storm goal: the genuine API client's p99 stays under 50 ms."""
+    return storm["api_ms"]["p99"] < STORM_P99_MS
+
+
 def exit_status(report: dict[str, Any]) -> int:
     """1 when the measurement is wrong (unexpected answers) or revocation failed, else 0."""
     broken = any(row["unexpected"] or row["empty_turns"] for row in report["variants"])
     broken = broken or report["first_use"]["statuses"] != [200]
+    if "storm" in report:
+        answered = {int(status) for status in report["storm"]["sign_in_statuses"]}
+        broken = broken or not answered <= SIGN_IN_REFUSALS
     revoked = all(outcome["result"] == "PASS" for outcome in report["revocation"].values())
     return 1 if broken or not revoked else 0
