@@ -98,7 +98,12 @@ def launch_gunicorn(
     return LiveServer(f"http://127.0.0.1:{port}", process, log_path)
 
 
-def wait_until_serving(server: LiveServer, timeout: float = 30) -> None:
+# A guard against a server that never comes up, not a speed goal: on a loaded shared
+# machine, a preloaded app with several workers has been seen to take over 30 s to boot.
+START_TIMEOUT = 120.0
+
+
+def wait_until_serving(server: LiveServer, timeout: float = START_TIMEOUT) -> None:
     """Wait for ``/livez`` to answer, or fail with gunicorn's output."""
     import requests
 
