@@ -41,12 +41,20 @@ STATUSES: dict[str, object] = {
         KeyStatus,
         {
             KeyStatus.ACTIVE: _l("Active"),
+            KeyStatus.DISABLED: _l("Disabled"),
             KeyStatus.EXPIRED: _l("Expired"),
             KeyStatus.REVOKED: _l("Revoked"),
         },
     ),
 }
-ACCESS = labelled(KeyAccess, {KeyAccess.FULL: _l("Full access"), KeyAccess.READ: _l("Read-only")})
+ACCESS = labelled(
+    KeyAccess,
+    {
+        KeyAccess.FULL: _l("Full access"),
+        KeyAccess.READ: _l("Read-only"),
+        KeyAccess.RESTRICTED: _l("Restricted"),
+    },
+)
 SORTS = labelled(
     KeyOrder,
     {KeyOrder.CREATED: _l("Newest first"), KeyOrder.LAST_USED: _l("Recently used first")},
@@ -77,6 +85,10 @@ ACTIONS = labelled(
         AuditAction.KEY_ROTATED: _l("Key rotated"),
         AuditAction.KEY_REVOKED: _l("Key revoked"),
         AuditAction.KEY_NEW_NETWORK: _l("Key used from a new network"),
+        AuditAction.KEY_DISABLED: _l("Key disabled"),
+        AuditAction.KEY_ENABLED: _l("Key enabled"),
+        AuditAction.KEY_EDITED: _l("Key edited"),
+        AuditAction.KEY_ADDRESS_REFUSED: _l("Key refused from an address it may not be used from"),
     },
 )
 
