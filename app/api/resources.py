@@ -27,7 +27,7 @@ def resource(declared: Resource | None) -> Callable[[F], F]:
     """Declare the resource the decorated view acts on (None: any key may call it)."""
 
     def decorate(view: F) -> F:
-        _DECLARED[view.__name__] = declared  # type: ignore[attr-defined]
+        _DECLARED[view.__name__] = declared
         return view
 
     return decorate
