@@ -75,7 +75,7 @@ def test_keys_create_takes_everything_that_narrows_a_key(app, runner, client, ad
         (["--permissions", "keys=root"], "is not a level"),
         (["--access", "full", "--permissions", "keys=read"], "for restricted keys"),
         (["--description", "x" * 501], "at most 500"),
-        (["--access", "sometimes"], "sometimes"),
+        (["--access", "sometimes"], "Choose the key's access"),
     ],
 )
 def test_bad_input_exits_1_with_one_line_and_makes_no_key(app, runner, ada, options, words):
