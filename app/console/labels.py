@@ -16,6 +16,7 @@ from app.audit.actions import AuditAction
 from app.console.forms import GRACE_PERIODS
 from app.keys.access import KeyAccess
 from app.keys.key_list import ANY_STATUS, KeyOrder
+from app.keys.permissions import Level, Resource
 from app.keys.status import KeyStatus
 from app.roles import Role
 
@@ -54,6 +55,19 @@ ACCESS = labelled(
         KeyAccess.READ: _l("Read-only"),
         KeyAccess.RESTRICTED: _l("Restricted"),
     },
+)
+RESOURCES = labelled(
+    Resource,
+    {
+        Resource.ENDPOINT: _l("Endpoint (/api/endpoint)"),
+        Resource.KEYS: _l("Keys (/api/keys)"),
+        Resource.AUDIT: _l("Audit log (/api/audit)"),
+        Resource.ADMIN: _l("Admin (/api/admin)"),
+    },
+)
+LEVELS = labelled(
+    Level,
+    {Level.NONE: _l("No access"), Level.READ: _l("Read"), Level.WRITE: _l("Read and write")},
 )
 SORTS = labelled(
     KeyOrder,
@@ -99,6 +113,8 @@ def init_app(app: App) -> None:
         role_names=ROLES,
         status_names=STATUSES,
         access_names=ACCESS,
+        resource_names=RESOURCES,
+        level_names=LEVELS,
         sort_names=SORTS,
         grace_names=GRACE,
         action_names=ACTIONS,
