@@ -1,5 +1,4 @@
-"""Keys as narrow as their job: a description, permissions, allowed networks, an own rate
-limit, and a reversible disable.
+"""Keys as narrow as their job: description, permissions, networks, own limit, disable.
 
 - ``api_keys.access`` widens to 16 characters (for ``restricted``).
 - ``api_keys.description``, ``permissions``, ``allowed_networks``, ``rate_limit``,
