@@ -48,7 +48,7 @@ LATENCY = Histogram(
 API_AUTH = Counter(
     "chameleon_api_auth_total",
     "API key checks by outcome: ok, missing, malformed, unknown, revoked, inactive_user, "
-    "expired, wrong_secret, throttled.",
+    "expired, disabled, address_not_allowed, wrong_secret, throttled.",
     ["outcome"],
 )
 BCRYPT_CHECKS = Counter(

@@ -209,8 +209,9 @@ def test_list_keys_shows_only_the_callers_keys_without_secrets(client, factory, 
     keys = response.json["keys"]
     assert [key["id"] for key in keys] == [other_key_id, key_id]
     assert set(keys[0]) == {
-        "id", "name", "prefix", "created_at", "last_used_at", "last_used_ip", "status",
-        "revoked_at", "expires_at", "access", "replaced_by",
+        "id", "name", "description", "prefix", "created_at", "last_used_at", "last_used_ip",
+        "status", "revoked_at", "expires_at", "access", "permissions", "allowed_networks",
+        "rate_limit", "replaced_by",
     }  # fmt: skip
     assert response.json["next_cursor"] is None
     text = response.get_data(as_text=True)

@@ -91,6 +91,8 @@ class Callers:
     admin: Any
     admin_key: str
     read_key: str
+    restricted_key: str  # no permission on anything
+    elsewhere_key: str  # allowed only from an address the tests never use
     standard_key: str
     spent_key: str
     other_user_id: int
@@ -143,8 +145,19 @@ def answer_401(client, op, callers):
 
 
 def answer_403(client, op, callers):
-    key = callers.standard_key if op.path.startswith("/api/admin/") else callers.read_key
+    if op.path.startswith("/api/admin/"):
+        key = callers.standard_key
+    elif op.path == "/api/me":  # every key may call it: refused only by its networks
+        key = callers.elsewhere_key
+    else:
+        key = callers.restricted_key
     return send(client, op, key, existing(callers))
+
+
+def answer_409(client, op, callers):
+    key_id = callers.fresh_key_id()
+    callers.factory.revoke(key_id)
+    return send(client, op, callers.admin_key, {"key_id": key_id})
 
 
 def answer_404(client, op, callers):
@@ -177,6 +190,7 @@ ANSWERS: dict[str, Callable[[FlaskClient, Operation, Callers], TestResponse]] = 
     "403": answer_403,
     "404": answer_404,
     "408": answer_408,
+    "409": answer_409,
     "413": answer_413,
     "429": answer_429,
 }
@@ -220,6 +234,8 @@ def callers(app: Flask, factory: Factory) -> Callers:
         app, factory, admin,
         admin_key=factory.key(admin)[1],
         read_key=factory.key(admin, "read only", access="read")[1],
+        restricted_key=factory.key(admin, "nothing", access="restricted")[1],
+        elsewhere_key=factory.key(admin, "elsewhere", allowed_networks=["192.0.2.1"])[1],
         standard_key=factory.key(other)[1],
         spent_key=spent_key,
         other_user_id=target.id,

@@ -109,7 +109,7 @@ def test_the_api_budget_falls_back_to_a_share_in_memory_while_redis_is_away(own_
     assert counter.in_fallback  # a quarter of the budget, in this process's memory
 
     own_redis.start()  # empty: it kept nothing
-    allowed, headers = budget.charge(4, "standard")
+    allowed, headers, _ = budget.charge(4, "standard")
     assert allowed and headers["X-RateLimit-Remaining"] == "7"  # counted in Redis again
     assert not counter.in_fallback
     client.close()

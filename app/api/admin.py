@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from app import accounts
 from app.api import api_actor, bp, examples
 from app.api.input import KEY_ID, USER_ID, AuditQuery, PageQuery, UserChange
+from app.api.resources import resource
 from app.api.schemas import AuditPage, Key, OwnedKeyPage, User, UserPage
 from app.audit.actions import AuditAction
 from app.audit.queries import events_page
@@ -23,6 +24,7 @@ from app.audit.queries import to_dict as event_dict
 from app.errors import ApiError
 from app.keys import service
 from app.keys.key_list import keys_page
+from app.keys.permissions import Resource
 from app.paging import MAX_ROW_ID
 
 USER_ID_RULE = f"<int(min=1, max={MAX_ROW_ID}):user_id>"
@@ -43,6 +45,7 @@ def admin_required(view: Callable[P, ResponseReturnValue]) -> Callable[P, Respon
 
 
 @bp.route("/admin/users")
+@resource(Resource.ADMIN)
 @admin_required
 @bp.arguments(PageQuery, location="query")
 @bp.response(200, UserPage, example=examples.USER_PAGE)
@@ -58,6 +61,7 @@ def list_users(query: dict[str, Any]) -> ResponseReturnValue:
 
 
 @bp.route(f"/admin/users/{USER_ID_RULE}", methods=["PATCH"], parameters=[USER_ID])
+@resource(Resource.ADMIN)
 @admin_required
 @bp.arguments(UserChange, examples=examples.USER_CHANGES)
 @bp.response(200, User, example=examples.USER_ROW)
@@ -85,6 +89,7 @@ def update_user(changes: dict[str, Any], user_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/admin/keys")
+@resource(Resource.ADMIN)
 @admin_required
 @bp.arguments(PageQuery, location="query")
 @bp.response(200, OwnedKeyPage, example=examples.OWNED_KEY_PAGE)
@@ -104,6 +109,7 @@ def list_all_keys(query: dict[str, Any]) -> ResponseReturnValue:
 
 
 @bp.route("/admin/keys/<key_id>/revoke", methods=["POST"], parameters=[KEY_ID])
+@resource(Resource.ADMIN)
 @admin_required
 @bp.response(200, Key, example=examples.REVOKED_KEY)
 def revoke_any_key(key_id: str) -> ResponseReturnValue:
@@ -118,6 +124,7 @@ def revoke_any_key(key_id: str) -> ResponseReturnValue:
 
 
 @bp.route("/admin/audit")
+@resource(Resource.ADMIN)
 @admin_required
 @bp.arguments(AuditQuery, location="query")
 @bp.response(200, AuditPage, example={**examples.AUDIT_PAGE, "next_cursor": None})

@@ -16,6 +16,7 @@ ME = {**USER, "role": "premium", "rate_limit": "500 per minute"}
 KEY = {
     "id": KEY_ID,
     "name": "Mobile App",
+    "description": "Orders from the iOS and Android apps.",
     "prefix": f"ck_{KEY_ID[:8]}",
     "created_at": "2026-11-02T09:14:03.512044+00:00",
     "last_used_at": "2026-11-29T17:40:11.020931+00:00",
@@ -23,9 +24,13 @@ KEY = {
     "status": "active",
     "revoked_at": None,
     "expires_at": None,
-    "access": "full",
+    "access": "restricted",
+    "permissions": {"endpoint": "write", "keys": "read", "audit": "none", "admin": "none"},
+    "allowed_networks": ["203.0.113.0/24", "2001:db8::/32"],
+    "rate_limit": "10 per minute",
     "replaced_by": None,
 }
+DISABLED_KEY = {**KEY, "status": "disabled"}
 REVOKED_KEY = {**KEY, "status": "revoked", "revoked_at": "2026-11-30T08:00:00.000000+00:00"}
 KEY_PAGE = {"keys": [KEY], "next_cursor": None}
 OWNED_KEY_PAGE = {"keys": [{**KEY, "user": USER}], "next_cursor": None}

@@ -20,12 +20,17 @@ from app import database
 from app.api.budget import ApiBudget, over_budget
 from app.api.gate import Admission
 from app.api.gate.local import LocalGate
+from app.api.refusals import note_address_refused
+from app.api.resources import Undeclared, resource_of
 from app.api.throttle import FailedKeyThrottle
 from app.errors import ApiError, database_unavailable
 from app.extensions import limiter
 from app.http import is_api_request
+from app.keys import permissions
+from app.keys.access import KeyAccess
 from app.keys.lookup import KeyLookup, StoreUnavailable
-from app.keys.verification import KeyCheckRefused, KeyRejected, KeyVerifier
+from app.keys.record import KeyRecord
+from app.keys.verification import AddressNotAllowed, KeyCheckRefused, KeyRejected, KeyVerifier
 from app.metrics import API_AUTH, BCRYPT_CHECKS, RATE_LIMITED
 from app.ratelimit import client_address
 from app.ratelimit.counter import LimitCounter
@@ -37,7 +42,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HEADER = "X-API-Key"
-READ_METHODS = ("GET", "HEAD")
 # Metric outcomes for refusal reasons that have no label of their own.
 OUTCOMES = {"expired_unverified": "expired"}
 
@@ -123,18 +127,42 @@ def authenticate_api_request() -> None:
     except KeyRejected as rejected:
         g.presented_key_pk = rejected.key_pk
         raise _rejection(gate.throttle, rejected, address) from None
+    except AddressNotAllowed as refused:
+        g.presented_key_pk = refused.record.key_pk
+        API_AUTH.labels("address_not_allowed").inc()
+        note_address_refused(refused.record, address, request.user_agent.string)
+        raise ApiError(
+            403,
+            "address_not_allowed",
+            f"This key may not be used from {address}.",
+            gate.throttle.headers(address),
+            reason="address_not_allowed",
+        ) from None
     key = admission.key
     g.presented_key_pk = key.key_pk
     API_AUTH.labels("ok").inc()
     if not admission.allowed:
         RATE_LIMITED.labels("api", key.role).inc()
-        raise over_budget(key.role, admission.headers)
+        raise over_budget(key.role, admission.headers, admission.own_limit)
     g.api_key = key
     g.rate_limit_headers = admission.headers
     if admission.touch:
         g.record_use = key.key_pk
-    if key.access == "read" and request.method not in READ_METHODS:
-        raise ApiError(403, "forbidden", "This key is read-only: it may only GET and HEAD.")
+    if key.access != KeyAccess.FULL and request.url_rule is not None:
+        _check_permission(key, request.endpoint or "", request.method)
+
+
+def _check_permission(key: KeyRecord, endpoint: str, method: str) -> None:
+    """Refuse (403) a key without the permission this view's resource needs for ``method``."""
+    try:
+        declared = resource_of(endpoint)
+    except Undeclared:
+        raise ApiError(403, "forbidden", "Only a key with full access may call this.") from None
+    if declared is None:  # every key may (GET /api/me)
+        return
+    message = permissions.refusal(key.access, key.permissions, declared, method)
+    if message is not None:
+        raise ApiError(403, "forbidden", message, reason="no_permission")
 
 
 def _rejection(throttle: FailedKeyThrottle, rejected: KeyRejected, address: str) -> ApiError:
@@ -151,6 +179,9 @@ def _rejection(throttle: FailedKeyThrottle, rejected: KeyRejected, address: str)
     if rejected.reason == "expired":
         API_AUTH.labels("expired").inc()
         return ApiError(401, "expired_api_key", "API key expired", headers, reason="expired")
+    if rejected.reason == "disabled":
+        API_AUTH.labels("disabled").inc()
+        return ApiError(401, "disabled_api_key", "API key disabled", headers, reason="disabled")
     API_AUTH.labels(OUTCOMES.get(rejected.reason, rejected.reason)).inc()
     return ApiError(401, "invalid_api_key", "API key not found", headers, reason=rejected.reason)
 

@@ -12,7 +12,14 @@ from typing import Any
 from marshmallow import Schema, fields
 from marshmallow.validate import Equal, Length, OneOf, Range
 
-from app.api.values import ACCESS_VALUES, ACTION_VALUES, KEY_STATUS_VALUES, ROLE_VALUES
+from app.api.values import (
+    ACCESS_VALUES,
+    ACTION_VALUES,
+    KEY_STATUS_VALUES,
+    LEVEL_VALUES,
+    RESOURCE_VALUES,
+    ROLE_VALUES,
+)
 
 
 def _about(description: str) -> dict[str, str]:
@@ -76,6 +83,7 @@ class Key(Schema):
 
     id = _always(fields.String, "The key's public id.")
     name = _always(fields.String)
+    description = _nullable(fields.String, "Free text about the key; null if none.")
     prefix = _always(fields.String, "The start of the key, to recognise it by (never the secret).")
     created_at = _always(fields.DateTime)
     last_used_at = _nullable(fields.DateTime, "Null if never used.")
@@ -84,7 +92,25 @@ class Key(Schema):
     revoked_at = _nullable(fields.DateTime)
     expires_at = _nullable(fields.DateTime, "Null if it never expires.")
     access = _always(
-        fields.String, "`read` keys may only GET and HEAD.", validate=OneOf(ACCESS_VALUES)
+        fields.String,
+        "`full`: what the owner's role allows; `read`: GET and HEAD only; `restricted`: what "
+        "`permissions` allow.",
+        validate=OneOf(ACCESS_VALUES),
+    )
+    permissions = _nullable(
+        fields.Dict,
+        "A restricted key's level on each resource (`none`, `read` or `write`); null for "
+        "other keys.",
+        keys=fields.String(validate=OneOf(RESOURCE_VALUES)),
+        values=fields.String(validate=OneOf(LEVEL_VALUES)),
+    )
+    allowed_networks = _always(
+        fields.List,
+        "Addresses and CIDR ranges the key may be used from; empty: anywhere.",
+        cls_or_instance=fields.String(),
+    )
+    rate_limit = _nullable(
+        fields.String, "The key's own rate limit, on top of its owner's budget; null if none."
     )
     replaced_by = _nullable(fields.String, "The id of the key that replaced it by rotation.")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from app.audit.actions import AuditAction
 from app.keys.access import KeyAccess
+from app.keys.permissions import Level, Resource
 from app.keys.status import KeyStatus
 from app.roles import Role
 
@@ -15,3 +16,5 @@ ROLE_VALUES = tuple(Role)
 ACTION_VALUES = tuple(AuditAction)
 ACCESS_VALUES = tuple(KeyAccess)
 KEY_STATUS_VALUES = tuple(KeyStatus)
+RESOURCE_VALUES = tuple(Resource)
+LEVEL_VALUES = tuple(Level)

@@ -14,12 +14,14 @@ from flask.typing import ResponseReturnValue
 
 from app.api import api_actor, bp, examples
 from app.api.input import KEY_ID, PageQuery, json_body
+from app.api.resources import resource
 from app.api.schemas import AuditPage, Echo, Key, KeyPage, Me, Usage
 from app.audit.queries import events_page
 from app.audit.queries import to_dict as event_dict
 from app.errors import ApiError
 from app.keys import service
 from app.keys.key_list import keys_page
+from app.keys.permissions import Resource
 from app.ratelimit import rate_limit_for
 from app.usage import store as usage_store
 
@@ -41,6 +43,7 @@ def _echo() -> Response:
 
 
 @bp.route("/endpoint", methods=["GET"])
+@resource(Resource.ENDPOINT)
 @bp.response(200, Echo, example={**examples.ECHO, "received": None})
 def echo_get() -> ResponseReturnValue:
     """Check a key.
@@ -52,6 +55,7 @@ def echo_get() -> ResponseReturnValue:
 
 
 @bp.route("/endpoint", methods=["POST"])
+@resource(Resource.ENDPOINT)
 @bp.response(200, Echo, example=examples.ECHO)
 @bp.doc(requestBody=ANY_JSON)
 def echo() -> ResponseReturnValue:
@@ -63,6 +67,7 @@ def echo() -> ResponseReturnValue:
 
 
 @bp.route("/me")
+@resource(None)
 @bp.response(200, Me, example=examples.ME)
 def get_me() -> ResponseReturnValue:
     """Who am I.
@@ -79,6 +84,7 @@ def get_me() -> ResponseReturnValue:
 
 
 @bp.route("/keys")
+@resource(Resource.KEYS)
 @bp.arguments(PageQuery, location="query")
 @bp.response(200, KeyPage, example=examples.KEY_PAGE)
 def list_keys(query: dict[str, Any]) -> ResponseReturnValue:
@@ -91,6 +97,7 @@ def list_keys(query: dict[str, Any]) -> ResponseReturnValue:
 
 
 @bp.route("/keys/<key_id>/usage", parameters=[KEY_ID])
+@resource(Resource.KEYS)
 @bp.response(200, Usage, example=examples.USAGE)
 def get_key_usage(key_id: str) -> ResponseReturnValue:
     """A key's daily usage.
@@ -106,6 +113,7 @@ def get_key_usage(key_id: str) -> ResponseReturnValue:
 
 
 @bp.route("/keys/<key_id>/revoke", methods=["POST"], parameters=[KEY_ID])
+@resource(Resource.KEYS)
 @bp.response(200, Key, example=examples.REVOKED_KEY)
 def revoke_key(key_id: str) -> ResponseReturnValue:
     """Revoke one of your keys.
@@ -119,7 +127,41 @@ def revoke_key(key_id: str) -> ResponseReturnValue:
     return jsonify(key.to_dict())
 
 
+@bp.route("/keys/<key_id>/disable", methods=["POST"], parameters=[KEY_ID])
+@resource(Resource.KEYS)
+@bp.response(200, Key, example=examples.DISABLED_KEY)
+def disable_key(key_id: str) -> ResponseReturnValue:
+    """Disable one of your keys.
+
+    The key's very next request gets 401 `disabled_api_key`, until it is enabled again.
+    Another user's key id is a 404. Disabling a disabled or revoked key answers it as it is.
+    """
+    key = service.disable_key(key_id, owner_id=g.api_key.user_id, actor=api_actor())
+    if key is None:
+        raise ApiError(404, "not_found", "You have no key with that id.")
+    return jsonify(key.to_dict())
+
+
+@bp.route("/keys/<key_id>/enable", methods=["POST"], parameters=[KEY_ID])
+@resource(Resource.KEYS)
+@bp.response(200, Key, example=examples.KEY)
+def enable_key(key_id: str) -> ResponseReturnValue:
+    """Enable one of your keys.
+
+    A disabled key works again from its next request. A revoked or expired key cannot be
+    enabled: 409 `conflict`. Another user's key id is a 404.
+    """
+    try:
+        key = service.enable_key(key_id, owner_id=g.api_key.user_id, actor=api_actor())
+    except service.CannotEnable as error:
+        raise ApiError(409, "conflict", str(error)) from None
+    if key is None:
+        raise ApiError(404, "not_found", "You have no key with that id.")
+    return jsonify(key.to_dict())
+
+
 @bp.route("/audit")
+@resource(Resource.AUDIT)
 @bp.arguments(PageQuery, location="query")
 @bp.response(200, AuditPage, example=examples.AUDIT_PAGE)
 def list_own_audit_events(query: dict[str, Any]) -> ResponseReturnValue:

@@ -30,3 +30,7 @@ class AuditAction(StrEnum):
     KEY_ROTATED = "key.rotated"
     KEY_REVOKED = "key.revoked"
     KEY_NEW_NETWORK = "key.new_network"
+    KEY_DISABLED = "key.disabled"
+    KEY_ENABLED = "key.enabled"
+    KEY_EDITED = "key.edited"
+    KEY_ADDRESS_REFUSED = "key.address_refused"

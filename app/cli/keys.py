@@ -1,4 +1,7 @@
-"""``flask keys ...``: create, rotate, list and revoke keys. A new key is stdout's last line."""
+"""``flask keys ...``: create, rotate, list, disable, enable and revoke keys.
+
+A new key is stdout's last line.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +13,15 @@ from app.audit import Actor
 from app.cli import EnumChoice, existing_user, refused, rounds, verifier
 from app.keys import service
 from app.keys.access import KeyAccess
+from app.keys.allowed_networks import network_list
 from app.keys.key_list import keys_page
 from app.keys.rules import KeyRefused, check_access, parse_duration
+from app.keys.scope import KeyScope
 from app.keys.signals import ChangeNotPassedOn
 from app.models.columns import iso_or_none
 from app.paging import MAX_LIMIT
 
-keys_cli = AppGroup("keys", help="Create, rotate, list and revoke API keys.")
+keys_cli = AppGroup("keys", help="Create, rotate, list, disable, enable and revoke API keys.")
 
 
 @keys_cli.command("create")
@@ -26,13 +31,37 @@ keys_cli = AppGroup("keys", help="Create, rotate, list and revoke API keys.")
 @click.option(
     "--access",
     type=EnumChoice(KeyAccess, check_access),
-    default=KeyAccess.FULL.value,
-    show_default=True,
-    help="read: GET and HEAD only.",
+    help="full (the default), read: GET and HEAD only, or restricted: what --permissions "
+    "allow (the default with --permissions).",
 )
-def create_key(email: str, name: str, expires_in: str | None, access: KeyAccess) -> None:
+@click.option(
+    "--permissions",
+    help="For restricted keys: endpoint=write,keys=read (levels none, read, write; "
+    "resources endpoint, keys, audit, admin; none where left out).",
+)
+@click.option(
+    "--allow",
+    "allowed_networks",
+    multiple=True,
+    help="An address or CIDR range the key may be used from (repeat, at most 20).",
+)
+@click.option("--rate-limit", "rate_limit", help="The key's own limit, e.g. '10 per minute'.")
+@click.option("--description", help="Free text about the key (at most 500 characters).")
+def create_key(
+    email: str,
+    name: str,
+    expires_in: str | None,
+    access: KeyAccess | None,
+    permissions: str | None,
+    allowed_networks: tuple[str, ...],
+    rate_limit: str | None,
+    description: str | None,
+) -> None:
     """Create a key; the key alone is the last line of stdout."""
     user = existing_user(email)
+    if access is None:
+        access = KeyAccess.RESTRICTED if permissions else KeyAccess.FULL
+    scope = KeyScope(description, permissions, list(allowed_networks), rate_limit)
     try:
         lifetime = None if expires_in is None else parse_duration(expires_in)
         key, full_key = service.create_key(
@@ -44,6 +73,7 @@ def create_key(email: str, name: str, expires_in: str | None, access: KeyAccess)
             expires_in=lifetime,
             access=access,
             actor=Actor.system(),
+            scope=scope,
         )
     except KeyRefused as error:
         raise refused(error) from None
@@ -65,7 +95,7 @@ def create_key(email: str, name: str, expires_in: str | None, access: KeyAccess)
     help="How long the old key keeps working (0s: not at all).",
 )
 def rotate_key(key_id: str, grace: str) -> None:
-    """Replace a key (same name, owner, access); the new key alone is stdout's last line."""
+    """Replace a key (same name, owner, access, limits); the new key alone is stdout's last line."""
     try:
         rotated = service.rotate_key(
             key_id,
@@ -91,7 +121,11 @@ def rotate_key(key_id: str, grace: str) -> None:
 @keys_cli.command("list")
 @click.argument("email", required=False)
 def list_keys(email: str | None) -> None:
-    """List keys (of one user, or everyone's): key id, prefix, status, name. Never a secret."""
+    """List keys (of one user, or everyone's); never a secret.
+
+    Key id, prefix, status, access, owner, dates, permissions, allowed networks, own rate
+    limit, name.
+    """
     owner_id = existing_user(email).id if email else None
     cursor = None
     while True:
@@ -99,10 +133,19 @@ def list_keys(email: str | None) -> None:
         for key in page.rows:
             last_used = key.last_used_at.isoformat() if key.last_used_at else "never"
             expires = key.expires_at.isoformat() if key.expires_at else "never"
+            narrowed = [
+                f"permissions {key.permissions}" if key.permissions else "",
+                f"from {' '.join(network_list(key.allowed_networks))}"
+                if key.allowed_networks
+                else "",
+                f"limit {key.rate_limit}" if key.rate_limit else "",
+            ]
             click.echo(
                 f"{key.key_id}\t{key.prefix}…\t{key.status}\t{key.access}\t{key.user.email}\t"
                 f"created {key.created_at.isoformat()}\tlast used {last_used}\t"
-                f"expires {expires}\t{key.name}"
+                f"expires {expires}\t"
+                + "".join(f"{part}\t" for part in narrowed if part)
+                + key.name
             )
         if page.next_cursor is None:
             return
@@ -120,3 +163,29 @@ def revoke_key(key_id: str) -> None:
     if key is None:
         raise click.ClickException(f"No key with id {key_id!r}.")
     click.echo(f"Revoked key {key.key_id} “{key.name}”.")
+
+
+@keys_cli.command("disable")
+@click.argument("key_id")
+def disable_key(key_id: str) -> None:
+    """Disable a key: refused with 401 disabled_api_key from the next request, until enabled."""
+    try:
+        key = service.disable_key(key_id, owner_id=None)
+    except ChangeNotPassedOn as error:
+        raise refused(error) from None
+    if key is None:
+        raise click.ClickException(f"No key with id {key_id!r}.")
+    click.echo(f"Key {key.key_id} “{key.name}” is {key.status}.")
+
+
+@keys_cli.command("enable")
+@click.argument("key_id")
+def enable_key(key_id: str) -> None:
+    """Enable a disabled key again (never a revoked or expired one)."""
+    try:
+        key = service.enable_key(key_id, owner_id=None)
+    except (KeyRefused, ChangeNotPassedOn) as error:
+        raise refused(error) from None
+    if key is None:
+        raise click.ClickException(f"No key with id {key_id!r}.")
+    click.echo(f"Key {key.key_id} “{key.name}” is {key.status}.")

@@ -1,4 +1,4 @@
-"""The console's form fields, read and checked: the create form's expiry and the grace."""
+"""The console's form fields, read and checked: expiry, grace, and what narrows a key."""
 
 from __future__ import annotations
 
@@ -7,7 +7,11 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 
+from app.keys.access import KeyAccess
+from app.keys.changes import KeyEdit
+from app.keys.permissions import Resource
 from app.keys.rules import InvalidDuration, InvalidExpiry
+from app.keys.scope import KeyScope
 
 EXPIRY_DAYS = ("7", "30", "90", "365")
 GRACE_PERIODS = {"0": timedelta(0), "1h": timedelta(hours=1), "24h": timedelta(hours=24),
@@ -41,3 +45,32 @@ def grace_from(form: Mapping[str, str]) -> timedelta:
         return GRACE_PERIODS[form.get("grace", "")]
     except KeyError:
         raise InvalidDuration(_l("Choose how long the old key keeps working.")) from None
+
+
+def permissions_from(form: Mapping[str, str]) -> dict[str, object] | None:
+    """The per-resource selects (``permission_keys`` and the like), for a restricted key."""
+    if form.get("access") != KeyAccess.RESTRICTED:
+        return None
+    return {resource: form.get(f"permission_{resource}", "none") for resource in Resource}
+
+
+def scope_from(form: Mapping[str, str]) -> KeyScope:
+    """What narrows a key, from the create form (checked by the key domain)."""
+    return KeyScope(
+        description=form.get("description", ""),
+        permissions=permissions_from(form),
+        allowed_networks=form.get("allowed_networks", ""),
+        rate_limit=form.get("rate_limit", ""),
+    )
+
+
+def edit_from(form: Mapping[str, str]) -> KeyEdit:
+    """The edit form of a key's page: every field it shows, as it was sent."""
+    return KeyEdit(
+        name=form.get("name", ""),
+        description=form.get("description", ""),
+        access=form.get("access") or None,
+        permissions=permissions_from(form),
+        allowed_networks=form.get("allowed_networks", ""),
+        rate_limit=form.get("rate_limit", ""),
+    )

@@ -1,4 +1,7 @@
-"""/api-keys/<key id>: one key's details, its 30 days of use, its events; rotate it."""
+"""/api-keys/<key id>: one key's details, its 30 days of use, its events; rotate it.
+
+Editing, disabling and enabling it: key_changes.py.
+"""
 
 from __future__ import annotations
 
@@ -15,9 +18,13 @@ from app.console.forms import GRACE_PERIODS, grace_from
 from app.console.keys import too_many_keys_made
 from app.htmx import announce, render_page_or_fragment
 from app.keys import service, verifier_secret
-from app.keys.rules import KeyRefused
+from app.keys.allowed_networks import MAX_NETWORKS, network_list
+from app.keys.descriptions import MAX_DESCRIPTION_LENGTH
+from app.keys.permissions import levels
+from app.keys.rules import MAX_NAME_LENGTH, KeyRefused
 from app.models import ApiKey
 from app.models.columns import utcnow
+from app.ratelimit import rate_limit_for
 from app.usage import networks
 from app.usage import store as usage_store
 
@@ -31,7 +38,8 @@ def _own_key_or_404(key_id: str) -> ApiKey:
     return key
 
 
-def _page_context(key: ApiKey) -> dict[str, object]:
+def page_context(key: ApiKey) -> dict[str, object]:
+    """What the key's page shows (the edit form shows the key as it is)."""
     days = usage_store.last_days(key.id)
     replaced = (
         service.get_key(key.replaced_by, owner_id=current_user.id) if key.replaced_by else None
@@ -48,6 +56,29 @@ def _page_context(key: ApiKey) -> dict[str, object]:
         "replaced_by": replaced,
         "replaces": service.replaced_key(key.key_id),
         "grace_periods": GRACE_PERIODS,
+        "levels": levels(key.access, key.permissions),
+        "networks_text": "\n".join(network_list(key.allowed_networks)),
+        "key_values": _values(key),
+        "max_length": MAX_NAME_LENGTH,
+        "max_description": MAX_DESCRIPTION_LENGTH,
+        "max_networks": MAX_NETWORKS,
+        "role_limit": rate_limit_for(current_user.role),
+        "edit_form": {},
+    }
+
+
+def _values(key: ApiKey) -> dict[str, object]:
+    """The key as the edit form's fields show it."""
+    return {
+        "name": key.name,
+        "description": key.description,
+        "access": key.access,
+        "allowed_networks": "\n".join(network_list(key.allowed_networks)),
+        "rate_limit": key.rate_limit,
+        **{
+            f"permission_{resource}": level
+            for resource, level in levels(key.access, key.permissions).items()
+        },
     }
 
 
@@ -55,7 +86,7 @@ def _page_context(key: ApiKey) -> dict[str, object]:
 @login_required
 def key_page(key_id: str) -> ResponseReturnValue:
     """Everything about one key, and what can be done with it."""
-    return render_template("console/key.html", **_page_context(_own_key_or_404(key_id)))
+    return render_template("console/key.html", **page_context(_own_key_or_404(key_id)))
 
 
 @bp.post("/api-keys/<key_id>/rotate")
@@ -89,7 +120,7 @@ def rotate_key(key_id: str) -> ResponseReturnValue:
 def _rotate_form_again(
     key: ApiKey, message: str, status: int, headers: dict[str, str] | None = None
 ) -> tuple[str, int, dict[str, str]]:
-    context = {**_page_context(key), "rotate_error": message}
+    context = {**page_context(key), "rotate_error": message}
     body = render_page_or_fragment("console/key.html", "console/_rotate_form.html", **context)
     return body, status, headers or {}
 

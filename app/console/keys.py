@@ -19,11 +19,13 @@ from flask_login import current_user, login_required
 from app import accounts
 from app.auth import safe_next
 from app.console import bp, console_actor
-from app.console.forms import EXPIRY_DAYS, expiry_from
+from app.console.forms import EXPIRY_DAYS, expiry_from, scope_from
 from app.console.keys_table import PAGE_SIZE, KeysTable
 from app.htmx import announce, is_htmx, render_page_or_fragment
 from app.keys import service, verifier_secret
 from app.keys.access import KeyAccess
+from app.keys.allowed_networks import MAX_NETWORKS
+from app.keys.descriptions import MAX_DESCRIPTION_LENGTH
 from app.keys.key_list import keys_page
 from app.keys.rules import MAX_NAME_LENGTH, KeyRefused
 from app.keys.status import KeyStatus
@@ -31,7 +33,7 @@ from app.metrics import RATE_LIMITED
 from app.models import ApiKey
 from app.models.columns import utcnow
 from app.paging import MAX_LIMIT
-from app.ratelimit import limit_counter, parse_rate_limit, seconds_until
+from app.ratelimit import limit_counter, parse_rate_limit, rate_limit_for, seconds_until
 from app.usage import networks
 
 # Names the budget of keys a user makes (creates and rotations) in the limiter storage.
@@ -94,6 +96,9 @@ def _form_context(form: Mapping[str, str], error: str | None = None) -> dict[str
         "form": form,
         "error": error,
         "max_length": MAX_NAME_LENGTH,
+        "max_description": MAX_DESCRIPTION_LENGTH,
+        "max_networks": MAX_NETWORKS,
+        "role_limit": rate_limit_for(current_user.role),
         "expiry_days": EXPIRY_DAYS,
         "today": utcnow().date(),
     }
@@ -139,6 +144,7 @@ def create_key() -> ResponseReturnValue:
             expires_at=expiry_from(form, utcnow()),
             access=form.get("access", KeyAccess.FULL),
             actor=console_actor(),
+            scope=scope_from(form),
         )
     except KeyRefused as refused:
         return _form_again(form, str(refused), 422)

@@ -16,6 +16,7 @@ from app.audit.actions import AuditAction
 from app.console.forms import GRACE_PERIODS
 from app.keys.access import KeyAccess
 from app.keys.key_list import ANY_STATUS, KeyOrder
+from app.keys.permissions import Level, Resource
 from app.keys.status import KeyStatus
 from app.roles import Role
 
@@ -41,12 +42,33 @@ STATUSES: dict[str, object] = {
         KeyStatus,
         {
             KeyStatus.ACTIVE: _l("Active"),
+            KeyStatus.DISABLED: _l("Disabled"),
             KeyStatus.EXPIRED: _l("Expired"),
             KeyStatus.REVOKED: _l("Revoked"),
         },
     ),
 }
-ACCESS = labelled(KeyAccess, {KeyAccess.FULL: _l("Full access"), KeyAccess.READ: _l("Read-only")})
+ACCESS = labelled(
+    KeyAccess,
+    {
+        KeyAccess.FULL: _l("Full access"),
+        KeyAccess.READ: _l("Read-only"),
+        KeyAccess.RESTRICTED: _l("Restricted"),
+    },
+)
+RESOURCES = labelled(
+    Resource,
+    {
+        Resource.ENDPOINT: _l("Endpoint (/api/endpoint)"),
+        Resource.KEYS: _l("Keys (/api/keys)"),
+        Resource.AUDIT: _l("Audit log (/api/audit)"),
+        Resource.ADMIN: _l("Admin (/api/admin)"),
+    },
+)
+LEVELS = labelled(
+    Level,
+    {Level.NONE: _l("No access"), Level.READ: _l("Read"), Level.WRITE: _l("Read and write")},
+)
 SORTS = labelled(
     KeyOrder,
     {KeyOrder.CREATED: _l("Newest first"), KeyOrder.LAST_USED: _l("Recently used first")},
@@ -77,6 +99,10 @@ ACTIONS = labelled(
         AuditAction.KEY_ROTATED: _l("Key rotated"),
         AuditAction.KEY_REVOKED: _l("Key revoked"),
         AuditAction.KEY_NEW_NETWORK: _l("Key used from a new network"),
+        AuditAction.KEY_DISABLED: _l("Key disabled"),
+        AuditAction.KEY_ENABLED: _l("Key enabled"),
+        AuditAction.KEY_EDITED: _l("Key edited"),
+        AuditAction.KEY_ADDRESS_REFUSED: _l("Key refused from an address it may not be used from"),
     },
 )
 
@@ -87,6 +113,8 @@ def init_app(app: App) -> None:
         role_names=ROLES,
         status_names=STATUSES,
         access_names=ACCESS,
+        resource_names=RESOURCES,
+        level_names=LEVELS,
         sort_names=SORTS,
         grace_names=GRACE,
         action_names=ACTIONS,

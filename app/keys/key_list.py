@@ -76,13 +76,20 @@ def _filtered(query: Select[ApiKey], status: str, search: str, now: datetime) ->
     # The same rule as ApiKey.status_at, as SQL.
     live = or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now)
     if status == KeyStatus.ACTIVE:
-        query = query.where(ApiKey.revoked_at.is_(None), live)
+        query = query.where(ApiKey.revoked_at.is_(None), live, ApiKey.disabled_at.is_(None))
+    elif status == KeyStatus.DISABLED:
+        query = query.where(ApiKey.revoked_at.is_(None), live, ApiKey.disabled_at.is_not(None))
     elif status == KeyStatus.EXPIRED:
         query = query.where(ApiKey.revoked_at.is_(None), ApiKey.expires_at <= now)
     elif status == KeyStatus.REVOKED:
         query = query.where(ApiKey.revoked_at.is_not(None))
     if search:
-        query = query.where(ApiKey.name.icontains(search, autoescape=True))
+        query = query.where(
+            or_(
+                ApiKey.name.icontains(search, autoescape=True),
+                ApiKey.description.icontains(search, autoescape=True),
+            )
+        )
     return query
 
 

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
+from limits import parse
 from sqlalchemy.orm import QueryableAttribute
 
+from app.keys.allowed_networks import from_script, to_script
 from app.models import ApiKey, User
 
 
@@ -48,6 +50,19 @@ FLAG = Codec(lambda value: "1" if value else "0", b"1".__eq__, bool)  # admit.lu
 MOMENT = Codec(lambda value: "" if value is None else repr(value.timestamp()), _moment, _utc)
 
 
+def _limit_text(value: str | None) -> str:
+    if not value:
+        return ""
+    item = parse(value)
+    return f"{item.amount}/{item.get_expiry()}/{value}"
+
+
+# "10 per minute"; in Redis after its amount and seconds, which admit.lua reads: "10/60/...".
+OWN_LIMIT = Codec(_limit_text, lambda text: text.decode().split("/", 2)[-1] or None)
+# Stored as "127.0.0.2/32,..."; in Redis as admit.lua matches addresses ("" for anywhere).
+NETWORKS = Codec(to_script, lambda text: from_script(text.decode()))
+
+
 def column(source: QueryableAttribute[Any], codec: Codec = TEXT) -> dict[str, Any]:
     """A field's metadata: read from ``source`` (of ``ApiKey`` or ``User``), as ``codec`` says."""
     return {"column": source, "codec": codec}
@@ -63,7 +78,11 @@ class KeyRecord:
     verifier: str | None = field(metadata=column(ApiKey.verifier, OPTIONAL_TEXT))
     revoked_at: datetime | None = field(metadata=column(ApiKey.revoked_at, MOMENT))
     expires_at: datetime | None = field(metadata=column(ApiKey.expires_at, MOMENT))
-    access: str = field(metadata=column(ApiKey.access))  # "full" or "read"
+    access: str = field(metadata=column(ApiKey.access))  # "full", "read" or "restricted"
+    permissions: str | None = field(metadata=column(ApiKey.permissions, OPTIONAL_TEXT))
+    allowed_networks: str | None = field(metadata=column(ApiKey.allowed_networks, NETWORKS))
+    rate_limit: str | None = field(metadata=column(ApiKey.rate_limit, OWN_LIMIT))
+    disabled_at: datetime | None = field(metadata=column(ApiKey.disabled_at, MOMENT))
     user_id: int = field(metadata=column(ApiKey.user_id, INTEGER))
     email: str = field(metadata=column(User.email))
     role: str = field(metadata=column(User.role))

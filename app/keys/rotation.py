@@ -19,6 +19,7 @@ from app.keys.format import is_key_id
 from app.keys.hmac_verifier import VerifierSecret
 from app.keys.prepared import prepare_key
 from app.keys.rules import KeyRefused
+from app.keys.scope import KeyScope
 from app.keys.status import KeyStatus
 from app.models import ApiKey
 from app.models.columns import iso_or_none, utcnow
@@ -40,10 +41,11 @@ def rotate_key(
 ) -> tuple[ApiKey, ApiKey, str] | None:
     """Replace a key: (old row, new row, new full key), or None when there is no such key.
 
-    The new key has the old one's name, owner and access, and the same lifetime if the old
-    one had one. The old key keeps working until ``grace`` from now, then counts as
-    expired; its ``replaced_by`` names the new key. Raises ``CannotRotate`` for a revoked,
-    expired or already replaced key, and ``TooManyKeys`` when the old key, kept for its
+    The new key has the old one's name, owner, access, description, permissions, allowed
+    networks, rate limit and disabled state, and the same lifetime if the old one had one.
+    The old key keeps working until ``grace`` from now, then counts as expired; its
+    ``replaced_by`` names the new key. Raises ``CannotRotate`` for a revoked, expired or
+    already replaced key, and ``TooManyKeys`` when the old key, kept for its
     grace, would take the owner past ``max_active`` keys in use (app/keys/cap.py).
     """
     if not is_key_id(key_id):
@@ -66,6 +68,9 @@ def rotate_key(
         new = made.row(
             old.user_id, old.name, None if lifetime is None else now + lifetime, old.access
         )
+        # Everything that narrows the old key narrows the new one, a pause included.
+        KeyScope.of(old).apply(new)
+        new.disabled_at = old.disabled_at
         session.add(new)
         session.flush()
         old.replaced_by = new.key_id
@@ -109,7 +114,7 @@ def _check_status(old: ApiKey, now: datetime) -> None:
     status = old.status_at(now)
     if status == KeyStatus.REVOKED:
         raise CannotRotate(_l("A revoked key cannot be rotated. Create a new key instead."))
-    if status != KeyStatus.ACTIVE:
+    if status not in (KeyStatus.ACTIVE, KeyStatus.DISABLED):
         raise CannotRotate(_l("An expired key cannot be rotated. Create a new key instead."))
 
 

@@ -57,7 +57,7 @@ def check_access(access: object) -> KeyAccess:
     """Return ``access`` as a ``KeyAccess``, or raise ``InvalidAccess``."""
     if isinstance(access, str) and access in set(KeyAccess):
         return KeyAccess(access)
-    raise InvalidAccess(_l("Choose the key's access: full or read-only."))
+    raise InvalidAccess(_l("Choose the key's access: full, read-only or restricted."))
 
 
 def check_expiry(expires_at: datetime | None, now: datetime) -> datetime | None:

@@ -23,8 +23,10 @@ from app.keys.format import is_key_id
 from app.keys.hmac_verifier import VerifierSecret
 from app.keys.prepared import prepare_key
 from app.keys.rules import check_access, check_expiry, clean_key_name
+from app.keys.scope import KeyScope
 from app.models import ApiKey, User
 from app.models.columns import iso_or_none, utcnow
+from app.ratelimit import rate_limit_for
 
 
 def create_key(
@@ -38,16 +40,20 @@ def create_key(
     expires_in: timedelta | None = None,
     access: KeyAccess | str = KeyAccess.FULL,
     actor: Actor | None = None,
+    scope: KeyScope | None = None,
 ) -> tuple[ApiKey, str]:
     """Create a key for ``user``; return the row and the full key, which is never stored.
 
     Hashed at bcrypt cost ``rounds``, with a verifier under ``verifier``; at most
     ``max_active`` keys in use per user (app/keys/cap.py). The key expires at
-    ``expires_at``, or ``expires_in`` after it is made. Raises ``InvalidKeyName``,
-    ``InvalidAccess``, ``InvalidExpiry`` or ``TooManyKeys``.
+    ``expires_at``, or ``expires_in`` after it is made. ``scope``: its description,
+    permissions, allowed networks and own rate limit (app/keys/scope.py). Raises
+    ``InvalidKeyName``, ``InvalidAccess``, ``InvalidExpiry``, ``TooManyKeys`` or the
+    refusals of ``KeyScope.cleaned``.
     """
     name = clean_key_name(name)
     access = check_access(access)
+    scope = (scope or KeyScope()).cleaned(access, rate_limit_for(user.role))
     user_id = user.id
     refuse_creating_past(user_id, max_active)  # before bcrypt, which is the slow part
     made = prepare_key(rounds, verifier)
@@ -61,6 +67,7 @@ def create_key(
         lock_owner(session, user_id)
         refuse_creating_past(user_id, max_active)
         row = made.row(user_id, name, expires_at, access, created_at=made_at)
+        scope.apply(row)
         session.add(row)
         session.flush()
         audit.record(
@@ -68,7 +75,12 @@ def create_key(
             actor or Actor.for_user(user),
             target=f"key:{row.key_id}",
             subject_user_id=user_id,
-            details={"name": name, "access": access, "expires_at": iso_or_none(expires_at)},
+            details={
+                "name": name,
+                "access": access,
+                "expires_at": iso_or_none(expires_at),
+                **scope.details(),
+            },
         )
     return row, made.value
 
@@ -115,14 +127,28 @@ def revoke_key(key_id: str, *, owner_id: int | None, actor: Actor | None = None)
     return get_key(key_id, owner_id=owner_id)
 
 
-# Rotation has a module of its own; callers find every key operation here.
+# Rotation and the reversible changes have modules of their own; callers find every key
+# operation here.
+from app.keys.changes import (  # noqa: E402
+    CannotEnable,
+    KeyEdit,
+    disable_key,
+    edit_key,
+    enable_key,
+)
 from app.keys.rotation import CannotRotate, replaced_key, rotate_key  # noqa: E402
 
 __all__ = [
+    "CannotEnable",
     "CannotRotate",
+    "KeyEdit",
+    "KeyScope",
     "TooManyKeys",
     "active_key_count",
     "create_key",
+    "disable_key",
+    "edit_key",
+    "enable_key",
     "get_key",
     "replaced_key",
     "revoke_key",

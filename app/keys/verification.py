@@ -3,8 +3,9 @@
 In order: shape and checksum (no database, no bcrypt); the key's record (app/keys/record.py);
 revoked key or inactive owner, refused without a look at the secret; the HMAC verifier
 (app/keys/hmac_verifier.py), under the current secret or a fallback (then rewritten under
-the current one); bcrypt only for a key with no verifier under a known secret, once; expiry
-last, so only the genuine key learns that it expired.
+the current one); bcrypt only for a key with no verifier under a known secret, once; then
+expiry, the disabled flag and the allowed networks, so only the genuine key learns that it
+expired, is disabled, or may not be used from where it is.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 from collections.abc import Callable
 
 from app.hashing import check_secret
+from app.keys.allowed_networks import is_allowed
 from app.keys.format import KEY_LENGTH, parse_key
 from app.keys.hmac_verifier import Verdict, VerifierSecret
 from app.keys.lookup import KeyLookup, StoreUnavailable
@@ -30,9 +32,9 @@ CheckBudget = Callable[[str, str | None], bool]
 class KeyRejected(Exception):
     """The presented key does not authenticate.
 
-    ``reason`` (malformed, unknown, revoked, inactive_user, wrong_secret, expired) is for
-    logs, metrics and tests. Every client gets the same "API key not found", but for
-    ``expired``: only the genuine key learns that it expired. ``key_pk`` and
+    ``reason`` (malformed, unknown, revoked, inactive_user, wrong_secret, expired,
+    disabled) is for logs, metrics and tests. Every client gets the same "API key not
+    found", but for ``expired`` and ``disabled``: only the genuine key learns them. ``key_pk`` and
     ``key_id`` name the key's row when the key id exists, so its owner sees the refusal.
     ``counted``: the failure was already charged to the failed-check budgets (before its
     bcrypt check ran).
@@ -51,6 +53,15 @@ class KeyRejected(Exception):
         self.key_pk = key_pk
         self.key_id = key_id
         self.counted = counted
+
+
+class AddressNotAllowed(Exception):
+    """The genuine key, from an address outside its allowed networks."""
+
+    def __init__(self, record: KeyRecord, address: str) -> None:
+        super().__init__(address)
+        self.record = record
+        self.address = address
 
 
 class KeyCheckRefused(Exception):
@@ -95,19 +106,29 @@ class KeyVerifier:
             raise KeyRejected("unknown")
         return record
 
-    def verify(self, presented: str, may_check_hash: CheckBudget) -> KeyRecord:
+    def verify(
+        self, presented: str, may_check_hash: CheckBudget, *, address: str | None = None
+    ) -> KeyRecord:
         """Verify ``presented`` from its row, read now; see ``verify_record``."""
-        return self.verify_record(presented, self.find(self.key_id_of(presented)), may_check_hash)
+        record = self.find(self.key_id_of(presented))
+        return self.verify_record(presented, record, may_check_hash, address=address)
 
     def verify_record(
-        self, presented: str, record: KeyRecord, may_check_hash: CheckBudget
+        self,
+        presented: str,
+        record: KeyRecord,
+        may_check_hash: CheckBudget,
+        *,
+        address: str | None = None,
     ) -> KeyRecord:
         """Verify ``presented`` against its key id's ``record``; return the record.
 
         ``may_check_hash(key_id, last_address)`` is asked (and charges the check) before any
-        bcrypt call.
-        Raises ``KeyRejected`` for a key that does not authenticate and ``KeyCheckRefused``
-        when bcrypt would be needed but ``may_check_hash`` says no.
+        bcrypt call. ``address``: the client's, checked against the key's allowed networks
+        (None: not checked).
+        Raises ``KeyRejected`` for a key that does not authenticate, ``KeyCheckRefused``
+        when bcrypt would be needed but ``may_check_hash`` says no, and
+        ``AddressNotAllowed`` for the genuine key from outside its allowed networks.
         """
         if record.revoked_at is not None:
             raise KeyRejected("revoked", record.key_pk, record.key_id)
@@ -127,6 +148,10 @@ class KeyVerifier:
             self.renew(record, presented)
         if expired:
             raise KeyRejected("expired", record.key_pk, record.key_id)
+        if record.disabled_at is not None:
+            raise KeyRejected("disabled", record.key_pk, record.key_id)
+        if address is not None and not is_allowed(record.allowed_networks, address):
+            raise AddressNotAllowed(record, address)
         return record
 
     def renew(self, record: KeyRecord, presented: str) -> None:

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
 from app.keys.access import KeyAccess
+from app.keys.allowed_networks import network_list
+from app.keys.permissions import parse_permissions
 from app.keys.status import KeyStatus
 from app.models.columns import (
     IP_LENGTH,
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
     from app.models.user import User
 
 # Wide enough for any access's value.
-ACCESS_LENGTH = 8
+ACCESS_LENGTH = 16
 
 
 class ApiKey(Model):
@@ -53,6 +55,15 @@ class ApiKey(Model):
     )
     # The key id of the key that replaced this one by rotation.
     replaced_by: Mapped[str | None] = mapped_column(String(16))
+    description: Mapped[str | None] = mapped_column(String(500))
+    # A restricted key's permissions, "endpoint=write,keys=read,..." (app/keys/permissions.py).
+    permissions: Mapped[str | None] = mapped_column(String(64))
+    # "127.0.0.2/32,2001:db8::/32"; None: from anywhere (app/keys/allowed_networks.py).
+    allowed_networks: Mapped[str | None] = mapped_column(String(1000))
+    # The key's own limit, "10 per minute", on top of its owner's budget (app/keys/own_limit.py).
+    rate_limit: Mapped[str | None] = mapped_column(String(40))
+    # Set while the key is disabled (reversible, unlike revoked_at).
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(back_populates="keys")
 
@@ -62,6 +73,8 @@ class ApiKey(Model):
             return KeyStatus.REVOKED
         if self.expires_at is not None and self.expires_at <= now:
             return KeyStatus.EXPIRED
+        if self.disabled_at is not None:
+            return KeyStatus.DISABLED
         return KeyStatus.ACTIVE
 
     @property
@@ -74,6 +87,7 @@ class ApiKey(Model):
         return {
             "id": self.key_id,
             "name": self.name,
+            "description": self.description,
             "prefix": self.prefix,
             "created_at": self.created_at.isoformat(),
             "last_used_at": iso_or_none(self.last_used_at),
@@ -82,6 +96,13 @@ class ApiKey(Model):
             "revoked_at": iso_or_none(self.revoked_at),
             "expires_at": iso_or_none(self.expires_at),
             "access": self.access,
+            "permissions": (
+                dict(parse_permissions(self.permissions))
+                if self.access == KeyAccess.RESTRICTED
+                else None
+            ),
+            "allowed_networks": network_list(self.allowed_networks),
+            "rate_limit": self.rate_limit,
             "replaced_by": self.replaced_by,
         }
 

@@ -15,6 +15,7 @@ from apispec import APISpec, BasePlugin
 from marshmallow import Schema, fields
 from marshmallow.validate import OneOf
 
+from app.api.resources import role_of
 from app.errors import API_CODES, API_KEY_CHALLENGE
 
 ADMIN_PREFIX = "/api/admin/"
@@ -57,12 +58,12 @@ def _never(path: str, method: str, operation: Operation) -> bool:
     return False
 
 
-def _writes_or_admin(path: str, method: str, operation: Operation) -> bool:
-    return method != "get" or path.startswith(ADMIN_PREFIX)
-
-
 def _names_an_id(path: str, method: str, operation: Operation) -> bool:
     return "{" in path
+
+
+def _enables(path: str, method: str, operation: Operation) -> bool:
+    return path.endswith("/enable")
 
 
 def _takes_input(path: str, method: str, operation: Operation) -> bool:
@@ -101,16 +102,22 @@ ERRORS = (
     ErrorAnswer(
         401, "Unauthorized",
         "No key, or one that does not authenticate: missing, malformed, unknown, revoked, "
-        "its user deactivated, or past its expiry.",
-        ("missing_api_key", "invalid_api_key", "expired_api_key"),
-        ("Missing X-API-Key header", "API key not found", "API key expired"),
+        "its user deactivated, past its expiry, or disabled.",
+        ("missing_api_key", "invalid_api_key", "expired_api_key", "disabled_api_key"),
+        ("Missing X-API-Key header", "API key not found", "API key expired", "API key disabled"),
         _always, ("WWW-Authenticate",),
     ),
     ErrorAnswer(
         403, "Forbidden",
-        "The key may not do this: an admin operation for another role, or a write with a "
-        "read-only key.",
-        (API_CODES[403],), ("This key is read-only: it may only GET and HEAD.",), _writes_or_admin,
+        "The key may not do this: an admin operation for another role, a write with a "
+        "read-only key, a key without the permission the operation names (`forbidden`), or "
+        "a key used from outside its allowed networks (`address_not_allowed`).",
+        (API_CODES[403], "address_not_allowed"),
+        (
+            "This key has no write permission on keys.",
+            "This key may not be used from 203.0.113.9.",
+        ),
+        _always,
     ),
     ErrorAnswer(
         404, "NotFound", "Nothing with that id (among the caller's own, where it says so).",
@@ -120,6 +127,11 @@ ERRORS = (
         405, "MethodNotAllowed", "The path does not take that method; `Allow` says which.",
         (API_CODES[405],), ("The method is not allowed for the requested URL.",),
         _never, ("Allow",),
+    ),
+    ErrorAnswer(
+        409, "Conflict", "The key cannot be enabled: it is revoked or expired.",
+        (API_CODES[409],), ("A revoked key cannot be enabled. Create a new key instead.",),
+        _enables,
     ),
     ErrorAnswer(
         408, "RequestTimeout", "The request body was not sent in time.",
@@ -235,6 +247,9 @@ class SharedAnswers(BasePlugin):
         assert path is not None and operations is not None
         for method, operation in operations.items():
             operation["operationId"] = operation_id(kwargs["rule"].endpoint)
+            role = role_of(kwargs["rule"].endpoint, method)
+            # OpenAPI 3.1 lets an apiKey requirement name roles: the permission it needs.
+            operation["security"] = [{"ApiKey": [] if role is None else [role]}]
             operation["tags"] = [tag_for(path)]
             # Keys as strings: a declaration may give 400 as a number, the rule as "400".
             responses = {

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from flask import Flask
+
+T = TypeVar("T")
 
 PASSWORD = "correct horse battery"
 
@@ -47,13 +51,17 @@ class Factory:
         expires_in: timedelta | None = None,
         access: str = "full",
         max_active: int = 100,
+        **scope: object,
     ) -> tuple[str, str]:
         """Create a key for ``user``; return its key id and the full key.
 
-        ``max_active`` is the cap on the user's active keys (MAX_ACTIVE_KEYS_PER_USER).
+        ``max_active`` is the cap on the user's active keys (MAX_ACTIVE_KEYS_PER_USER);
+        ``scope``: ``KeyScope``'s fields (description, permissions, allowed_networks,
+        rate_limit).
         """
         from app import accounts
         from app.keys import service, verifier_secret
+        from app.keys.scope import KeyScope
         from app.models.columns import utcnow
 
         with self.app.app_context():
@@ -66,8 +74,14 @@ class Factory:
                 max_active=max_active,
                 expires_at=None if expires_in is None else utcnow() + expires_in,
                 access=access,
+                scope=KeyScope(**scope),  # type: ignore[arg-type]
             )
             return row.key_id, secret
+
+    def app_call(self, function: Callable[..., T], *args: object, **kwargs: object) -> T:
+        """``function(*args, **kwargs)`` in the app's context (a domain operation)."""
+        with self.app.app_context():
+            return function(*args, **kwargs)
 
     def expire(self, key_id: str) -> None:
         """Make a key's expiry a second ago, as if its time had come."""

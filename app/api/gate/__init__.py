@@ -18,9 +18,11 @@ class Admission(NamedTuple):
     """A verified key, whether its owner's budget allowed the request, and the budget's headers.
 
     ``touch``: this request should record the key's use (at most once a minute per key).
+    ``own_limit``: the key's own rate limit, when the headers describe it (not the owner's).
     """
 
     key: KeyRecord
     allowed: bool
     headers: dict[str, str]
     touch: bool
+    own_limit: str | None = None

@@ -3,11 +3,12 @@
 -- and window.lua's charge().
 -- KEYS[1]: the key's record; KEYS[2]: its "use recorded this minute" marker.
 -- ARGV[1]: the presented key's verifier; ARGV[2]: now (Unix seconds); ARGV[3]: the
--- generation the caller saw before it read the key's row ('' on a first try); then the
+-- generation the caller saw before it read the key's row ('' on a first try); ARGV[4]: the
+-- client's address, 32 hex digits of its IPv6 form ('' if it has none); then the
 -- presented key's verifier under each of the FALLBACKS secrets (none without fallbacks);
 -- then that row, FIELDS as text.
-local presented, now, seen = ARGV[1], ARGV[2], ARGV[3]
-local ROW = 3 + FALLBACKS  -- the row's first field is ARGV[ROW + 1]
+local presented, now, seen, address = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local ROW = 4 + FALLBACKS  -- the row's first field is ARGV[ROW + 1]
 
 -- The cached record under `name`: a table of `fields`, or nil (none, or a tombstone).
 local function cached(name, fields)
@@ -19,6 +20,24 @@ local function cached(name, fields)
     record[field] = values[i + 1]
   end
   return record
+end
+
+-- Whether `address` is in one of `networks` ("<32 hex>/<prefix length>,..."; '': anywhere).
+local function allowed(networks, address)
+  if networks == '' then return true end
+  for hex, bits in string.gmatch(networks, '(%x+)/(%d+)') do
+    bits = tonumber(bits)
+    local whole = math.floor(bits / 4)
+    if address ~= '' and string.sub(hex, 1, whole) == string.sub(address, 1, whole) then
+      local rest = bits - whole * 4
+      if rest == 0 then return true end
+      local unit = 2 ^ (4 - rest)
+      local mine = tonumber(string.sub(hex, whole + 1, whole + 1), 16)
+      local theirs = tonumber(string.sub(address, whole + 1, whole + 1), 16)
+      if math.floor(mine / unit) == math.floor(theirs / unit) then return true end
+    end
+  end
+  return false
 end
 
 -- Every change replaces the generation, so a row read before a change is never cached.
@@ -68,7 +87,7 @@ if record.verifier ~= presented then
   local tag = string.sub(record.verifier, 1, TAG_LENGTH)
   if tag == string.sub(presented, 1, TAG_LENGTH) then return {'wrong_secret', record.key_pk} end
   local known = false
-  for i = 4, ROW do
+  for i = 5, ROW do
     if string.sub(ARGV[i], 1, TAG_LENGTH) == tag then
       if ARGV[i] ~= record.verifier then return {'wrong_secret', record.key_pk} end
       known = true
@@ -81,14 +100,31 @@ if record.expires_at ~= '' and tonumber(now) >= tonumber(record.expires_at) then
   return {'expired', record.key_pk}
 end
 
+if record.disabled_at ~= '' then return {'disabled', record.key_pk} end
+if not allowed(record.allowed_networks, address) then
+  local answer = {'address_not_allowed'}
+  for _, field in ipairs(FIELDS) do answer[#answer + 1] = record[field] end
+  return answer
+end
+
+-- The owner's budget and, if the key has one, its own limit ("<amount>/<seconds>/<text>"):
+-- the request is counted in both or in neither.
 local budget = BUDGETS[record.role]
 if not budget then return redis.error_reply('no budget for role ' .. record.role) end
-local granted, count, oldest = charge(budget[1] .. record.user_id .. budget[2], SEQUENCE, now,
-                                      budget[3], budget[4])
+local names = {budget[1] .. record.user_id .. budget[2]}
+local amounts, expiries = {budget[3]}, {budget[4]}
+local amount, expiry = string.match(record.rate_limit, '^(%d+)/(%d+)/')
+if amount then
+  names[2] = KEY_BUDGET .. record.key_pk .. ':' .. amount .. '/' .. expiry
+  amounts[2], expiries[2] = tonumber(amount), tonumber(expiry)
+end
+local charged = charge_all(names, SEQUENCE, now, amounts, expiries)
+local granted = charged[1]
 local touched = 0
 if granted == 1 and redis.call('SET', KEYS[2], '1', 'NX', 'EX', TOUCH_SECONDS) then
   touched = 1
 end
-local answer = {'ok', granted, count, oldest, touched}
+local answer = {'ok', granted, charged[2], charged[3], touched, charged[4] or '',
+                charged[5] or ''}
 for _, field in ipairs(FIELDS) do answer[#answer + 1] = record[field] end
 return answer

@@ -1,5 +1,10 @@
--- Charge one request to a budget (window.lua, prepended): KEYS[1] the budget, KEYS[2] the
--- sequence; ARGV: now (Unix seconds), amount, expiry (seconds).
-local granted, count, oldest = charge(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]),
-                                      tonumber(ARGV[3]))
-return {granted, count, oldest}
+-- Charge one request to one or more budgets at once (window.lua, prepended): KEYS the
+-- budgets, then the sequence; ARGV: now (Unix seconds), then amount and expiry (seconds)
+-- for each budget. Returns charge_all's answer.
+local names, amounts, expiries = {}, {}, {}
+for i = 1, #KEYS - 1 do
+  names[i] = KEYS[i]
+  amounts[i] = tonumber(ARGV[2 * i])
+  expiries[i] = tonumber(ARGV[2 * i + 1])
+end
+return charge_all(names, KEYS[#KEYS], ARGV[1], amounts, expiries)

@@ -17,7 +17,7 @@ MAX_TOUCHED = 10_000
 
 
 class LocalGate:
-    """Verify the key from its row, then charge the owner's budget."""
+    """Verify the key from its row, then charge the owner's budget (and the key's own)."""
 
     def __init__(self, verifier: KeyVerifier, throttle: FailedKeyThrottle, budget: ApiBudget):
         self.verifier = verifier
@@ -28,7 +28,9 @@ class LocalGate:
     def admit(self, presented: str, address: str) -> Admission:
         """Admit ``presented`` from ``address``, or raise (see app/api/key_hook.py)."""
         key = self.verifier.verify(
-            presented, lambda key_id, last: self.throttle.take_check(address, key_id, last)
+            presented,
+            lambda key_id, last: self.throttle.take_check(address, key_id, last),
+            address=address,
         )
         return self.charge(key)
 
@@ -37,9 +39,11 @@ class LocalGate:
         self.verifier.lookup.connect()
 
     def charge(self, key: KeyRecord) -> Admission:
-        """Charge a verified key's owner."""
-        allowed, headers = self.budget.charge(key.user_id, key.role)
-        return Admission(key, allowed, headers, allowed and self.touches.due(key.key_pk))
+        """Charge a verified key's owner, and the key's own limit if it has one."""
+        allowed, headers, own = self.budget.charge(
+            key.user_id, key.role, key.rate_limit, key.key_pk
+        )
+        return Admission(key, allowed, headers, allowed and self.touches.due(key.key_pk), own)
 
 
 class TouchSchedule:

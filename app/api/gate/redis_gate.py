@@ -25,20 +25,21 @@ from redis import Redis
 from redis.commands.core import Script
 from redis.exceptions import RedisError
 
-from app.api.budget import OWNER, SCOPE, ApiBudget
+from app.api.budget import KEY, OWNER, SCOPE, ApiBudget, describe
 from app.api.gate import Admission
 from app.api.gate.local import TOUCH_SECONDS, LocalGate
 from app.api.gate.records import RECORD_SECONDS, RecordCache
 from app.api.gate.windows import WINDOW_LUA, RedisWindows, stats
 from app.keys import signals
+from app.keys.allowed_networks import address_hex
 from app.keys.hmac_verifier import TAG_LENGTH
 from app.keys.record import FIELDS, KEY_FIELDS, OWNER_FIELDS, from_text, to_text
-from app.keys.verification import KeyRejected
-from app.ratelimit import parse_rate_limit, rate_limit_headers
+from app.keys.verification import AddressNotAllowed, KeyRejected
+from app.ratelimit import parse_rate_limit
 from app.ratelimit.counter import LimitCounter
 
 ADMIT_LUA = (Path(__file__).parent / "admit.lua").read_text()
-REFUSALS = {b"revoked", b"inactive_user", b"wrong_secret", b"expired"}
+REFUSALS = {b"revoked", b"inactive_user", b"wrong_secret", b"expired", b"disabled"}
 
 
 class RedisGate:
@@ -76,7 +77,7 @@ class RedisGate:
         script = self._script or self.prepare()
         keys = [self.records.key_name(key_id), self.records.touch_name(key_id)]
         now = time.time()
-        args = [verifier.secret.make(presented), repr(now), ""]
+        args = [verifier.secret.make(presented), repr(now), "", address_hex(address)]
         if self.renewing:  # only then: without fallbacks, a request computes one HMAC
             args += verifier.secret.make_under_fallbacks(presented)
         try:
@@ -90,15 +91,20 @@ class RedisGate:
             return self.local.admit(presented, address)
         counter.storage_answered()
         if reply[0] == b"ok":
-            _, granted, count, oldest, touched, *values = reply
+            _, granted, count, oldest, touched, own_count, own_oldest, *values = reply
             key = from_text(values)
-            limit = self._limits[key.role]
+            items = [self._limits[key.role]]
+            windows = [stats(items[0], now, count, oldest)]
+            if key.rate_limit:
+                items.append(parse_rate_limit(key.rate_limit))
+                windows.append(stats(items[1], now, int(own_count), own_oldest))
             allowed = granted == 1
-            window = stats(limit, now, count, oldest)
-            headers = rate_limit_headers(limit, window, refused=not allowed)
+            _, headers, own = describe(items, windows, allowed, key.rate_limit)
             if self.renewing and key.verifier != args[0]:
                 verifier.renew(key, presented)  # admitted under a fallback
-            return Admission(key, allowed, headers, allowed and touched == 1)
+            return Admission(key, allowed, headers, allowed and touched == 1, own)
+        if reply[0] == b"address_not_allowed":
+            raise AddressNotAllowed(from_text(reply[1:]), address)
         if reply[0] in REFUSALS:
             raise KeyRejected(reply[0].decode(), key_pk=int(reply[1]), key_id=key_id)
         # b"unverified": no verifier under a known secret; bcrypt decides, once.
@@ -107,6 +113,7 @@ class RedisGate:
             presented,
             record,
             lambda key_id, last: self.throttle.take_check(address, key_id, last),
+            address=address,
         )
         return self.local.charge(key)
 
@@ -149,6 +156,7 @@ def admit_script(
         "USERS": lua_string(records.user_name("")),
         "GENERATION": lua_string(records.generation),
         "SEQUENCE": lua_string(windows.sequence),
+        "KEY_BUDGET": lua_string(windows.name_around(SCOPE, next(iter(limits.values())))[0] + KEY),
         "BUDGETS": "{" + ", ".join(budgets) + "}",
         "RECORD_SECONDS": str(RECORD_SECONDS),
         "TOUCH_SECONDS": str(int(TOUCH_SECONDS)),

@@ -9,7 +9,7 @@ the same names, so both count one window.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from limits import RateLimitItem, WindowStats
@@ -41,15 +41,30 @@ class RedisWindows:
 
         Raises redis-py's errors: the caller decides what a budget is without Redis.
         """
+        allowed, (window,) = self.charge_all([(item, scope, identifier)], now)
+        return allowed, window
+
+    def charge_all(
+        self, budgets: Sequence[tuple[RateLimitItem, str, str]], now: float | None = None
+    ) -> tuple[bool, list[WindowStats]]:
+        """Count one request in every budget (limit, scope, identifier) if each has room.
+
+        Whether it did, and each window after. Raises redis-py's errors.
+        """
         if self._script is None:
             self._script = self._client().register_script(CHARGE_LUA)
-        head, tail = self.name_around(scope, item)
         now = time.time() if now is None else now
-        expiry = item.get_expiry()
-        granted, count, oldest = self._script(
-            keys=[head + identifier + tail, self.sequence], args=[repr(now), item.amount, expiry]
-        )
-        return bool(granted), stats(item, now, int(count), oldest)
+        names: list[str] = []
+        args: list[str | int] = [repr(now)]
+        for item, scope, identifier in budgets:
+            head, tail = self.name_around(scope, item)
+            names.append(head + identifier + tail)
+            args += [item.amount, item.get_expiry()]
+        granted, *windows = self._script(keys=[*names, self.sequence], args=args)
+        return bool(granted), [
+            stats(item, now, int(windows[2 * i]), windows[2 * i + 1])
+            for i, (item, _, _) in enumerate(budgets)
+        ]
 
 
 def stats(item: RateLimitItem, now: float, count: int, oldest: bytes | str) -> WindowStats:
