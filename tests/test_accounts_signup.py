@@ -10,7 +10,6 @@ from support.factory import PASSWORD
 from support.mail import link_in, outbox, post, to
 from support.web import AuthActions
 
-
 # A CSRF token carries the second it was signed in, so two pages a second apart differ there.
 CSRF_TOKEN = re.compile(r'(name="csrf_token" value=|name="csrf-token" content=)"[^"]*"')
 
