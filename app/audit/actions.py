@@ -30,3 +30,4 @@ class AuditAction(StrEnum):
     KEY_ROTATED = "key.rotated"
     KEY_REVOKED = "key.revoked"
     KEY_NEW_NETWORK = "key.new_network"
+    KEY_LEAKED = "key.leaked"

@@ -25,6 +25,7 @@ from app.htmx import announce, is_htmx, render_page_or_fragment
 from app.keys import service, verifier_secret
 from app.keys.access import KeyAccess
 from app.keys.key_list import keys_page
+from app.keys.leaks import leaks_to_show
 from app.keys.rules import MAX_NAME_LENGTH, KeyRefused
 from app.keys.status import KeyStatus
 from app.metrics import RATE_LIMITED
@@ -70,6 +71,7 @@ def index() -> ResponseReturnValue:
         return render_template("console/_keys.html", **context)
     context["new_networks"] = networks.unacknowledged_of(current_user.id)
     context["empowered"] = _empowered_keys() if current_user.role_raised_from else []
+    context["leaked"] = leaks_to_show(current_user.id, utcnow())
     return render_template("console/index.html", **context)
 
 

@@ -77,6 +77,7 @@ ACTIONS = labelled(
         AuditAction.KEY_ROTATED: _l("Key rotated"),
         AuditAction.KEY_REVOKED: _l("Key revoked"),
         AuditAction.KEY_NEW_NETWORK: _l("Key used from a new network"),
+        AuditAction.KEY_LEAKED: _l("Key found in public"),
     },
 )
 

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 # Wide enough for any access's value.
 ACCESS_LENGTH = 8
+# A report's URL is kept up to this long (GitHub's are far shorter).
+LEAK_URL_LENGTH = 2000
 
 
 class ApiKey(Model):
@@ -53,6 +55,11 @@ class ApiKey(Model):
     )
     # The key id of the key that replaced this one by rotation.
     replaced_by: Mapped[str | None] = mapped_column(String(16))
+    # Found in public (app/keys/leaks.py): when, and where the report said.
+    leaked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    leak_url: Mapped[str | None] = mapped_column(String(LEAK_URL_LENGTH))
+    # When `flask notices send` claimed this key's "expires soon" mail (app/notices).
+    expiry_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(back_populates="keys")
 

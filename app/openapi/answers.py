@@ -26,6 +26,11 @@ TAGS = (
         "description": "Every user, key and audit event. Admins only: other roles get 403 "
         "`forbidden`.",
     },
+    {
+        "name": "Leaked keys",
+        "description": "Reports of keys found in public. No key needed: anyone, or GitHub's "
+        "secret scanning, may send them.",
+    },
 )
 
 Operation = dict[str, Any]
@@ -53,12 +58,21 @@ def _always(path: str, method: str, operation: Operation) -> bool:
     return True
 
 
+def needs_no_key(operation: Operation) -> bool:
+    """Whether the operation is one anyone may call (it declares ``security: []``)."""
+    return operation.get("security") == []
+
+
+def _keyed(path: str, method: str, operation: Operation) -> bool:
+    return not needs_no_key(operation)
+
+
 def _never(path: str, method: str, operation: Operation) -> bool:
     return False
 
 
 def _writes_or_admin(path: str, method: str, operation: Operation) -> bool:
-    return method != "get" or path.startswith(ADMIN_PREFIX)
+    return _keyed(path, method, operation) and (method != "get" or path.startswith(ADMIN_PREFIX))
 
 
 def _names_an_id(path: str, method: str, operation: Operation) -> bool:
@@ -104,7 +118,7 @@ ERRORS = (
         "its user deactivated, or past its expiry.",
         ("missing_api_key", "invalid_api_key", "expired_api_key"),
         ("Missing X-API-Key header", "API key not found", "API key expired"),
-        _always, ("WWW-Authenticate",),
+        _keyed, ("WWW-Authenticate",),
     ),
     ErrorAnswer(
         403, "Forbidden",
@@ -136,7 +150,7 @@ ERRORS = (
         "Over the budget: the user's role budget, or failed key checks from this address. "
         "Back off and honour `Retry-After`.",
         (API_CODES[429],), ("Rate limit of 100 per minute exceeded. Retry in 42 seconds.",),
-        _always, ("Retry-After",),
+        _keyed, ("Retry-After",),
     ),
     ErrorAnswer(
         503, "Unavailable",
@@ -145,7 +159,19 @@ ERRORS = (
         _always, ("Retry-After",),
     ),
 )  # fmt: skip
-ERROR_CODES = tuple(code for answer in ERRORS for code in answer.codes)
+# Answers an operation that needs no key declares itself (``@bp.alt_response``); a keyless
+# operation with a rate limit of its own declares ``RateLimited``.
+OWN_ERRORS = (
+    ErrorAnswer(
+        401, "InvalidSignature",
+        "The report is unsigned, or not signed by a key in `SECRET_SCANNING_PUBLIC_KEYS`: "
+        "nothing was changed.",
+        ("invalid_signature",),
+        ("The report is not signed by a key in SECRET_SCANNING_PUBLIC_KEYS.",),
+        _never,
+    ),
+)  # fmt: skip
+ERROR_CODES = tuple(code for answer in (*ERRORS, *OWN_ERRORS) for code in answer.codes)
 
 
 class ErrorDetail(Schema):
@@ -187,8 +213,13 @@ def error_response(answer: ErrorAnswer) -> dict[str, Any]:
     }
 
 
-def tag_for(path: str) -> str:
-    """The tag of the operations on ``path``: ``Admin`` under /api/admin/, else ``You``."""
+def tag_for(path: str, operation: Operation | None = None) -> str:
+    """The tag of an operation: ``Leaked keys``, ``Admin`` or ``You``.
+
+    ``Leaked keys`` for those that need no key, ``Admin`` under /api/admin/, else ``You``.
+    """
+    if operation is not None and needs_no_key(operation):
+        return TAGS[2]["name"]
     return TAGS[1]["name"] if path.startswith(ADMIN_PREFIX) else TAGS[0]["name"]
 
 
@@ -218,7 +249,7 @@ class SharedAnswers(BasePlugin):
                 name, {"description": description, "required": True, "schema": schema}
             )
         spec.components.schema("Error", schema=Error)
-        for answer in ERRORS:
+        for answer in (*ERRORS, *OWN_ERRORS):
             spec.components.response(answer.name, error_response(answer))
 
     def schema_helper(
@@ -235,7 +266,7 @@ class SharedAnswers(BasePlugin):
         assert path is not None and operations is not None
         for method, operation in operations.items():
             operation["operationId"] = operation_id(kwargs["rule"].endpoint)
-            operation["tags"] = [tag_for(path)]
+            operation["tags"] = [tag_for(path, operation)]
             # Keys as strings: a declaration may give 400 as a number, the rule as "400".
             responses = {
                 str(status): answer for status, answer in operation.get("responses", {}).items()
