@@ -168,7 +168,7 @@ OWN_ERRORS = (
         "nothing was changed.",
         ("invalid_signature",),
         ("The report is not signed by a key in SECRET_SCANNING_PUBLIC_KEYS.",),
-        _never,
+        _never, ("WWW-Authenticate",),
     ),
 )  # fmt: skip
 ERROR_CODES = tuple(code for answer in (*ERRORS, *OWN_ERRORS) for code in answer.codes)
