@@ -228,7 +228,7 @@ CHECKS: dict[str, Check] = {
     "MAIL_TIMEOUT": seconds,
     "MAIL_SEND_ATTEMPTS": whole_number(1),
     "MAIL_RETRY_SECONDS": seconds_or_none,
-    "PUBLIC_URL": optional(web_address),
+    "PUBLIC_URL": lambda value: None if not value else web_address(value),
     "SECRET_SCANNING_PUBLIC_KEYS": check_public_keys,
     "LEAKED_KEY_ACTION": choice(LEAKED_KEY_ACTIONS),
 }

@@ -7,8 +7,13 @@ import json
 
 import pytest
 
+from app import create_app
+from app.config_checks import problems
 from app.keys.format import generate_key
 
+from support.apps import BASE_CONFIG, dispose_engines
+from support.databases import empty_postgres
+from support.factory import Factory
 from support.mail import outbox
 from support.secret_scanning import Signer, report
 
@@ -191,3 +196,40 @@ def test_neither_endpoint_asks_for_a_key(client):
     assert client.post(REVOKE, json={"keys": []}).status_code == 202
     assert "X-RateLimit-Limit" in client.post(REVOKE, json={"keys": []}).headers
     assert send_report(client, json.dumps([]).encode()).json == []
+
+
+@pytest.mark.redis
+def test_on_postgresql_and_redis_a_reported_key_is_refused_by_every_worker(postgres_url, redis_url):
+    empty_postgres(postgres_url)
+    config = {
+        **BASE_CONFIG,
+        "SQLALCHEMY_DATABASE_URI": postgres_url,
+        "RATELIMIT_STORAGE_URI": redis_url,
+        "SECRET_SCANNING_PUBLIC_KEYS": SIGNER.config(),
+    }
+    workers = [create_app(config) for _ in range(2)]
+    try:
+        serving, reported_to = (worker.test_client() for worker in workers)
+        _, key = Factory(workers[0]).key(Factory(workers[0]).user())
+        assert works(serving, key)  # its record is cached in Redis now
+        assert send_report(reported_to, report(key)).json[0]["label"] == "true_positive"
+        assert serving.get("/api/me", headers={"X-API-Key": key}).status_code == 401
+    finally:
+        for worker in workers:
+            dispose_engines(worker)
+
+
+def test_config_check_names_a_bad_secret_scanning_key():
+    problems_found = problems(
+        {
+            "SECRET_SCANNING_PUBLIC_KEYS": {"abc": "not a pem"},
+            "LEAKED_KEY_ACTION": "delete",
+            "PUBLIC_URL": "keys.example.com",
+        }
+    )
+    assert set(problems_found) == {
+        "SECRET_SCANNING_PUBLIC_KEYS",
+        "LEAKED_KEY_ACTION",
+        "PUBLIC_URL",
+    }
+    assert problems({"SECRET_SCANNING_PUBLIC_KEYS": SIGNER.config()}) == {}
