@@ -188,6 +188,8 @@ def test_revoke_leaked_is_limited_per_address(app, client):
     refused = answers[-1]
     assert refused.json["error"]["code"] == "rate_limited"
     assert int(refused.headers["Retry-After"]) >= 1
+    assert refused.headers.getlist("X-RateLimit-Limit") == ["2"]
+    assert answers[0].headers["X-RateLimit-Remaining"] == "1"
     other = client.post(REVOKE, json={"keys": []}, environ_base={"REMOTE_ADDR": "192.0.2.9"})
     assert other.status_code == 202
 

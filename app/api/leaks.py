@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_limiter import RequestLimit
 from limits import WindowStats
@@ -106,12 +106,19 @@ def github_report() -> ResponseReturnValue:
     return jsonify(answer)
 
 
+def _own_budget(limit: RequestLimit, refused: bool) -> dict[str, str]:
+    """The route limit's state as this answer's rate-limit headers (in place of the hook's)."""
+    stats = WindowStats(limit.reset_at, limit.remaining)
+    headers = rate_limit_headers(limit.limit, stats, refused)
+    g.rate_limit_headers = {k: v for k, v in headers.items() if k != "Retry-After"}
+    return headers
+
+
 def _over_limit(limit: RequestLimit) -> Response:
     """The 429 of the revoke endpoint's own budget, in the API's shape."""
-    stats = WindowStats(limit.reset_at, limit.remaining)
-    headers = rate_limit_headers(limit.limit, stats, refused=True)
-    message = f"Too many reports from this address. Retry in {headers['Retry-After']} seconds."
-    return api_error_response(ApiError(429, "rate_limited", message, headers))
+    retry_after = _own_budget(limit, refused=True)["Retry-After"]
+    message = f"Too many reports from this address. Retry in {retry_after} seconds."
+    return api_error_response(ApiError(429, "rate_limited", message, {"Retry-After": retry_after}))
 
 
 def _revoke_leaked_limit() -> str:
@@ -133,6 +140,8 @@ def revoke_leaked(body: dict[str, Any]) -> ResponseReturnValue:
     The answer is the same whatever the keys were. Limited per client address
     (`REVOKE_LEAKED_RATE_LIMIT`).
     """
+    if limiter.current_limit is not None:
+        _own_budget(limiter.current_limit, refused=False)
     keys = body["keys"]
     leak = Leak(None, REPORT_SOURCE)
     for token in dict.fromkeys(keys):
