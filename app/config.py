@@ -126,8 +126,11 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_SCANNING_PUBLIC_KEYS": {},
     # What a confirmed leak does to an active key: "revoke" it, or only "notify" its owner.
     "LEAKED_KEY_ACTION": "revoke",
-    # Reports to POST /api/keys/revoke-leaked per client address.
+    # Reports to POST /api/keys/revoke-leaked per client address (a route limit of
+    # Flask-Limiter's, the only one): while its storage is away the route is not limited,
+    # rather than answered with an error.
     "REVOKE_LEAKED_RATE_LIMIT": "10 per minute",
+    "RATELIMIT_SWALLOW_ERRORS": True,
 }
 
 

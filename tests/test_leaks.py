@@ -235,3 +235,18 @@ def test_config_check_names_a_bad_secret_scanning_key():
         "PUBLIC_URL",
     }
     assert problems({"SECRET_SCANNING_PUBLIC_KEYS": SIGNER.config()}) == {}
+
+
+def test_revoke_leaked_still_answers_while_the_limiter_storage_is_away(database_url):
+    app = create_app(
+        {
+            **BASE_CONFIG,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0",
+        }
+    )
+    try:
+        answer = app.test_client().post(REVOKE, json={"keys": ["junk"]})
+    finally:
+        dispose_engines(app)
+    assert (answer.status_code, answer.json) == (202, {"received": 1})
