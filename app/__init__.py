@@ -25,6 +25,7 @@ from app import (
     metrics,
     openapi,
     ratelimit,
+    secret_scanning,
     usage,
 )
 from app.api import bookkeeping, key_hook
@@ -75,6 +76,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     database.init_app(app)
     keys.init_app(app)
+    secret_scanning.init_app(app)
     usage.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)

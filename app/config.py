@@ -119,6 +119,18 @@ DEFAULTS: dict[str, Any] = {
     # Wrong second-factor codes per user, from any address: with three codes valid at a
     # time, 10 an hour leaves a guesser who has the password about 1 in 1,400 a day.
     "TWO_FACTOR_RATE_LIMIT": "10 per hour",
+    # Where users reach the console, such as "https://keys.example.com": the links in mail
+    # (a `flask` command has no request to take the host from). None: the request's host.
+    "PUBLIC_URL": None,
+    # GitHub secret scanning's public keys, identifier to PEM (app/secret_scanning.py).
+    "SECRET_SCANNING_PUBLIC_KEYS": {},
+    # What a confirmed leak does to an active key: "revoke" it, or only "notify" its owner.
+    "LEAKED_KEY_ACTION": "revoke",
+    # Reports to POST /api/keys/revoke-leaked per client address (a route limit of
+    # Flask-Limiter's, the only one): while its storage is away the route is not limited,
+    # rather than answered with an error.
+    "REVOKE_LEAKED_RATE_LIMIT": "10 per minute",
+    "RATELIMIT_SWALLOW_ERRORS": True,
 }
 
 

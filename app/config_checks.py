@@ -12,6 +12,7 @@ import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from limits import parse_many
 from sqlalchemy.engine import make_url
@@ -20,6 +21,7 @@ from sqlalchemy.exc import ArgumentError
 from app.keys.hmac_verifier import MIN_SECRET_BYTES
 from app.logs import FORMATS, LEVELS
 from app.roles import Role
+from app.secret_scanning import check_public_keys
 
 # What is wrong with a value, or None when nothing is.
 Check = Callable[[Any], str | None]
@@ -174,6 +176,22 @@ def choice(allowed: tuple[str, ...], *, any_case: bool = False) -> Check:
     return check
 
 
+def web_address(value: Any) -> str | None:
+    """An http(s) URL with a host and nothing after its path, such as https://keys.example.com."""
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.netloc
+        or parts.query
+        or parts.fragment
+    ):
+        return f"must be an http(s) address such as https://keys.example.com, not {value!r}"
+    return None
+
+
+# What a confirmed leak does to an active key (app/keys/leaks.py).
+LEAKED_KEY_ACTIONS = ("revoke", "notify")
 # Who must enrol a second factor (app/auth/guards.py).
 TWO_FACTOR_SCOPES = ("none", "admins", "everyone")
 TCP_PORTS = whole_number(1, 65535)
@@ -210,6 +228,9 @@ CHECKS: dict[str, Check] = {
     "MAIL_TIMEOUT": seconds,
     "MAIL_SEND_ATTEMPTS": whole_number(1),
     "MAIL_RETRY_SECONDS": seconds_or_none,
+    "PUBLIC_URL": lambda value: None if not value else web_address(value),
+    "SECRET_SCANNING_PUBLIC_KEYS": check_public_keys,
+    "LEAKED_KEY_ACTION": choice(LEAKED_KEY_ACTIONS),
 }
 # Settings whose None means "derived from the others at start" (app/config.py).
 DERIVED_WHEN_UNSET = {"PASSWORD_CHECK_RATE_LIMIT"}

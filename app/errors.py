@@ -171,6 +171,8 @@ def handle_http_exception(error: HTTPException) -> ResponseReturnValue:
     redirect = localized_redirect(error)
     if redirect is not None:
         return redirect
+    if error.response is not None:
+        return error.response  # made already, in our shape (a route limit's on_breach)
     status = error.code or 500
     # Keep what the error says besides its body, such as a 405's Allow (HTTP requires it).
     headers = {name: value for name, value in error.get_headers() if name.lower() != "content-type"}

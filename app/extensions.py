@@ -14,7 +14,7 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from app.http import is_api_request
+from app.http import needs_key
 
 
 class Base(DeclarativeBase):
@@ -46,6 +46,7 @@ mail = Mail()
 # Flask-Limiter owns the storage (RATELIMIT_STORAGE_URI) and the strategy; every budget is
 # counted through app/ratelimit (the API's in its key hook, sign-in's in its views), where
 # the user, the key and the outcome are known. Its per-request check, which a route limit
-# would use, skips /api: no route limit may charge a request the key hook already charged.
+# would use, skips what a key authenticates under /api: no route limit may charge a request
+# the key hook already charged. Operations that need no key have route limits of their own.
 limiter = Limiter(key_func=get_remote_address)
-limiter.request_filter(is_api_request)
+limiter.request_filter(needs_key)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Flask, Request, Response, request
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, Request, Response, current_app, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.logs import REQUEST_ID_HEADER, request_id
 
 API_PREFIX = "/api/"
+_NO_KEY_NEEDED = "no_key_needed"
+V = TypeVar("V", bound=Callable[..., Any])
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -29,6 +34,24 @@ def is_api_request(req: Request | None = None) -> bool:
     """Whether the request is for the JSON API (authenticated by key, never by cookie)."""
     path = (req or request).path
     return path.startswith(API_PREFIX) or path == API_PREFIX.rstrip("/")
+
+
+def no_key_needed(view: V) -> V:
+    """Mark an API view anyone may call without ``X-API-Key`` (a leak report, say).
+
+    Put it right under the route, so the mark is on the function Flask calls.
+    """
+    setattr(view, _NO_KEY_NEEDED, True)
+    return view
+
+
+def needs_key(req: Request | None = None) -> bool:
+    """Whether the request is for an API operation that a key must authenticate."""
+    req = req or request
+    if not is_api_request(req):
+        return False
+    view = current_app.view_functions.get(req.endpoint or "")
+    return not getattr(view, _NO_KEY_NEEDED, False)
 
 
 class SessionInterface(SecureCookieSessionInterface):

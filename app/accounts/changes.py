@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
 
-from app import audit
+from app import audit, notices
 from app.accounts import messages
 from app.accounts.messages import AccountRefused
 from app.audit import Actor
@@ -106,6 +106,8 @@ def update_user(
         if user.role != old_role or user.active != was_active:
             signals.send_user_changing(user.id)
     signals.send_user_changed(user.id)
+    if empowered:
+        notices.tell_role_raised(user, old_role, empowered)
     return UserChange(user, old_role, empowered)
 
 

@@ -37,4 +37,4 @@ def bad_page(error: PagingError) -> Response:
     return api_error_response(ApiError(400, "bad_request", str(error)))
 
 
-from app.api import admin, views  # noqa: E402, F401  (the routes register themselves on bp)
+from app.api import admin, leaks, views  # noqa: E402, F401  (the routes register themselves on bp)

@@ -57,6 +57,7 @@ def _after_sending(api_key: KeyRecord) -> Callable[[], None] | None:
     if not touch and network is None:
         return None
     user_agent = request.headers.get("User-Agent", "")
+    base_url = request.url_root
 
     def work() -> None:
         # Never a reason to fail a request: its answer is already sent.
@@ -68,7 +69,7 @@ def _after_sending(api_key: KeyRecord) -> Callable[[], None] | None:
                 if network is not None:
                     watch.record(
                         api_key.key_pk, api_key.key_id, api_key.user_id, network, address,
-                        user_agent,
+                        user_agent, base_url,
                     )  # fmt: skip
         except Exception:
             log.warning("could not record the use of a key", exc_info=True)

@@ -65,3 +65,22 @@ USER_CHANGES = {
     "role": {"summary": "Change the role", "value": {"role": "premium"}},
     "deactivate": {"summary": "Deactivate", "value": {"active": False}},
 }
+
+# A key in the right shape with a right checksum, as someone might find one.
+FOUND_KEY = "ck_pu3PIUFLujWU_Ta1sexDq8Z5mOy8cQnoFCs3Vhs7J2MrW12jEss"
+LEAK_REPORT = [
+    {
+        "token": FOUND_KEY,
+        "type": "chameleon_api_key",
+        "url": "https://github.com/octo-org/octo-repo/blob/main/config.py#L3",
+        "source": "content",
+    }
+]
+LEAK_FINDINGS = [
+    {
+        "token_hash": "52d11a3814ebdb913182cbf7965d5da3942ccaa5f06ba0bd6f4fdf0214c1a3bc",
+        "token_type": "chameleon_api_key",
+        "label": "true_positive",
+    }
+]
+REVOKE_LEAKED = {"keys": [FOUND_KEY]}

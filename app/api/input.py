@@ -12,8 +12,16 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, NoReturn
 
 from flask import Request, current_app, request
-from marshmallow import Schema, ValidationError, fields, missing, post_load, validates_schema
-from marshmallow.validate import OneOf, Range
+from marshmallow import (
+    EXCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    missing,
+    post_load,
+    validates_schema,
+)
+from marshmallow.validate import Length, OneOf, Range
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
@@ -28,13 +36,20 @@ WHOLE = {"json": "The request body", "query": "The query string"}
 def json_body() -> Any:
     """The request's JSON body, or None when it has none; 400 when it is not valid JSON.
 
-    Any content type is read as JSON (clients often forget the header). Past
-    ``MAX_CONTENT_LENGTH`` Werkzeug answers 413; a body that stops short, 400; a read that
-    times out, 408 (only where the server bounds reads: gunicorn's sync worker does not, and
-    nginx in deploy/ answers a stalled body itself).
+    Any content type is read as JSON (clients often forget the header).
+    """
+    return parse_json(raw_body())
+
+
+def raw_body() -> bytes:
+    """The request's body as sent (empty when there is none), read once.
+
+    Past ``MAX_CONTENT_LENGTH`` Werkzeug answers 413; a body that stops short, 400; a read
+    that times out, 408 (only where the server bounds reads: gunicorn's sync worker does
+    not, and nginx in deploy/ answers a stalled body itself).
     """
     if not request.content_length and not request.headers.get("Transfer-Encoding"):
-        return None  # no body at all (a GET, say): nothing to read
+        return b""  # no body at all (a GET, say): nothing to read
     try:
         raw = request.get_data(cache=False)
         limit = request.max_content_length
@@ -48,6 +63,11 @@ def json_body() -> Any:
                 408, "request_timeout", "The request body was not sent in time."
             ) from None
         raise
+    return raw
+
+
+def parse_json(raw: bytes) -> Any:
+    """``raw`` as JSON, or None when it is blank; 400 when it is not valid JSON."""
     if not raw.strip():
         return None
     try:
@@ -184,3 +204,39 @@ class UserChange(Schema):
         """An empty change is a mistake, never a silent success."""
         if not data:
             raise ValidationError('Send "role", "active" or both.')
+
+
+# How many keys one report to POST /api/keys/revoke-leaked may name.
+MAX_REPORTED_KEYS = 100
+# Longer than any key; longer strings are no key of ours and are refused as such.
+MAX_REPORTED_TOKEN = 200
+
+
+class RevokeLeaked(Schema):
+    """Keys someone found in public."""
+
+    keys = fields.List(
+        fields.String(validate=Length(max=MAX_REPORTED_TOKEN)),
+        required=True,
+        validate=Length(max=MAX_REPORTED_KEYS),
+        metadata={"description": "The keys found, as they were found (at most 100)."},
+    )
+
+
+class LeakReportItem(Schema):
+    """One token GitHub found (fields GitHub adds later are ignored)."""
+
+    class Meta:
+        """GitHub may add fields to its reports: they are ignored, never refused."""
+
+        unknown = EXCLUDE
+
+    token = fields.String(required=True, metadata={"description": "The token as found."})
+    type = fields.String(metadata={"description": "The token type GitHub matched."})
+    url = fields.String(
+        allow_none=True, metadata={"description": "Where it was found (a public URL)."}
+    )
+    source = fields.String(
+        allow_none=True,
+        metadata={"description": "Where on GitHub: `content`, `commit`, `pull_request`..."},
+    )

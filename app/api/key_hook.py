@@ -25,7 +25,7 @@ from app.api.resources import Undeclared, resource_of
 from app.api.throttle import FailedKeyThrottle
 from app.errors import ApiError, database_unavailable
 from app.extensions import limiter
-from app.http import is_api_request
+from app.http import is_api_request, needs_key
 from app.keys import permissions
 from app.keys.access import KeyAccess
 from app.keys.lookup import KeyLookup, StoreUnavailable
@@ -98,11 +98,18 @@ def warm_up(app: Flask) -> None:
 
 
 def authenticate_api_request() -> None:
-    """Set ``g.api_key`` for a valid key within budget, or answer 401 or 429 before any view."""
+    """Set ``g.api_key`` for a valid key within budget, or answer 401 or 429 before any view.
+
+    An operation that needs no key (``no_key_needed``, app/http.py) is let through as is,
+    with the failed-key budget of its address in the rate-limit headers.
+    """
     if not is_api_request():
         return
     gate = current_app.extensions["api_gate"]
     address = client_address()
+    if not needs_key():
+        g.rate_limit_headers = gate.throttle.headers(address)
+        return
     presented = request.headers.get(HEADER, "")
     if not presented:
         if request.routing_exception is not None:

@@ -216,3 +216,21 @@ class UserPage(Schema):
 
     users = _always(fields.List, "Oldest account first.", cls_or_instance=fields.Nested(ListedUser))
     next_cursor = _next_cursor()
+
+
+class LeakFinding(Schema):
+    """What this service makes of one reported token."""
+
+    token_hash = _always(fields.String, "SHA-256 of the token, in hex.")
+    token_type = _always(fields.String, "The token type the report gave.")
+    label = _always(
+        fields.String,
+        "`true_positive`: a genuine key of this service; `false_positive`: anything else.",
+        validate=OneOf(("true_positive", "false_positive")),
+    )
+
+
+class Received(Schema):
+    """A report was received (the same answer whatever it held)."""
+
+    received = _always(fields.Integer, "How many keys the report named.", validate=Range(0, 100))

@@ -34,3 +34,4 @@ class AuditAction(StrEnum):
     KEY_ENABLED = "key.enabled"
     KEY_EDITED = "key.edited"
     KEY_ADDRESS_REFUSED = "key.address_refused"
+    KEY_LEAKED = "key.leaked"

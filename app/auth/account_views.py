@@ -1,4 +1,4 @@
-"""The account's own security pages: change the password, sign out of one session."""
+"""The account's own pages: change the password, sign out of one session, choose notices."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required, logout_user
 
 from app.accounts import AccountRefused
+from app.accounts.notice_settings import set_notices
 from app.accounts.password_changes import WrongPassword, change_password
 from app.auth import SESSION_TOKEN, bp, sessions
 from app.auth.answers import password_checks, too_busy, too_many_sign_ins
@@ -79,4 +80,17 @@ def end_session(session_id: int) -> ResponseReturnValue:
         flash(_("You are signed out."), "info")
         return redirect(url_for("auth.login"))
     flash(_("Signed out of %(name)s.", name=session_name(ended.user_agent)), "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.post("/account/notices")
+@login_required
+def notice_settings() -> ResponseReturnValue:
+    """Turn the mail about expiring keys and new networks on or off (a plain form)."""
+    set_notices(
+        current_user,
+        expiry=request.form.get("notify_expiry") == "on",
+        new_network=request.form.get("notify_new_network") == "on",
+    )
+    flash(_("Your notice settings are saved."), "success")
     return redirect(url_for("auth.account"))

@@ -26,10 +26,11 @@ def init_app(app: Flask) -> None:
     from app.cli.audit import audit_cli
     from app.cli.config import config_cli
     from app.cli.keys import keys_cli
+    from app.cli.notices import notices_cli
     from app.cli.users import users_cli
     from app.cli.version import version
 
-    for group in (users_cli, keys_cli, audit_cli, config_cli, version):
+    for group in (users_cli, keys_cli, audit_cli, config_cli, notices_cli, version):
         app.cli.add_command(group)
 
 

@@ -27,6 +27,7 @@ from app.keys.access import KeyAccess
 from app.keys.allowed_networks import MAX_NETWORKS
 from app.keys.descriptions import MAX_DESCRIPTION_LENGTH
 from app.keys.key_list import keys_page
+from app.keys.leaks import leaks_to_show
 from app.keys.rules import MAX_NAME_LENGTH, KeyRefused
 from app.keys.status import KeyStatus
 from app.metrics import RATE_LIMITED
@@ -72,6 +73,7 @@ def index() -> ResponseReturnValue:
         return render_template("console/_keys.html", **context)
     context["new_networks"] = networks.unacknowledged_of(current_user.id)
     context["empowered"] = _empowered_keys() if current_user.role_raised_from else []
+    context["leaked"] = leaks_to_show(current_user.id, utcnow())
     return render_template("console/index.html", **context)
 
 

@@ -103,6 +103,7 @@ ACTIONS = labelled(
         AuditAction.KEY_ENABLED: _l("Key enabled"),
         AuditAction.KEY_EDITED: _l("Key edited"),
         AuditAction.KEY_ADDRESS_REFUSED: _l("Key refused from an address it may not be used from"),
+        AuditAction.KEY_LEAKED: _l("Key found in public"),
     },
 )
 

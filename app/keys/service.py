@@ -21,6 +21,7 @@ from app.keys.access import KeyAccess
 from app.keys.cap import TooManyKeys, active_key_count, lock_owner, refuse_creating_past
 from app.keys.format import is_key_id
 from app.keys.hmac_verifier import VerifierSecret
+from app.keys.leak import Leak
 from app.keys.prepared import prepare_key
 from app.keys.rules import check_access, check_expiry, clean_key_name
 from app.keys.scope import KeyScope
@@ -95,18 +96,25 @@ def get_key(key_id: str, *, owner_id: int | None) -> ApiKey | None:
     return db.session.scalar(query)
 
 
-def revoke_key(key_id: str, *, owner_id: int | None, actor: Actor | None = None) -> ApiKey | None:
+def revoke_key(
+    key_id: str, *, owner_id: int | None, actor: Actor | None = None, leak: Leak | None = None
+) -> ApiKey | None:
     """Revoke a key for good; return it, or None when the owner has no such key.
 
     One owner-scoped UPDATE: someone else's key id changes nothing. Revoking a revoked key
-    keeps its first revocation time (and records nothing more).
+    keeps its first revocation time (and records nothing more). With ``leak``, the key was
+    found in public: that is recorded on the key and audited as ``key.leaked``.
     """
     if not is_key_id(key_id):
         return None
+    now = utcnow()
+    values: dict[str, object] = {"revoked_at": now}
+    if leak is not None:
+        values |= {"leaked_at": now, "leak_url": leak.stored_url}
     statement = (
         update(ApiKey)
         .where(ApiKey.key_id == key_id, ApiKey.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
+        .values(values)
         .returning(ApiKey.user_id, ApiKey.name)
     )
     if owner_id is not None:
@@ -115,12 +123,15 @@ def revoke_key(key_id: str, *, owner_id: int | None, actor: Actor | None = None)
         revoked = session.execute(statement).first()
         if revoked is not None:
             signals.send_key_changing(key_id)
+            details: dict[str, object] = {"name": revoked.name}
+            if leak is not None:
+                details |= leak.details(revoked=True)
             audit.record(
-                AuditAction.KEY_REVOKED,
+                AuditAction.KEY_REVOKED if leak is None else AuditAction.KEY_LEAKED,
                 actor or Actor.system(),
                 target=f"key:{key_id}",
                 subject_user_id=revoked.user_id,
-                details={"name": revoked.name},
+                details=details,
             )
     if revoked is not None:
         signals.send_key_changed(key_id)

@@ -77,6 +77,12 @@ def send_later(message: Message) -> None:
         outbox.deliver(message)
 
 
+def send_now(message: Message) -> bool:
+    """Send ``message`` from this thread, retrying; whether it went (for a ``flask`` command)."""
+    outbox: Outbox = current_app.extensions["mail_outbox"]
+    return outbox.deliver(message)
+
+
 def wait_until_sent(timeout: float | None = None) -> bool:
     """Wait until every message this process queued was delivered or given up on.
 
@@ -129,6 +135,11 @@ def _reason(error: Exception) -> str:
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
+def to_user(user: User, name: str, **context: object) -> Message:
+    """The message ``name`` for ``user``, in their last console locale."""
+    return compose(name, user.email, user.locale, email=user.email, **context)
+
+
 def tell(user: User, name: str, **context: object) -> None:
     """Mail ``user`` the message ``name`` in their last console locale (``send_later``)."""
-    send_later(compose(name, user.email, user.locale, email=user.email, **context))
+    send_later(to_user(user, name, **context))

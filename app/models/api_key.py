@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 # Wide enough for any access's value.
 ACCESS_LENGTH = 16
+# A report's URL is kept up to this long (GitHub's are far shorter).
+LEAK_URL_LENGTH = 2000
 
 
 class ApiKey(Model):
@@ -64,6 +66,11 @@ class ApiKey(Model):
     rate_limit: Mapped[str | None] = mapped_column(String(40))
     # Set while the key is disabled (reversible, unlike revoked_at).
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Found in public (app/keys/leaks.py): when, and where the report said.
+    leaked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    leak_url: Mapped[str | None] = mapped_column(String(LEAK_URL_LENGTH))
+    # When `flask notices send` claimed this key's "expires soon" mail (app/notices).
+    expiry_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(back_populates="keys")
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, String
+from sqlalchemy import BigInteger, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
@@ -54,6 +54,9 @@ class User(UserMixin, Model):
     totp_secret: Mapped[str | None] = mapped_column(String(200))
     two_factor_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # Mail the user may turn off on /account; leaks and account changes always go out.
+    notify_expiry: Mapped[bool] = mapped_column(default=True, server_default=true())
+    notify_new_network: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     keys: Mapped[list[ApiKey]] = relationship(back_populates="user")
 

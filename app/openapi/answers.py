@@ -27,6 +27,11 @@ TAGS = (
         "description": "Every user, key and audit event. Admins only: other roles get 403 "
         "`forbidden`.",
     },
+    {
+        "name": "Leaked keys",
+        "description": "Reports of keys found in public. No key needed: anyone, or GitHub's "
+        "secret scanning, may send them.",
+    },
 )
 
 Operation = dict[str, Any]
@@ -52,6 +57,15 @@ RATE_LIMIT_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit
 
 def _always(path: str, method: str, operation: Operation) -> bool:
     return True
+
+
+def needs_no_key(operation: Operation) -> bool:
+    """Whether the operation is one anyone may call (it declares ``security: []``)."""
+    return operation.get("security") == []
+
+
+def _keyed(path: str, method: str, operation: Operation) -> bool:
+    return not needs_no_key(operation)
 
 
 def _never(path: str, method: str, operation: Operation) -> bool:
@@ -105,7 +119,7 @@ ERRORS = (
         "its user deactivated, past its expiry, or disabled.",
         ("missing_api_key", "invalid_api_key", "expired_api_key", "disabled_api_key"),
         ("Missing X-API-Key header", "API key not found", "API key expired", "API key disabled"),
-        _always, ("WWW-Authenticate",),
+        _keyed, ("WWW-Authenticate",),
     ),
     ErrorAnswer(
         403, "Forbidden",
@@ -117,7 +131,7 @@ ERRORS = (
             "This key has no write permission on keys.",
             "This key may not be used from 203.0.113.9.",
         ),
-        _always,
+        _keyed,
     ),
     ErrorAnswer(
         404, "NotFound", "Nothing with that id (among the caller's own, where it says so).",
@@ -148,7 +162,7 @@ ERRORS = (
         "Over the budget: the user's role budget, or failed key checks from this address. "
         "Back off and honour `Retry-After`.",
         (API_CODES[429],), ("Rate limit of 100 per minute exceeded. Retry in 42 seconds.",),
-        _always, ("Retry-After",),
+        _keyed, ("Retry-After",),
     ),
     ErrorAnswer(
         503, "Unavailable",
@@ -157,7 +171,19 @@ ERRORS = (
         _always, ("Retry-After",),
     ),
 )  # fmt: skip
-ERROR_CODES = tuple(code for answer in ERRORS for code in answer.codes)
+# Answers an operation that needs no key declares itself (``@bp.alt_response``); a keyless
+# operation with a rate limit of its own declares ``RateLimited``.
+OWN_ERRORS = (
+    ErrorAnswer(
+        401, "InvalidSignature",
+        "The report is unsigned, or not signed by a key in `SECRET_SCANNING_PUBLIC_KEYS`: "
+        "nothing was changed.",
+        ("invalid_signature",),
+        ("The report is not signed by a key in SECRET_SCANNING_PUBLIC_KEYS.",),
+        _never, ("WWW-Authenticate",),
+    ),
+)  # fmt: skip
+ERROR_CODES = tuple(code for answer in (*ERRORS, *OWN_ERRORS) for code in answer.codes)
 
 
 class ErrorDetail(Schema):
@@ -199,8 +225,13 @@ def error_response(answer: ErrorAnswer) -> dict[str, Any]:
     }
 
 
-def tag_for(path: str) -> str:
-    """The tag of the operations on ``path``: ``Admin`` under /api/admin/, else ``You``."""
+def tag_for(path: str, operation: Operation | None = None) -> str:
+    """The tag of an operation: ``Leaked keys``, ``Admin`` or ``You``.
+
+    ``Leaked keys`` for those that need no key, ``Admin`` under /api/admin/, else ``You``.
+    """
+    if operation is not None and needs_no_key(operation):
+        return TAGS[2]["name"]
     return TAGS[1]["name"] if path.startswith(ADMIN_PREFIX) else TAGS[0]["name"]
 
 
@@ -230,7 +261,7 @@ class SharedAnswers(BasePlugin):
                 name, {"description": description, "required": True, "schema": schema}
             )
         spec.components.schema("Error", schema=Error)
-        for answer in ERRORS:
+        for answer in (*ERRORS, *OWN_ERRORS):
             spec.components.response(answer.name, error_response(answer))
 
     def schema_helper(
@@ -247,10 +278,11 @@ class SharedAnswers(BasePlugin):
         assert path is not None and operations is not None
         for method, operation in operations.items():
             operation["operationId"] = operation_id(kwargs["rule"].endpoint)
-            role = role_of(kwargs["rule"].endpoint, method)
-            # OpenAPI 3.1 lets an apiKey requirement name roles: the permission it needs.
-            operation["security"] = [{"ApiKey": [] if role is None else [role]}]
-            operation["tags"] = [tag_for(path)]
+            if not needs_no_key(operation):
+                role = role_of(kwargs["rule"].endpoint, method)
+                # OpenAPI 3.1 lets an apiKey requirement name roles: the permission it needs.
+                operation["security"] = [{"ApiKey": [] if role is None else [role]}]
+            operation["tags"] = [tag_for(path, operation)]
             # Keys as strings: a declaration may give 400 as a number, the rule as "400".
             responses = {
                 str(status): answer for status, answer in operation.get("responses", {}).items()

@@ -17,7 +17,7 @@ from typing import NamedTuple
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import audit
+from app import audit, notices
 from app.audit import Actor
 from app.audit.actions import AuditAction
 from app.database import rows_changed, write_transaction
@@ -69,9 +69,19 @@ class NetworkWatch:
         return True
 
     def record(
-        self, key_pk: int, key_id: str, owner_id: int, network: str, ip: str, user_agent: str
+        self,
+        key_pk: int,
+        key_id: str,
+        owner_id: int,
+        network: str,
+        ip: str,
+        user_agent: str,
+        base_url: str | None = None,
     ) -> None:
-        """Store the network for the key if it is new, with its event when it is news."""
+        """Store the network for the key if it is new, with its event when it is news.
+
+        News is mailed to the owner too (app/notices), its link under ``base_url``.
+        """
         known = db.session.scalar(
             select(KeyNetwork.network).where(
                 KeyNetwork.api_key_id == key_pk, KeyNetwork.network == network
@@ -103,7 +113,11 @@ class NetworkWatch:
                         details={"network": network},
                     )
         except IntegrityError:
-            pass  # another worker recorded it first: one row, one event
+            return  # another worker recorded it first: one row, one event, one mail
+        if not first:
+            key = db.session.get(ApiKey, key_pk)
+            if key is not None:
+                notices.tell_new_network(key, network, base_url)
 
 
 class NewNetwork(NamedTuple):

@@ -30,12 +30,14 @@ def verify(unit: Path) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
-def server_unit_here(folder: Path, change=lambda text: text) -> Path:
-    """``chameleon.service`` in ``folder``, installed in this checkout, after ``change``."""
-    text = (DEPLOY / "chameleon.service").read_text()
+def server_unit_here(
+    folder: Path, change=lambda text: text, name: str = "chameleon.service"
+) -> Path:
+    """A unit of ``deploy/`` in ``folder``, installed in this checkout, after ``change``."""
+    text = (DEPLOY / name).read_text()
     assert f"{INSTALLED}/.venv" in text and f"WorkingDirectory={INSTALLED}" in text
     text = text.replace(f"{INSTALLED}/.venv", sys.prefix).replace(INSTALLED, str(PROJECT_ROOT))
-    unit = folder / "chameleon.service"
+    unit = folder / name
     unit.write_text(change(text))
     return unit
 
@@ -70,3 +72,13 @@ def test_gunicorn_serves_on_loopback_where_nginx_sends_requests_and_trusts_one_p
     assert "server 127.0.0.1:8000;" in (DEPLOY / "nginx.conf").read_text()
     settings = (DEPLOY / "chameleon.env").read_text().splitlines()
     assert "FLASK_TRUSTED_PROXY_COUNT=1" in settings
+
+
+def test_the_notices_timer_and_its_service_pass_systemd_analyze_verify(units: Path):
+    service = server_unit_here(units, name="chameleon-notices.service")
+    timer = units / "chameleon-notices.timer"
+    timer.write_text((DEPLOY / "chameleon-notices.timer").read_text())
+    for unit in (service, timer):
+        result = verify(unit)
+        assert (result.returncode, result.stdout + result.stderr) == (0, ""), unit.name
+    assert "ExecStart=" in service.read_text() and "notices send" in service.read_text()
