@@ -6,6 +6,7 @@ import gc
 import importlib
 import inspect
 import pkgutil
+import threading
 import tracemalloc
 from datetime import date
 from typing import Any
@@ -114,3 +115,22 @@ def test_200000_distinct_callers_stay_at_the_caps_in_bounded_memory(caplog):
         assert grown < MAX_GROWTH, f"{grown / 2**20:.1f} MB for {CALLERS:,} callers"
     finally:
         structures.usage.close()
+
+
+def test_usage_counts_at_their_bound_wake_the_writer_before_its_interval(monkeypatch):
+    monkeypatch.setattr("app.usage.MAX_PENDING", 10)
+    written = threading.Event()
+    batches: list[int] = []
+
+    def write(counts: dict[tuple[int, date], list[int]]) -> None:
+        batches.append(len(counts))
+        written.set()
+
+    usage = UsageCounter(write, every=3600)  # an hour: only the bound can wake it
+    try:
+        for key_pk in range(11):
+            usage.count(key_pk, 200)
+        assert written.wait(30)
+        assert batches[0] >= 10
+    finally:
+        usage.close()
