@@ -3,6 +3,7 @@
 # make lint  - ruff (lint and format) and mypy (types of app/)
 # make lock  - refresh requirements/*.lock from pyproject.toml (exact versions and hashes)
 # make bench - measure authenticated vs unauthenticated requests on gunicorn (needs wrk)
+# make bench-scale - cost at 10k/100k/1M keys on PostgreSQL + Redis (SCALE_MAX=10000 for a quick look)
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -24,7 +25,7 @@ UV = $(VENV)/bin/uv
 LOCK_ARGS = --quiet --universal --python-version 3.11 --generate-hashes \
 	--custom-compile-command 'make lock'
 
-.PHONY: run test lint format bench lock screenshots clean translations-extract translations-update translations-compile
+.PHONY: run test lint format bench bench-scale lock screenshots clean translations-extract translations-update translations-compile
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +81,10 @@ format: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(VENV)/bin/python bench/run.py $(BENCH_ARGS)
+
+SCALE_MAX ?= 1000000
+bench-scale: $(VENV)/.installed-test
+	$(VENV)/bin/python bench/scale/run.py --max $(SCALE_MAX) $(BENCH_ARGS)
 
 # Translations (app/translations): extract the marked strings, merge them into each
 # language's catalog, compile the catalogs the app reads (committed, so a fresh clone runs).

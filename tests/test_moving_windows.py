@@ -144,3 +144,14 @@ def test_threads_together_never_get_more_than_the_limit(monkeypatch):
     for thread in threads:
         thread.join()
     assert granted.count(True) == 500
+
+
+def test_past_its_cap_the_least_recently_granted_window_is_forgotten(clock):
+    windows = MovingWindows(clock, max_windows=3)
+    item = parse("1 per minute")
+    for name in ("a", "b", "c"):
+        assert windows.hit_and_window(item, name)[0]
+    assert windows.hit_and_window(item, "d")[0]  # "a" granted least recently: it goes
+    assert len(windows) == 3
+    assert not windows.hit_and_window(item, "b")[0]  # still counted
+    assert windows.hit_and_window(item, "a")[0]  # a fresh window

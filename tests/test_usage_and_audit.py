@@ -231,6 +231,39 @@ def test_audit_verify_names_the_event_changed_or_removed(app, runner, factory, a
     assert ("changed" if how == "update" else "removed") in broken.stderr
 
 
+def test_audit_verify_and_export_read_in_batches_and_find_a_break_in_a_later_one(
+    app, runner, factory, ada, monkeypatch
+):
+    monkeypatch.setattr("app.audit.queries.EXPORT_BATCH", 2)
+    for n in range(6):
+        factory.key(ada, f"key {n}")
+    exported = runner.invoke(args=["audit", "export"])
+    assert [json.loads(line)["id"] for line in exported.stdout.splitlines()] == list(range(1, 8))
+    assert exported.stderr == ""  # no progress bar when stderr is not a terminal
+    tamper(app, update(AuditEvent).where(AuditEvent.id == 6).values(target="key:other"))
+    broken = verify(runner)
+    assert broken.exit_code == 1
+    assert "event 6 was changed" in broken.stderr
+
+
+def test_usage_older_than_90_days_is_pruned_in_batches(app, factory, ada):
+    from datetime import UTC, datetime, timedelta
+
+    from app.models import ApiKey, KeyUsage
+    from app.usage import store
+
+    key_id, _ = factory.key(ada)
+    today = datetime.now(UTC).date()
+    with app.app_context():
+        pk = db.session.scalar(db.select(ApiKey.id).where(ApiKey.key_id == key_id))
+        for age in (0, 89, 91, 92, 93, 200, 365):
+            db.session.add(KeyUsage(api_key_id=pk, day=today - timedelta(age), requests=1))
+        db.session.commit()
+        assert store.prune_old_days(batch=2) == 5
+        kept = db.session.scalars(db.select(KeyUsage.day).order_by(KeyUsage.day)).all()
+        assert kept == [today - timedelta(89), today]
+
+
 def test_audit_export_writes_json_lines(runner, factory, ada):
     factory.key(ada)
     exported = runner.invoke(args=["audit", "export"])

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from app.audit.actions import AuditAction
 from app.extensions import db
@@ -109,8 +109,13 @@ def to_dict(event: AuditEvent | SeenEvent) -> dict[str, Any]:
     }
 
 
-def all_events(since: datetime | None = None, batch: int = EXPORT_BATCH) -> Iterator[AuditEvent]:
-    """Every event (from ``since`` on), oldest first, read in batches."""
+def all_events(since: datetime | None = None, batch: int | None = None) -> Iterator[AuditEvent]:
+    """Every event (from ``since`` on), oldest first, read in batches (``EXPORT_BATCH``).
+
+    Each batch is a range of the primary key after the last one read, on any database: the
+    same constant memory as a server-side cursor, with no transaction held between batches.
+    """
+    batch = batch or EXPORT_BATCH
     after = 0
     while True:
         query = select(AuditEvent).where(AuditEvent.id > after).order_by(AuditEvent.id).limit(batch)
@@ -122,3 +127,11 @@ def all_events(since: datetime | None = None, batch: int = EXPORT_BATCH) -> Iter
         yield from rows
         after = rows[-1].id
         db.session.expunge_all()  # a long log must not pile up in the session
+
+
+def count_events(since: datetime | None = None) -> int:
+    """How many events there are (from ``since`` on)."""
+    query = select(func.count()).select_from(AuditEvent)
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    return db.session.scalar(query) or 0

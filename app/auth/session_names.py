@@ -19,7 +19,10 @@ from app.models.columns import utcnow
 _UNKNOWN = "Other"  # ua-parser's family for what it does not recognise
 
 
-@functools.lru_cache(maxsize=1024)
+SESSION_NAMES_CACHED = 1024  # user agents whose browser and system are kept parsed
+
+
+@functools.lru_cache(maxsize=SESSION_NAMES_CACHED)
 def _families(user_agent: str) -> tuple[str | None, str | None]:
     parsed = ua_parser.parse(user_agent)
     browser = parsed.user_agent.family if parsed.user_agent else None

@@ -1,4 +1,8 @@
-"""``flask audit ...``: check the audit log's hash chain, export it as JSON Lines."""
+"""``flask audit ...``: check the audit log's hash chain, export it as JSON Lines.
+
+Both read the log in batches (constant memory at any length) and show progress on stderr
+when it is a terminal.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ import click
 from flask.cli import AppGroup
 
 from app.audit.chain import verify
-from app.audit.queries import all_events, to_dict
+from app.audit.queries import all_events, count_events, to_dict
+from app.cli.progress import with_progress
 
 audit_cli = AppGroup("audit", help="Verify and export the audit log.")
 
@@ -18,7 +23,7 @@ audit_cli = AppGroup("audit", help="Verify and export the audit log.")
 @audit_cli.command("verify")
 def verify_log() -> None:
     """Exit 0 when the chain is intact, else 1 naming the first event changed, removed or added."""
-    events = all_events()
+    events = with_progress(all_events(), count_events, "Verifying")
     broken = verify(events)
     if broken is not None:
         click.echo(f"Audit log broken at event {broken.id}: {broken.what}.", err=True)
@@ -39,6 +44,7 @@ def export_log(since: str | None) -> None:
             raise click.ClickException(
                 f"{since!r} is not an ISO date, such as 2026-11-30 or 2026-11-30T12:00:00."
             ) from None
-    for event in all_events(since=start):
+    events = with_progress(all_events(since=start), lambda: count_events(start), "Exporting")
+    for event in events:
         line = {**to_dict(event), "prev_hash": event.prev_hash, "hash": event.hash}
         click.echo(json.dumps(line, ensure_ascii=False, separators=(",", ":")))

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 UNKNOWN_FOR_SECONDS = 60.0
-MAX_UNKNOWN_IDS = 10_000
+MAX_UNKNOWN_IDS = 10_000  # key ids remembered as unknown; the oldest goes first
 
 
 class UnknownKeyIds:

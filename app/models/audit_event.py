@@ -19,7 +19,11 @@ class AuditEvent(Model):
     """Who did what, to what, from where, when; never a key or a password."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_action_id", "action", "id"),)
+    # The admin filters and a key's page read a target's or an action's newest events.
+    __table_args__ = (
+        Index("ix_audit_events_action_id", "action", "id"),
+        Index("ix_audit_events_target_id", "target", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime())

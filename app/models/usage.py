@@ -17,7 +17,8 @@ class KeyUsage(Model):
     __tablename__ = "key_usage"
 
     api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    # Indexed on its own for the retention sweep (app/usage/store.py): old days by date.
+    day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
     requests: Mapped[int] = mapped_column(default=0)
     refused: Mapped[int] = mapped_column(default=0)
 

@@ -32,7 +32,10 @@ def rate_limit_for(role: str) -> str:
     return current_app.config["ROLE_RATE_LIMITS"][role]
 
 
-@functools.lru_cache(maxsize=64)
+RATE_LIMITS_CACHED = 64  # limit strings kept parsed: the config has a handful
+
+
+@functools.lru_cache(maxsize=RATE_LIMITS_CACHED)
 def parse_rate_limit(text: str) -> RateLimitItem:
     """``"100 per minute"`` as a limit item, parsed once (the budgets are read per request)."""
     return parse(text)

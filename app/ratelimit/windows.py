@@ -5,7 +5,9 @@ layers: an entry object per request, a key string built twice per request, and a
 ``Timer`` thread every 10 ms to expire entries. Here each limit of each caller is a deque
 of the times it was granted, oldest first; a request drops the times that left the window,
 and is granted if fewer than the limit remain. Idle callers are swept out in line, at most
-once a ``SWEEP_SECONDS``, so memory stays bounded without a thread.
+once a ``SWEEP_SECONDS``, so memory stays bounded without a thread; and past
+``MAX_WINDOWS`` windows of one length, the one that granted least recently goes, so a flood
+of distinct callers inside one window cannot grow it either.
 
 The answers are limits' own: ``hit`` grants at most ``amount`` requests in any
 ``expiry`` seconds, and the window's reset is its oldest time plus ``expiry``.
@@ -21,6 +23,9 @@ from collections.abc import Callable
 from limits import RateLimitItem, WindowStats
 
 SWEEP_SECONDS = 10.0
+# Bound: 5,000 windows per window length (about 1 KB each plus 24 bytes a granted request).
+# Past it the least recently granted window is forgotten: that caller starts a fresh window.
+MAX_WINDOWS = 5_000
 
 Key = tuple[int, tuple[str, ...]]  # (amount, identifiers), within one window length
 
@@ -35,8 +40,11 @@ class MovingWindows:
     stops at the first one still in use: it costs what it removes, not what is held.
     """
 
-    def __init__(self, clock: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self, clock: Callable[[], float] | None = None, max_windows: int = MAX_WINDOWS
+    ) -> None:
         self.clock = clock or _wall_clock
+        self.max_windows = max_windows
         self._lengths: dict[int, OrderedDict[Key, deque[float]]] = {}
         self._lock = threading.Lock()
         self._next_sweep = self.clock() + SWEEP_SECONDS
@@ -52,6 +60,8 @@ class MovingWindows:
                 windows = self._lengths[expiry] = OrderedDict()
             times = _current(windows.get(key), now - expiry)
             if times is None:
+                if len(windows) >= self.max_windows:
+                    windows.popitem(last=False)  # the least recently granted
                 times = windows[key] = deque()
             allowed = len(times) < item.amount
             if allowed:

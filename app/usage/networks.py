@@ -27,13 +27,16 @@ from app.models.columns import utcnow
 
 log = logging.getLogger(__name__)
 
-MAX_REMEMBERED = 100_000
+MAX_REMEMBERED = 20_000  # (key, network) pairs this process has seen, about 150 bytes each
 # The prefix that makes a network of an address: an ISP customer's usual block.
 IPV4_PREFIX = 24
 IPV6_PREFIX = 48
 
 
-@functools.lru_cache(maxsize=4096)
+MAX_NETWORKS_CACHED = 4096  # addresses whose network is kept parsed
+
+
+@functools.lru_cache(maxsize=MAX_NETWORKS_CACHED)
 def network_of(address: str) -> str | None:
     """The /24 (IPv4) or /48 (IPv6) holding ``address``, or None if it is no address.
 
@@ -67,6 +70,10 @@ class NetworkWatch:
                 self._seen.clear()  # a bound, not an LRU: at worst one look more per pair
             self._seen.add(pair)
         return True
+
+    def __len__(self) -> int:
+        """How many (key, network) pairs this process remembers."""
+        return len(self._seen)
 
     def record(
         self,

@@ -1,18 +1,23 @@
-"""Usage rows: adding a batch of counts, reading a key's last 30 days, pruning old days."""
+"""Usage rows: adding a batch of counts, reading a key's last 30 days, pruning old days.
+
+Old days go in batches of ``PRUNE_BATCH`` rows, each its own short transaction (an index on
+``day`` finds them), so a sweep of a million rows never holds the write lock for long.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.database import write_transaction
+from app.database import rows_changed, write_transaction
 from app.extensions import db
 from app.models import KeyUsage
 
 KEEP_DAYS = 90
 SHOWN_DAYS = 30
+PRUNE_BATCH = 5000
 
 
 def add_counts(counts: dict[tuple[int, date], list[int]]) -> None:
@@ -33,8 +38,22 @@ def add_counts(counts: dict[tuple[int, date], list[int]]) -> None:
                     },
                 )
             )
-        # Old days go as new ones come in: at most once a batch, one indexed delete.
-        session.execute(delete(KeyUsage).where(KeyUsage.day < _today() - timedelta(KEEP_DAYS)))
+    # Old days go as new ones come in, after the counts' own transaction.
+    prune_old_days()
+
+
+def prune_old_days(batch: int = PRUNE_BATCH) -> int:
+    """Delete the days older than ``KEEP_DAYS``, ``batch`` rows a transaction; how many."""
+    cutoff = _today() - timedelta(KEEP_DAYS)
+    old = select(KeyUsage.api_key_id, KeyUsage.day).where(KeyUsage.day < cutoff).limit(batch)
+    statement = delete(KeyUsage).where(tuple_(KeyUsage.api_key_id, KeyUsage.day).in_(old))
+    deleted = 0
+    while True:
+        with write_transaction():
+            gone = rows_changed(statement)
+        deleted += gone
+        if gone < batch:
+            return deleted
 
 
 def last_days(key_pk: int, days: int = SHOWN_DAYS) -> list[dict[str, object]]:

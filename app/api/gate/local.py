@@ -13,7 +13,7 @@ from app.keys.record import KeyRecord
 from app.keys.verification import KeyVerifier
 
 TOUCH_SECONDS = 60.0
-MAX_TOUCHED = 10_000
+MAX_TOUCHED = 10_000  # keys whose next "last used" write is scheduled, then cleared
 
 
 class LocalGate:
@@ -67,3 +67,7 @@ class TouchSchedule:
                 self._next.clear()  # a bound, not an LRU: at worst one extra write per key
             self._next[key_pk] = now + TOUCH_SECONDS
         return True
+
+    def __len__(self) -> int:
+        """How many keys have their next write scheduled."""
+        return len(self._next)
