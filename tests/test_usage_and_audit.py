@@ -267,4 +267,4 @@ def test_the_role_raise_notice_comes_and_goes(app, client, factory, ada):
     factory.set_role(ada, "admin")
     AuthActions(client).login(ada)  # the role change ended the session
     page = client.get("/en/api-keys").get_data(as_text=True)
-    assert "old full key" in page and "now act as admin" in page
+    assert "old full key" in page and "now acts as admin" in page

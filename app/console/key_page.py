@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -99,6 +99,14 @@ def _rotate_form_again(
 def acknowledge_networks(key_id: str) -> ResponseReturnValue:
     """The owner has seen the key's new networks: stop showing them."""
     key = _own_key_or_404(key_id)
-    networks.acknowledge(key.id, request.form.get("network") or None)
+    network = request.form.get("network") or None
+    networks.acknowledge(key.id, network)
+    # The page reloads: the message takes the focus, so it is not lost to the page's top.
+    message = _(
+        "Noted: you recognise where “%(name)s” (%(prefix)s…) was used from.",
+        name=key.name,
+        prefix=key.prefix,
+    )
+    flash(message, "success focus")
     back = safe_next(request.form.get("back"))
     return redirect(back or url_for("console.key_page", key_id=key_id))

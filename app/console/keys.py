@@ -20,7 +20,7 @@ from app import accounts
 from app.auth import safe_next
 from app.console import bp, console_actor
 from app.console.forms import EXPIRY_DAYS, expiry_from
-from app.console.keys_table import PAGE_SIZE, KeysTable
+from app.console.keys_table import KeysPage, KeysTable
 from app.htmx import announce, is_htmx, render_page_or_fragment
 from app.keys import service, verifier_secret
 from app.keys.access import KeyAccess
@@ -41,16 +41,21 @@ KEYS_MADE = "keys-made"
 def _table(listing: KeysTable | None = None) -> dict[str, Any]:
     """What the keys section needs to render."""
     listing = listing or KeysTable()
-    page = listing.page(current_user.id)
-    active = service.active_key_count(current_user.id)
-    limit = current_app.config["MAX_ACTIVE_KEYS_PER_USER"]
+    page = listing.page(current_user.id, current_user.role_raised_at)
     return {
         "keys": page.rows,
-        "next_cursor": page.next_cursor,
+        "listed": page,
         "listing": listing,
-        "active_count": active,
-        "max_active": limit,
         "now": utcnow(),
+        **_key_counts(),
+    }
+
+
+def _key_counts() -> dict[str, int]:
+    """The user's active keys and the cap: what the count, the cap notice and Create show."""
+    return {
+        "active_count": service.active_key_count(current_user.id),
+        "max_active": current_app.config["MAX_ACTIVE_KEYS_PER_USER"],
     }
 
 
@@ -69,15 +74,13 @@ def index() -> ResponseReturnValue:
     if is_htmx() and request.headers.get("HX-Target") == "keys":
         return render_template("console/_keys.html", **context)
     context["new_networks"] = networks.unacknowledged_of(current_user.id)
-    context["empowered"] = _empowered_keys() if current_user.role_raised_from else []
+    context["empowered"] = _empowered_keys() if current_user.role_raised_from else None
     return render_template("console/index.html", **context)
 
 
-def _empowered_keys() -> list[ApiKey]:
-    """The active full keys made before the user's role rose (the notice lists them)."""
-    page = keys_page(owner_id=current_user.id, limit=PAGE_SIZE, status=KeyStatus.ACTIVE)
-    raised = current_user.role_raised_at
-    return [key for key in page.rows if key.access == KeyAccess.FULL and key.created_at <= raised]
+def _empowered_keys() -> KeysPage:
+    """The active full keys made before the user's role rose: all counted, a few named."""
+    return KeysTable(raised=True).page(current_user.id, current_user.role_raised_at)
 
 
 @bp.get("/api-keys/create")
@@ -201,7 +204,17 @@ def revoke_key(key_id: str) -> ResponseReturnValue:
         abort(404, _("You have no key with that id."))
     message = _("Key “%(name)s” revoked. Requests using it are now refused.", name=key.name)
     if is_htmx():
-        body = render_template("console/_key_row.html", key=key, now=utcnow(), revoked=True)
+        # The row, and (out of band) everything the count of active keys decides: the
+        # count, the notice at the cap and the Create control, in the same swap.
+        body = render_template(
+            "console/_revoked_fragment.html",
+            key=key,
+            now=utcnow(),
+            revoked=True,
+            keys=[key],
+            listing=KeysTable(),
+            **_key_counts(),
+        )
         return body, 200, announce(message)
     flash(message, "success")
     return redirect(safe_next(request.form.get("back")) or url_for("console.index"))

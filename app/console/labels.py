@@ -49,7 +49,12 @@ STATUSES: dict[str, object] = {
 ACCESS = labelled(KeyAccess, {KeyAccess.FULL: _l("Full access"), KeyAccess.READ: _l("Read-only")})
 SORTS = labelled(
     KeyOrder,
-    {KeyOrder.CREATED: _l("Newest first"), KeyOrder.LAST_USED: _l("Recently used first")},
+    {
+        KeyOrder.CREATED: _l("Newest first"),
+        KeyOrder.LAST_USED: _l("Recently used first"),
+        KeyOrder.NAME: _l("Name, A to Z"),
+        KeyOrder.EXPIRES: _l("Expiring soonest"),
+    },
 )
 GRACE = labelled(
     GRACE_PERIODS,
