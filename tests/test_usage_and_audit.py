@@ -160,6 +160,26 @@ def test_users_see_their_own_events_and_admins_see_all(client, factory):
     assert api(client, admin_key, "/api/admin/audit?action=nonsense").status_code == 400
 
 
+def test_admin_audit_filters_by_actor_and_time(client, factory):
+    admin = factory.user("root@example.com", role="admin")
+    _, admin_key = factory.key(admin)
+    ada = factory.user("ada@example.com")
+    factory.key(ada)
+    by_ada = audit_of(client, admin_key, "/api/admin/audit", actor=ada.id)["events"]
+    assert by_ada and {event["actor"]["email"] for event in by_ada} == {"ada@example.com"}
+    assert {event["action"] for event in by_ada} == {"user.created", "key.created"}
+    everything = audit_of(client, admin_key, "/api/admin/audit")["events"]
+    newest = everything[0]["at"]
+    since = audit_of(client, admin_key, "/api/admin/audit", since=newest)["events"]
+    assert since and all(event["at"] >= newest for event in since)
+    assert (
+        audit_of(client, admin_key, "/api/admin/audit", until="2000-01-01T00:00:00Z")["events"]
+        == []
+    )
+    bad = api(client, admin_key, "/api/admin/audit", query_string={"since": "yesterday"})
+    assert bad.status_code == 400 and bad.json["error"]["code"] == "bad_request"
+
+
 # "\u00b2" is "²" and "\u0661" an Arabic-Indic one: str.isdigit() says yes to both.
 @pytest.mark.parametrize("user", ["x", "-1", "\u00b2", "\u0661", "99999999999"])
 def test_admin_audit_filter_by_a_user_that_is_no_user_id_is_400(client, factory, user):
