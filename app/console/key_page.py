@@ -9,10 +9,10 @@ from flask_login import current_user, login_required
 
 from app.audit.queries import events_page
 from app.auth import safe_next
-from app.console import bp, console_actor
+from app.console import bp, console_actor, form_tokens
 from app.console.charts import usage_chart
 from app.console.forms import GRACE_PERIODS, grace_from
-from app.console.keys import too_many_keys_made
+from app.console.keys import already_sent, too_many_keys_made
 from app.htmx import announce, render_page_or_fragment
 from app.keys import service, verifier_secret
 from app.keys.rules import KeyRefused
@@ -63,6 +63,8 @@ def key_page(key_id: str) -> ResponseReturnValue:
 def rotate_key(key_id: str) -> ResponseReturnValue:
     """Replace the key: the new one is shown once; the old one works for the grace chosen."""
     key = _own_key_or_404(key_id)
+    if not form_tokens.spend(request.form.get("form_token")):
+        return already_sent()
     spent = too_many_keys_made()
     if spent is not None:
         return _rotate_form_again(key, spent[0], 429, spent[1])

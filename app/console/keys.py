@@ -18,7 +18,7 @@ from flask_login import current_user, login_required
 
 from app import accounts
 from app.auth import safe_next
-from app.console import bp, console_actor
+from app.console import bp, console_actor, form_tokens
 from app.console.forms import EXPIRY_DAYS, expiry_from
 from app.console.keys_table import KeysPage, KeysTable
 from app.htmx import announce, is_htmx, render_page_or_fragment
@@ -87,8 +87,10 @@ def _empowered_keys() -> KeysPage:
 @login_required
 def new_key() -> ResponseReturnValue:
     """The create form: a fragment when HTMX asks, a full page otherwise."""
+    counts = _key_counts()
+    at_cap = counts["active_count"] >= counts["max_active"]
     return render_page_or_fragment(
-        "console/create.html", "console/_create_form.html", **_form_context({})
+        "console/create.html", "console/_create_form.html", at_cap=at_cap, **_form_context({})
     )
 
 
@@ -129,6 +131,8 @@ def too_many_keys_made() -> tuple[str, dict[str, str]] | None:
 def create_key() -> ResponseReturnValue:
     """Create a key and show it once: never redirected, flashed or stored in the session."""
     form = request.form
+    if not form_tokens.spend(form.get("form_token")):
+        return already_sent()
     spent = too_many_keys_made()
     if spent is not None:
         return _form_again(form, spent[0], 429, spent[1])
@@ -153,6 +157,15 @@ def create_key() -> ResponseReturnValue:
     # The key is in this answer and nowhere else: no cache, proxy or back button keeps it
     # (Cache-Control: no-store on every page, app/http.py; console.js drops a restored one).
     return body, 200, announce(_("Key created"))
+
+
+def already_sent() -> ResponseReturnValue:
+    """The answer to a form that made a key, sent again (a reload): the keys, no new key."""
+    message = _(
+        "That form was already sent, and the key it made was shown once. Nothing new was made."
+    )
+    flash(message, "info focus")
+    return redirect(url_for("console.index"), 303)
 
 
 def _form_again(

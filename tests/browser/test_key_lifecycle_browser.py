@@ -191,7 +191,7 @@ def test_the_key_page_charts_use_and_a_new_network_is_noticed_until_recognised(
     noted = page.locator("#messages .notice-success")
     expect(noted).to_be_focused()
     expect(noted).to_contain_text("Billing sync")
-    expect(page.locator(".events")).to_contain_text("Key used from a new network")
+    expect(page.locator(".events")).to_contain_text("used from a new network, 203.0.113.0/24")
     page.get_by_role("link", name="All your keys").click()
     expect(page.locator("#network-notice-heading")).to_have_count(0)
     assert problems.console_errors() == []
