@@ -188,8 +188,17 @@ def untranslated(page: str) -> list[str]:
     parser = VisibleText()
     parser.feed(page)
     left = []
+    # A translated sentence may hold a link ("Key <a>“Mobile App”</a> created"): its
+    # brackets then open in one text node and close in a later one, around others.
+    depth = 0
     for text in parser.texts:
-        rest = ALLOWED.sub("", re.sub(r"⟦[^⟧]*⟧", "", text))
+        outside = []
+        for char in text:
+            if char in "⟦⟧":
+                depth = depth + 1 if char == "⟦" else max(depth - 1, 0)
+            elif not depth:
+                outside.append(char)
+        rest = ALLOWED.sub("", "".join(outside))
         if re.search(r"[^\W\d_]", rest):
             left.append(text.strip())
     return left

@@ -160,6 +160,26 @@ def test_users_see_their_own_events_and_admins_see_all(client, factory):
     assert api(client, admin_key, "/api/admin/audit?action=nonsense").status_code == 400
 
 
+def test_admin_audit_filters_by_actor_and_time(client, factory):
+    admin = factory.user("root@example.com", role="admin")
+    _, admin_key = factory.key(admin)
+    ada = factory.user("ada@example.com")
+    factory.key(ada)
+    by_ada = audit_of(client, admin_key, "/api/admin/audit", actor=ada.id)["events"]
+    assert by_ada and {event["actor"]["email"] for event in by_ada} == {"ada@example.com"}
+    assert {event["action"] for event in by_ada} == {"user.created", "key.created"}
+    everything = audit_of(client, admin_key, "/api/admin/audit")["events"]
+    newest = everything[0]["at"]
+    since = audit_of(client, admin_key, "/api/admin/audit", since=newest)["events"]
+    assert since and all(event["at"] >= newest for event in since)
+    assert (
+        audit_of(client, admin_key, "/api/admin/audit", until="2000-01-01T00:00:00Z")["events"]
+        == []
+    )
+    bad = api(client, admin_key, "/api/admin/audit", query_string={"since": "yesterday"})
+    assert bad.status_code == 400 and bad.json["error"]["code"] == "bad_request"
+
+
 # "\u00b2" is "²" and "\u0661" an Arabic-Indic one: str.isdigit() says yes to both.
 @pytest.mark.parametrize("user", ["x", "-1", "\u00b2", "\u0661", "99999999999"])
 def test_admin_audit_filter_by_a_user_that_is_no_user_id_is_400(client, factory, user):
@@ -300,4 +320,12 @@ def test_the_role_raise_notice_comes_and_goes(app, client, factory, ada):
     factory.set_role(ada, "admin")
     AuthActions(client).login(ada)  # the role change ended the session
     page = client.get("/en/api-keys").get_data(as_text=True)
-    assert "old full key" in page and "now act as admin" in page
+    assert "old full key" in page and "now acts as admin" in page
+
+
+def test_every_audit_action_reads_as_a_sentence_in_the_console():
+    from app.audit.actions import AuditAction
+    from app.console.event_words import ABOUT_KEY, ABOUT_USER
+
+    worded = {*ABOUT_KEY, *ABOUT_USER, AuditAction.USER_ROLE_CHANGED}
+    assert set(AuditAction) - worded == set()

@@ -131,7 +131,8 @@ def revoke_any_key(key_id: str) -> ResponseReturnValue:
 def list_audit_events(query: dict[str, Any]) -> ResponseReturnValue:
     """Every audit event.
 
-    Every audit event, newest first, a page at a time; filter by action or by user.
+    Every audit event, newest first, a page at a time; filter by action, by user (who
+    acted or was acted on), by actor (who acted) and by time (since, until).
     """
     action = query.get("action")
     page = events_page(
@@ -139,5 +140,8 @@ def list_audit_events(query: dict[str, Any]) -> ResponseReturnValue:
         cursor=query["cursor"],
         action=AuditAction(action) if action else None,
         user_id=query.get("user"),
+        actor_id=query.get("actor"),
+        since=query.get("since"),
+        until=query.get("until"),
     )
     return jsonify(events=[event_dict(event) for event in page.rows], next_cursor=page.next_cursor)

@@ -9,6 +9,7 @@ parameters and request bodies.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC
 from typing import Any, ClassVar, NoReturn
 
 from flask import Request, current_app, request
@@ -183,6 +184,24 @@ class AuditQuery(PageQuery):
         metadata={
             "description": "Only events a user made or that concern them (a user id).",
             "example": 42,
+        },
+    )
+    actor = WholeNumber(
+        validate=Range(1, MAX_ROW_ID),
+        metadata={"description": "Only events this user made (a user id).", "example": 42},
+    )
+    since = fields.AwareDateTime(
+        default_timezone=UTC,
+        metadata={
+            "description": "Only events at or after this time (ISO 8601; UTC if no offset).",
+            "example": "2026-11-01T00:00:00Z",
+        },
+    )
+    until = fields.AwareDateTime(
+        default_timezone=UTC,
+        metadata={
+            "description": "Only events before this time (ISO 8601; UTC if no offset).",
+            "example": "2026-12-01T00:00:00Z",
         },
     )
 

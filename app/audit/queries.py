@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select
 
 from app.audit.actions import AuditAction
 from app.extensions import db
-from app.models import AuditEvent
+from app.models import ApiKey, AuditEvent, User
 from app.paging import Page, decode_cursor, encode_cursor, whole_number
 
 # Events read at a time for an export: a long log never sits in memory whole.
@@ -66,12 +66,16 @@ def events_page(
     action: AuditAction | None = None,
     user_id: int | None = None,
     target: str | None = None,
+    actor_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> Page[SeenEvent]:
     """Events newest first, ``limit`` at a time after ``cursor``, as their reader sees them.
 
     ``own_user_id``: only the events a user made or that concern them, as that user sees
     them; ``user_id`` (admins' filter): the same for any user; ``action`` and ``target``
-    narrow further. ``viewer_id``: who reads them, when not an admin and not
+    narrow further, as do ``actor_id`` (who acted) and ``since``/``until`` (from ``since``
+    on, before ``until``). ``viewer_id``: who reads them, when not an admin and not
     ``own_user_id``: another user's address and browser are left out for them.
     """
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit + 1)
@@ -84,6 +88,12 @@ def events_page(
         query = query.where(AuditEvent.action == action)
     if target:
         query = query.where(AuditEvent.target == target)
+    if actor_id is not None:
+        query = query.where(AuditEvent.actor_user_id == actor_id)
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.at < until)
     if cursor is not None:
         (before,) = decode_cursor(cursor, whole_number)
         query = query.where(AuditEvent.id < before)
@@ -135,3 +145,34 @@ def count_events(since: datetime | None = None) -> int:
     if since is not None:
         query = query.where(AuditEvent.at >= since)
     return db.session.scalar(query) or 0
+
+
+@dataclass(frozen=True)
+class NamedKey:
+    """What an event's words say of the key it concerns."""
+
+    name: str
+    prefix: str
+    owner_id: int
+
+
+def named_subjects(events: list[SeenEvent]) -> tuple[dict[int, str], dict[str, NamedKey]]:
+    """The emails of the users and the names of the keys ``events`` concern, in two reads."""
+    user_ids = {event.subject_user_id for event in events if event.subject_user_id is not None}
+    key_ids = {
+        event.target.removeprefix("key:") for event in events if event.target.startswith("key:")
+    }
+    emails: dict[int, str] = {}
+    if user_ids:
+        rows = db.session.execute(select(User.id, User.email).where(User.id.in_(user_ids)))
+        emails = {row.id: row.email for row in rows}
+    keys: dict[str, NamedKey] = {}
+    if key_ids:
+        found = select(ApiKey.key_id, ApiKey.name, ApiKey.prefix, ApiKey.user_id).where(
+            ApiKey.key_id.in_(key_ids)
+        )
+        keys = {
+            row.key_id: NamedKey(row.name, row.prefix, row.user_id)
+            for row in db.session.execute(found)
+        }
+    return emails, keys

@@ -12,9 +12,11 @@ bp = Blueprint("console", __name__)
 
 @bp.record_once
 def _register_labels(state: BlueprintSetupState) -> None:
-    from app.console import labels
+    from app.console import event_words, form_tokens, labels
 
     labels.init_app(state.app)
+    event_words.init_app(state.app)
+    form_tokens.init_app(state.app)
 
 
 def console_actor() -> Actor:

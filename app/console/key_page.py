@@ -5,17 +5,17 @@ Editing, disabling and enabling it: key_changes.py.
 
 from __future__ import annotations
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.audit.queries import events_page
 from app.auth import safe_next
-from app.console import bp, console_actor
+from app.console import bp, console_actor, form_tokens
 from app.console.charts import usage_chart
 from app.console.forms import GRACE_PERIODS, grace_from
-from app.console.keys import too_many_keys_made
+from app.console.keys import already_sent, too_many_keys_made
 from app.htmx import announce, render_page_or_fragment
 from app.keys import service, verifier_secret
 from app.keys.allowed_networks import MAX_NETWORKS, network_list
@@ -94,6 +94,8 @@ def key_page(key_id: str) -> ResponseReturnValue:
 def rotate_key(key_id: str) -> ResponseReturnValue:
     """Replace the key: the new one is shown once; the old one works for the grace chosen."""
     key = _own_key_or_404(key_id)
+    if not form_tokens.spend(request.form.get("form_token")):
+        return already_sent()
     spent = too_many_keys_made()
     if spent is not None:
         return _rotate_form_again(key, spent[0], 429, spent[1])
@@ -130,6 +132,14 @@ def _rotate_form_again(
 def acknowledge_networks(key_id: str) -> ResponseReturnValue:
     """The owner has seen the key's new networks: stop showing them."""
     key = _own_key_or_404(key_id)
-    networks.acknowledge(key.id, request.form.get("network") or None)
+    network = request.form.get("network") or None
+    networks.acknowledge(key.id, network)
+    # The page reloads: the message takes the focus, so it is not lost to the page's top.
+    message = _(
+        "Noted: you recognise where “%(name)s” (%(prefix)s…) was used from.",
+        name=key.name,
+        prefix=key.prefix,
+    )
+    flash(message, "success focus")
     back = safe_next(request.form.get("back"))
     return redirect(back or url_for("console.key_page", key_id=key_id))

@@ -18,9 +18,9 @@ from flask_login import current_user, login_required
 
 from app import accounts
 from app.auth import safe_next
-from app.console import bp, console_actor
+from app.console import bp, console_actor, form_tokens
 from app.console.forms import EXPIRY_DAYS, expiry_from, scope_from
-from app.console.keys_table import PAGE_SIZE, KeysTable
+from app.console.keys_table import KeysPage, KeysTable
 from app.htmx import announce, is_htmx, render_page_or_fragment
 from app.keys import service, verifier_secret
 from app.keys.access import KeyAccess
@@ -44,16 +44,21 @@ KEYS_MADE = "keys-made"
 def _table(listing: KeysTable | None = None) -> dict[str, Any]:
     """What the keys section needs to render."""
     listing = listing or KeysTable()
-    page = listing.page(current_user.id)
-    active = service.active_key_count(current_user.id)
-    limit = current_app.config["MAX_ACTIVE_KEYS_PER_USER"]
+    page = listing.page(current_user.id, current_user.role_raised_at)
     return {
         "keys": page.rows,
-        "next_cursor": page.next_cursor,
+        "listed": page,
         "listing": listing,
-        "active_count": active,
-        "max_active": limit,
         "now": utcnow(),
+        **_key_counts(),
+    }
+
+
+def _key_counts() -> dict[str, int]:
+    """The user's active keys and the cap: what the count, the cap notice and Create show."""
+    return {
+        "active_count": service.active_key_count(current_user.id),
+        "max_active": current_app.config["MAX_ACTIVE_KEYS_PER_USER"],
     }
 
 
@@ -72,24 +77,24 @@ def index() -> ResponseReturnValue:
     if is_htmx() and request.headers.get("HX-Target") == "keys":
         return render_template("console/_keys.html", **context)
     context["new_networks"] = networks.unacknowledged_of(current_user.id)
-    context["empowered"] = _empowered_keys() if current_user.role_raised_from else []
+    context["empowered"] = _empowered_keys() if current_user.role_raised_from else None
     context["leaked"] = leaks_to_show(current_user.id, utcnow())
     return render_template("console/index.html", **context)
 
 
-def _empowered_keys() -> list[ApiKey]:
-    """The active full keys made before the user's role rose (the notice lists them)."""
-    page = keys_page(owner_id=current_user.id, limit=PAGE_SIZE, status=KeyStatus.ACTIVE)
-    raised = current_user.role_raised_at
-    return [key for key in page.rows if key.access == KeyAccess.FULL and key.created_at <= raised]
+def _empowered_keys() -> KeysPage:
+    """The active full keys made before the user's role rose: all counted, a few named."""
+    return KeysTable(raised=True).page(current_user.id, current_user.role_raised_at)
 
 
 @bp.get("/api-keys/create")
 @login_required
 def new_key() -> ResponseReturnValue:
     """The create form: a fragment when HTMX asks, a full page otherwise."""
+    counts = _key_counts()
+    at_cap = counts["active_count"] >= counts["max_active"]
     return render_page_or_fragment(
-        "console/create.html", "console/_create_form.html", **_form_context({})
+        "console/create.html", "console/_create_form.html", at_cap=at_cap, **_form_context({})
     )
 
 
@@ -133,6 +138,8 @@ def too_many_keys_made() -> tuple[str, dict[str, str]] | None:
 def create_key() -> ResponseReturnValue:
     """Create a key and show it once: never redirected, flashed or stored in the session."""
     form = request.form
+    if not form_tokens.spend(form.get("form_token")):
+        return already_sent()
     spent = too_many_keys_made()
     if spent is not None:
         return _form_again(form, spent[0], 429, spent[1])
@@ -158,6 +165,15 @@ def create_key() -> ResponseReturnValue:
     # The key is in this answer and nowhere else: no cache, proxy or back button keeps it
     # (Cache-Control: no-store on every page, app/http.py; console.js drops a restored one).
     return body, 200, announce(_("Key created"))
+
+
+def already_sent() -> ResponseReturnValue:
+    """The answer to a form that made a key, sent again (a reload): the keys, no new key."""
+    message = _(
+        "That form was already sent, and the key it made was shown once. Nothing new was made."
+    )
+    flash(message, "info focus")
+    return redirect(url_for("console.index"), 303)
 
 
 def _form_again(
@@ -209,7 +225,17 @@ def revoke_key(key_id: str) -> ResponseReturnValue:
         abort(404, _("You have no key with that id."))
     message = _("Key “%(name)s” revoked. Requests using it are now refused.", name=key.name)
     if is_htmx():
-        body = render_template("console/_key_row.html", key=key, now=utcnow(), revoked=True)
+        # The row, and (out of band) everything the count of active keys decides: the
+        # count, the notice at the cap and the Create control, in the same swap.
+        body = render_template(
+            "console/_revoked_fragment.html",
+            key=key,
+            now=utcnow(),
+            revoked=True,
+            keys=[key],
+            listing=KeysTable(),
+            **_key_counts(),
+        )
         return body, 200, announce(message)
     flash(message, "success")
     return redirect(safe_next(request.form.get("back")) or url_for("console.index"))

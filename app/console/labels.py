@@ -71,7 +71,12 @@ LEVELS = labelled(
 )
 SORTS = labelled(
     KeyOrder,
-    {KeyOrder.CREATED: _l("Newest first"), KeyOrder.LAST_USED: _l("Recently used first")},
+    {
+        KeyOrder.CREATED: _l("Newest first"),
+        KeyOrder.LAST_USED: _l("Recently used first"),
+        KeyOrder.NAME: _l("Name, A to Z"),
+        KeyOrder.EXPIRES: _l("Expiring soonest"),
+    },
 )
 GRACE = labelled(
     GRACE_PERIODS,

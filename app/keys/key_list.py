@@ -1,11 +1,17 @@
-"""Lists of keys, a page at a time: filtered by status, searched by name, sorted two ways."""
+"""Lists of keys, a page at a time: filtered by status and access, searched by name, sorted.
+
+Two kinds of page: ``keys_page`` (a cursor that stays right under inserts: the API and the
+CLI) and ``keys_slice`` (a numbered page and the total: the console, which shows
+"51-100 of 120" and Previous).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -14,8 +20,9 @@ from app.models import ApiKey
 from app.models.columns import iso_or_none, utcnow
 from app.paging import Page, decode_cursor, encode_cursor, moment_or_none, whole_number
 
-# The status filter that lets every key through.
+# The status (or access) filter that lets every key through.
 ANY_STATUS = "all"
+ANY_ACCESS = "all"
 
 
 class KeyOrder(StrEnum):
@@ -25,6 +32,20 @@ class KeyOrder(StrEnum):
     CREATED = "created"
     # Most recently used first, never-used keys last.
     LAST_USED = "last_used"
+    # By name, A to Z (numbered pages only).
+    NAME = "name"
+    # Soonest expiry first, keys that never expire last (numbered pages only).
+    EXPIRES = "expires"
+
+
+@dataclass(frozen=True)
+class KeyFilter:
+    """Which keys a list shows: a status, an access, part of the name, made before a time."""
+
+    status: str = ANY_STATUS
+    access: str = ANY_ACCESS
+    search: str = ""
+    created_before: datetime | None = None
 
 
 def keys_page(
@@ -47,7 +68,7 @@ def keys_page(
         query = query.where(ApiKey.user_id == owner_id)
     if with_owner:
         query = query.options(joinedload(ApiKey.user))
-    query = _filtered(query, status, search.strip(), utcnow())
+    query = _filtered(query, KeyFilter(status=status, search=search), utcnow())
     if sort == KeyOrder.LAST_USED:
         query = query.order_by(ApiKey.last_used_at.desc().nulls_last(), ApiKey.id.desc())
         if cursor is not None:
@@ -72,7 +93,26 @@ def keys_page(
     return Page(rows, next_cursor)
 
 
-def _filtered(query: Select[ApiKey], status: str, search: str, now: datetime) -> Select[ApiKey]:
+def keys_slice(
+    *, owner_id: int, which: KeyFilter, sort: KeyOrder | str, offset: int, limit: int
+) -> tuple[list[ApiKey], int]:
+    """The owner's keys that ``which`` lets through: ``limit`` from ``offset``, and how many."""
+    query = _filtered(select(ApiKey).where(ApiKey.user_id == owner_id), which, utcnow())
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    ordered = query.order_by(*_ORDER[KeyOrder(sort)]).offset(offset).limit(limit)
+    return list(db.session.scalars(ordered)), total
+
+
+_ORDER = {
+    KeyOrder.CREATED: (ApiKey.id.desc(),),
+    KeyOrder.LAST_USED: (ApiKey.last_used_at.desc().nulls_last(), ApiKey.id.desc()),
+    KeyOrder.NAME: (func.lower(ApiKey.name), ApiKey.id.desc()),
+    KeyOrder.EXPIRES: (ApiKey.expires_at.asc().nulls_last(), ApiKey.id.desc()),
+}
+
+
+def _filtered(query: Select[ApiKey], which: KeyFilter, now: datetime) -> Select[ApiKey]:
+    status, search = which.status, which.search.strip()
     # The same rule as ApiKey.status_at, as SQL.
     live = or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now)
     if status == KeyStatus.ACTIVE:
@@ -90,6 +130,10 @@ def _filtered(query: Select[ApiKey], status: str, search: str, now: datetime) ->
                 ApiKey.description.icontains(search, autoescape=True),
             )
         )
+    if which.access != ANY_ACCESS:
+        query = query.where(ApiKey.access == which.access)
+    if which.created_before is not None:
+        query = query.where(ApiKey.created_at <= which.created_before)
     return query
 
 

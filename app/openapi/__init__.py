@@ -14,7 +14,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import flask_smorest
-from flask import Blueprint, Flask, Response, current_app, render_template
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
@@ -121,6 +131,15 @@ def openapi_json() -> Response:
     """The OpenAPI 3.1 document of every /api operation."""
     text = current_app.extensions["openapi"]["text"]
     return current_app.response_class(text, mimetype="application/json")
+
+
+@bp.get("/<lang_code>/docs")
+def docs_in_a_language() -> ResponseReturnValue:
+    """/<locale>/docs: the reference, which is in English only (it is the API's own words)."""
+    # The i18n URL processor took the locale from the URL and keeps it on g.
+    if g.get("lang_code") not in current_app.config["LANGUAGES"]:
+        abort(404)
+    return redirect(url_for("openapi.docs"))
 
 
 @bp.get("/docs")

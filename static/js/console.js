@@ -10,7 +10,9 @@
  *   message area, with Retry; while a request runs its form is aria-busy (htmx disables
  *   its buttons and shows the spinner);
  * - a key name typed when the session expired is kept and offered again after sign-in;
- * - speaks "announce" events (sent by the server in HX-Trigger) in the aria-live region.
+ * - speaks "announce" events (sent by the server in HX-Trigger) in the aria-live region;
+ * - after the keys table is swapped: a page change takes focus and the view to the top of
+ *   the results; a search or a filter has its result count read aloud.
  * The words it shows come from the page (<template id="console-words">), in its language.
  */
 (function () {
@@ -105,8 +107,11 @@
 
   function closeReveal(reveal, ask) {
     if (ask && !window.confirm(word("leaveReveal"))) return;
+    // Where to go next: another key on screen, Create New Key, or (a rotation, on the
+    // key's page) the link to the new key's page; never nowhere (the <body>).
+    var after = document.querySelector("[data-focus-after-reveal]");
     reveal.remove();
-    var next = document.querySelector("[data-reveal]") || opener();
+    var next = document.querySelector("[data-reveal]") || opener() || after;
     if (next) next.focus();
   }
 
@@ -215,6 +220,21 @@
   });
 
   document.addEventListener("htmx:afterSwap", function (event) { enhance(event.detail.elt); });
+
+  // The keys table swaps itself whole (outerHTML), so look it up again after the swap.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var target = event.detail.target;
+    if (!target || target.id !== "keys" || !document.contains(document.getElementById("keys"))) return;
+    var summary = document.querySelector("[data-results-summary]");
+    if (!summary) return;
+    if (elt && elt.matches && elt.matches("[data-page-link]")) {
+      summary.focus({preventScroll: true});
+      document.getElementById("keys").scrollIntoView({block: "start"});
+    } else {
+      announce(summary.textContent.replace(/\s+/g, " ").trim());
+    }
+  });
 
   document.addEventListener("announce", function (event) {
     var detail = event.detail;

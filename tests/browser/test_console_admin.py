@@ -7,6 +7,8 @@ their role rises.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from browser_support import (
     VIEWPORTS,
@@ -127,3 +129,60 @@ def test_a_raised_role_is_noticed_on_the_keys_page_until_dismissed(shared_consol
     expect(page.locator("#role-notice-heading")).to_have_count(0)
     page.reload()
     expect(page.locator("#role-notice-heading")).to_have_count(0)
+
+
+def test_audit_and_activity_read_as_sentences_with_links_and_filters(
+    shared_console, browser_context
+):
+    admin = shared_console.site(role="admin")
+    member = shared_console.site()
+    key_id, _ = shared_console.factory.key(member.user, "Mobile App")
+    page, problems = open_page(browser_context)
+    sign_in(page, admin)
+    page.get_by_role("link", name="Users").click()
+    row = page.locator(f"#user-{member.user.id}")
+    row.get_by_label(f"Role of {member.user.email}").select_option("premium")
+    row.get_by_role("button", name=f"Save ({member.user.email})").click()
+    expect(row.locator(".notice-inline")).to_be_visible()
+
+    # The admin's log: who did what to whom, in words, each user a link.
+    page.goto(f"{admin.url}/en/admin/audit?user={member.user.email}")
+    events = page.locator("ol.events li")
+    changed = events.filter(has_text="changed the role")
+    expect(changed.locator(".event-sentence")).to_have_text(
+        f"You changed the role of {member.user.email} from standard to premium"
+    )
+    expect(changed.get_by_role("link", name=member.user.email)).to_have_attribute(
+        "href", f"/en/admin/users/{member.user.id}"
+    )
+    created = events.filter(has_text="Mobile App").locator(".event-sentence")
+    expect(created).to_have_text(
+        re.compile(rf"^Key “Mobile App” \(ck_\w+…\) of {re.escape(member.user.email)} created$")
+    )
+
+    # Filters: by who acted and what, by days, and an email nobody has is said to be so.
+    toolbar = page.get_by_role("search", name="Filter events")
+    toolbar.get_by_label("User's email").fill("")
+    toolbar.get_by_label("Done by (email)").fill(admin.user.email)
+    toolbar.get_by_label("What").select_option("user.role_changed")
+    toolbar.get_by_role("button", name="Show").click()
+    expect(events).to_have_count(1)
+    toolbar.get_by_label("Done by (email)").fill("nobody@example.org")
+    toolbar.get_by_role("button", name="Show").click()
+    expect(page.locator("main")).to_contain_text("No user has the email nobody@example.org.")
+    expect(page.locator("main")).not_to_contain_text("Nothing yet.")
+    page.goto(f"{admin.url}/en/admin/audit?until=2000-01-01")
+    expect(page.locator("main")).to_contain_text("No events match these filters.")
+
+    # The member reads the same change with "your", and their own key as a link.
+    member_page, _ = open_page(browser_context)
+    sign_in(member_page, member)
+    member_page.goto(f"{member.url}/en/activity")
+    mine = member_page.locator("ol.events li")
+    expect(mine.filter(has_text="role").locator(".event-sentence")).to_have_text(
+        f"{admin.user.email} changed your role from standard to premium"
+    )
+    key_link = mine.filter(has_text="Mobile App").get_by_role("link", name="“Mobile App”")
+    expect(key_link).to_have_attribute("href", f"/en/api-keys/{key_id}")
+    expect(member_page.locator("ol.events")).not_to_contain_text(f"user:{member.user.id}")
+    assert problems.console_errors() == []

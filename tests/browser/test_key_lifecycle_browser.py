@@ -96,9 +96,13 @@ def test_create_with_expiry_and_read_access_then_rotate_with_a_grace_period(
     assert get_me(site.url, new).status_code == 200
     assert get_me(site.url, first).status_code == 200
 
-    # Shown once: the keys page has both rows, and no key.
+    # Done takes the key off the page and the focus to the new key's page, not to <body>.
     if javascript:
-        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("link", name="Done, I have saved it").click()
+        expect(page.locator("[data-reveal]")).to_have_count(0)
+        expect(page.get_by_role("link", name="See the new key's page")).to_be_focused()
+
+    # Shown once: the keys page has both rows, and no key.
     page.get_by_role("link", name="API keys", exact=True).click()
     expect(page).to_have_url(f"{site.url}/en/api-keys")
     rows = page.locator("#keys tbody tr", has=page.locator("th", has_text="Reporting"))
@@ -183,7 +187,11 @@ def test_the_key_page_charts_use_and_a_new_network_is_noticed_until_recognised(
     # Recognised: the notice goes, here and on the keys page; the event stays.
     key_notice.get_by_role("button", name="I recognise it").click()
     expect(page.locator("#key-network-heading")).to_have_count(0)
-    expect(page.locator(".events")).to_contain_text("Key used from a new network")
+    # The page reloaded: the message saying it was noted has the focus, naming the key.
+    noted = page.locator("#messages .notice-success")
+    expect(noted).to_be_focused()
+    expect(noted).to_contain_text("Billing sync")
+    expect(page.locator(".events")).to_contain_text("used from a new network, 203.0.113.0/24")
     page.get_by_role("link", name="All your keys").click()
     expect(page.locator("#network-notice-heading")).to_have_count(0)
     assert problems.console_errors() == []
