@@ -46,8 +46,8 @@ class ApiBudget:
         return allowed, rate_limit_headers(item, stats, refused=not allowed)
 
 
-def over_budget(role: str, headers: dict[str, str]) -> ApiError:
-    """The 429 for a request past its owner's budget."""
+def over_budget(role: str, headers: dict[str, str], key_id: str | None = None) -> ApiError:
+    """The 429 for a request past its owner's budget (``key_id``: the key's, for the log)."""
     return ApiError(
         429,
         "rate_limited",
@@ -55,4 +55,5 @@ def over_budget(role: str, headers: dict[str, str]) -> ApiError:
         f"Retry in {headers['Retry-After']} seconds.",
         headers,
         reason="over_budget",
+        key_id=key_id,
     )

@@ -21,7 +21,7 @@ from app.api.budget import ApiBudget, over_budget
 from app.api.gate import Admission
 from app.api.gate.local import LocalGate
 from app.api.throttle import FailedKeyThrottle
-from app.errors import ApiError, database_unavailable
+from app.errors import NO_KEY_ID, ApiError, database_unavailable
 from app.extensions import limiter
 from app.http import is_api_request
 from app.keys.lookup import KeyLookup, StoreUnavailable
@@ -107,7 +107,11 @@ def authenticate_api_request() -> None:
             return
         API_AUTH.labels("missing").inc()
         raise ApiError(
-            401, "missing_api_key", f"Missing {HEADER} header", gate.throttle.headers(address)
+            401,
+            "missing_api_key",
+            f"Missing {HEADER} header",
+            gate.throttle.headers(address),
+            key_id=NO_KEY_ID,
         )
     # Once the presented key's row is known, the request counts in that key's usage
     # (app/api/bookkeeping.py), refused or not.
@@ -119,7 +123,7 @@ def authenticate_api_request() -> None:
     except KeyCheckRefused as refused:
         g.presented_key_pk = refused.key_pk
         API_AUTH.labels("throttled").inc()
-        raise _too_many_failures(gate.throttle.headers(address)) from None
+        raise _too_many_failures(gate.throttle.headers(address), refused.key_id) from None
     except KeyRejected as rejected:
         g.presented_key_pk = rejected.key_pk
         raise _rejection(gate.throttle, rejected, address) from None
@@ -128,34 +132,49 @@ def authenticate_api_request() -> None:
     API_AUTH.labels("ok").inc()
     if not admission.allowed:
         RATE_LIMITED.labels("api", key.role).inc()
-        raise over_budget(key.role, admission.headers)
+        raise over_budget(key.role, admission.headers, key.key_id)
     g.api_key = key
     g.rate_limit_headers = admission.headers
     if admission.touch:
         g.record_use = key.key_pk
     if key.access == "read" and request.method not in READ_METHODS:
-        raise ApiError(403, "forbidden", "This key is read-only: it may only GET and HEAD.")
+        raise ApiError(
+            403,
+            "forbidden",
+            "This key is read-only: it may only GET and HEAD.",
+            key_id=key.key_id,
+        )
 
 
 def _rejection(throttle: FailedKeyThrottle, rejected: KeyRejected, address: str) -> ApiError:
-    # app/errors.py logs the refusal with its reason (never the key).
+    # app/errors.py logs the refusal with its reason and key id (never the key).
     # A wrong secret always names its key: only a key id that exists gets that far.
     key_id = rejected.key_id
+    logged_id = key_id or NO_KEY_ID  # no key id: the key was malformed
     if rejected.reason == "wrong_secret" and key_id is not None and not rejected.counted:
         within_budget, headers = throttle.record_failure(address, key_id)
         if not within_budget:
             API_AUTH.labels("throttled").inc()
-            return _too_many_failures(headers)
+            return _too_many_failures(headers, key_id)
     else:
         headers = throttle.headers(address)
     if rejected.reason == "expired":
         API_AUTH.labels("expired").inc()
-        return ApiError(401, "expired_api_key", "API key expired", headers, reason="expired")
+        return ApiError(
+            401, "expired_api_key", "API key expired", headers, reason="expired", key_id=logged_id
+        )
     API_AUTH.labels(OUTCOMES.get(rejected.reason, rejected.reason)).inc()
-    return ApiError(401, "invalid_api_key", "API key not found", headers, reason=rejected.reason)
+    return ApiError(
+        401,
+        "invalid_api_key",
+        "API key not found",
+        headers,
+        reason=rejected.reason,
+        key_id=logged_id,
+    )
 
 
-def _too_many_failures(headers: dict[str, str]) -> ApiError:
+def _too_many_failures(headers: dict[str, str], key_id: str) -> ApiError:
     RATE_LIMITED.labels("failed_key", "").inc()
     headers.setdefault("Retry-After", "60")
     return ApiError(
@@ -164,4 +183,5 @@ def _too_many_failures(headers: dict[str, str]) -> ApiError:
         f"Too many failed API key checks. Retry in {headers['Retry-After']} seconds.",
         headers,
         reason="throttled",
+        key_id=key_id,
     )
