@@ -26,7 +26,7 @@ from app.extensions import limiter
 from app.http import is_api_request
 from app.keys.lookup import KeyLookup, StoreUnavailable
 from app.keys.verification import KeyCheckRefused, KeyRejected, KeyVerifier
-from app.metrics import API_AUTH, BCRYPT_CHECKS, RATE_LIMITED
+from app.metrics import API_AUTH, BCRYPT_CHECKS, RATE_LIMITED, labelled
 from app.ratelimit import client_address
 from app.ratelimit.counter import LimitCounter
 from app.usage.networks import NetworkWatch
@@ -105,7 +105,7 @@ def authenticate_api_request() -> None:
             # An unknown path or method is answered as such (404, 405): paths are public.
             g.rate_limit_headers = gate.throttle.headers(address)
             return
-        API_AUTH.labels("missing").inc()
+        labelled(API_AUTH, "missing").inc()
         raise ApiError(
             401,
             "missing_api_key",
@@ -122,14 +122,14 @@ def authenticate_api_request() -> None:
         raise database_unavailable(error, gate.throttle.headers(address)) from None
     except KeyCheckRefused as refused:
         g.presented_key_pk = refused.key_pk
-        API_AUTH.labels("throttled").inc()
+        labelled(API_AUTH, "throttled").inc()
         raise _too_many_failures(gate.throttle.headers(address), refused.key_id) from None
     except KeyRejected as rejected:
         g.presented_key_pk = rejected.key_pk
         raise _rejection(gate.throttle, rejected, address) from None
     key = admission.key
     g.presented_key_pk = key.key_pk
-    API_AUTH.labels("ok").inc()
+    labelled(API_AUTH, "ok").inc()
     if not admission.allowed:
         RATE_LIMITED.labels("api", key.role).inc()
         raise over_budget(key.role, admission.headers, key.key_id)
@@ -154,16 +154,16 @@ def _rejection(throttle: FailedKeyThrottle, rejected: KeyRejected, address: str)
     if rejected.reason == "wrong_secret" and key_id is not None and not rejected.counted:
         within_budget, headers = throttle.record_failure(address, key_id)
         if not within_budget:
-            API_AUTH.labels("throttled").inc()
+            labelled(API_AUTH, "throttled").inc()
             return _too_many_failures(headers, key_id)
     else:
         headers = throttle.headers(address)
     if rejected.reason == "expired":
-        API_AUTH.labels("expired").inc()
+        labelled(API_AUTH, "expired").inc()
         return ApiError(
             401, "expired_api_key", "API key expired", headers, reason="expired", key_id=logged_id
         )
-    API_AUTH.labels(OUTCOMES.get(rejected.reason, rejected.reason)).inc()
+    labelled(API_AUTH, OUTCOMES.get(rejected.reason, rejected.reason)).inc()
     return ApiError(
         401,
         "invalid_api_key",
