@@ -83,12 +83,14 @@ def warm_up(app: Flask) -> None:
     """Connect this worker to the database (and Redis) before its first request.
 
     gunicorn calls it in each new worker (gunicorn.conf.py), so the first request after a
-    start, a restart or a recycled worker does not pay for the connections. A store that
-    does not answer yet is no reason not to start: the first request then connects.
+    start, a restart or a recycled worker does not pay for the connections, nor the first
+    key's bookkeeping (app/usage/networks.py) for the ORM's. A store that does not answer
+    yet is no reason not to start: the first request then connects.
     """
     try:
         with app.app_context():
             app.extensions["api_gate"].warm_up()
+            app.extensions["network_watch"].warm_up()
     except Exception as error:  # any store error: the first request connects again
         log.warning("could not connect ahead of the first request: %s", error)
 

@@ -68,16 +68,21 @@ class NetworkWatch:
             self._seen.add(pair)
         return True
 
+    def warm_up(self) -> None:
+        """Make the look-up ``record`` starts with once, before the first request.
+
+        After a restart every pair is new to every worker, so each one's first request of
+        each key makes it after its answer: the first, without this, also opens the
+        database's pooled connection and compiles the statement, while the next request
+        to that worker waits.
+        """
+        self._known(0, "")  # no key has the id 0
+
     def record(
         self, key_pk: int, key_id: str, owner_id: int, network: str, ip: str, user_agent: str
     ) -> None:
         """Store the network for the key if it is new, with its event when it is news."""
-        known = db.session.scalar(
-            select(KeyNetwork.network).where(
-                KeyNetwork.api_key_id == key_pk, KeyNetwork.network == network
-            )
-        )
-        if known is not None:
+        if self._known(key_pk, network):
             return
         try:
             with write_transaction() as session:
@@ -104,6 +109,15 @@ class NetworkWatch:
                     )
         except IntegrityError:
             pass  # another worker recorded it first: one row, one event
+
+    @staticmethod
+    def _known(key_pk: int, network: str) -> bool:
+        known = db.session.scalar(
+            select(KeyNetwork.network).where(
+                KeyNetwork.api_key_id == key_pk, KeyNetwork.network == network
+            )
+        )
+        return known is not None
 
 
 class NewNetwork(NamedTuple):
