@@ -79,6 +79,7 @@ PAGE_MESSAGES = {
 
 DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeoutError, StoreUnavailable)
 REFUSALS = (401, 403, 429)
+NO_KEY_ID = "-"  # what a refusal's log line says for a presented key with no key id
 
 
 class ApiError(Exception):
@@ -86,6 +87,8 @@ class ApiError(Exception):
 
     ``reason`` says why, for the log, where the code alone does not (a 401
     ``invalid_api_key`` is a malformed, unknown or revoked key, or a wrong secret).
+    ``key_id``, for the log too: the presented key's id, or ``NO_KEY_ID`` when it had none;
+    left out, the log reads it from the ``X-API-Key`` header.
     """
 
     def __init__(
@@ -96,6 +99,7 @@ class ApiError(Exception):
         headers: dict[str, str] | None = None,
         *,
         reason: str | None = None,
+        key_id: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -103,6 +107,7 @@ class ApiError(Exception):
         self.message = message
         self.headers = dict(headers or {})
         self.reason = reason or code
+        self.key_id = key_id
         if status == 401:
             self.headers.setdefault("WWW-Authenticate", API_KEY_CHALLENGE)
 
@@ -119,8 +124,10 @@ def api_error_response(error: ApiError) -> Response:
 
 def log_refusal(error: ApiError) -> None:
     """One INFO line for a refused API request: why, which key id, from where; no key."""
-    presented = parse_key(request.headers.get("X-API-Key", ""))
-    key_id = presented.key_id if presented is not None else "-"
+    key_id = error.key_id
+    if key_id is None:  # not said by whoever refused: the header's, if it is a key at all
+        presented = parse_key(request.headers.get("X-API-Key", ""))
+        key_id = presented.key_id if presented is not None else NO_KEY_ID
     address = client_address()
     log.info(
         "API request refused: %s %s %s reason=%s key_id=%s address=%s",

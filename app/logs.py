@@ -78,11 +78,21 @@ LINK_TOKEN = re.compile(r"(/(?:password-reset|signup/confirm)/)[^\s/?\"]{8,}")
 LINE_BREAKS = str.maketrans(
     {"\r": "\\r", "\n": "\\n", "\x85": "\\x85", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 )
+# Whether there is any to escape: one scan, where ``translate`` looks each character up.
+ANY_LINE_BREAK = re.compile("[\r\n\x85\u2028\u2029]")
 
 
 def redact(text: str) -> str:
-    """``text`` with keys as ``ck_[redacted]`` and mailed links' tokens as ``[redacted]``."""
-    return LINK_TOKEN.sub(r"\1[redacted]", KEY_SHAPED.sub(REDACTED, text))
+    """``text`` with keys as ``ck_[redacted]`` and mailed links' tokens as ``[redacted]``.
+
+    Each expression runs only where it could match (every line is redacted, twice): a key
+    needs "ck_" or a percent escape, a link's token its path.
+    """
+    if "ck_" in text or "%" in text:
+        text = KEY_SHAPED.sub(REDACTED, text)
+    if "/password-reset/" in text or "/signup/confirm/" in text:
+        text = LINK_TOKEN.sub(r"\1[redacted]", text)
+    return text
 
 
 def redact_record(record: logging.LogRecord) -> logging.LogRecord:
@@ -92,7 +102,10 @@ def redact_record(record: logging.LogRecord) -> logging.LogRecord:
     except Exception:
         # Arguments that do not fit the format: logging would print both on error; keep them.
         message = f"{record.msg} {record.args!r}"
-    record.msg, record.args = redact(message).translate(LINE_BREAKS), None
+    message = redact(message)
+    if ANY_LINE_BREAK.search(message):
+        message = message.translate(LINE_BREAKS)
+    record.msg, record.args = message, None
     if record.exc_info:
         if not record.exc_text:
             record.exc_text = _formatter.formatException(record.exc_info)

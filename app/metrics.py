@@ -10,9 +10,11 @@ Only ``METRICS_ALLOWED_NETWORKS`` may read /metrics; anyone else gets a 404.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import time
+from typing import TypeVar
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, request
 from prometheus_client import (
@@ -68,6 +70,17 @@ STORAGE_FALLBACK = Gauge(
 
 bp = Blueprint("metrics", __name__)
 
+M = TypeVar("M", Counter, Histogram)
+
+
+@functools.cache
+def labelled(metric: M, *values: str) -> M:
+    """``metric.labels(*values)``, looked up once per process (every request asks).
+
+    Bounded: every label has a closed set of values (see above).
+    """
+    return metric.labels(*values)
+
 
 def init_app(app: Flask) -> None:
     """Follow the limiter storage's fallback state, and serve /metrics.
@@ -96,10 +109,11 @@ def observe(response: Response) -> Response:
         return response
     method = request.method if request.method in METHODS else OTHER
     status = response.status_code
-    REQUESTS.labels(endpoint, method, str(status) if status in HTTP_STATUS_CODES else OTHER).inc()
+    status_label = str(status) if status in HTTP_STATUS_CODES else OTHER
+    labelled(REQUESTS, endpoint, method, status_label).inc()
     started = g.get("started_at")
     if started is not None:
-        LATENCY.labels(endpoint).observe(time.perf_counter() - started)
+        labelled(LATENCY, endpoint).observe(time.perf_counter() - started)
     return response
 
 

@@ -99,8 +99,13 @@ def describe(
     return Charged(allowed, headers, own_limit if closest else None)
 
 
-def over_budget(role: str, headers: dict[str, str], own_limit: str | None = None) -> ApiError:
-    """The 429 for a request past its owner's budget, or past its key's own limit."""
+def over_budget(
+    role: str, headers: dict[str, str], own_limit: str | None = None, key_id: str | None = None
+) -> ApiError:
+    """The 429 for a request past its owner's budget, or past its key's own limit.
+
+    ``key_id``: the key's, for the log.
+    """
     limit = f"{own_limit} for this key" if own_limit else rate_limit_for(role)
     return ApiError(
         429,
@@ -108,4 +113,5 @@ def over_budget(role: str, headers: dict[str, str], own_limit: str | None = None
         f"Rate limit of {limit} exceeded. Retry in {headers['Retry-After']} seconds.",
         headers,
         reason="over_budget",
+        key_id=key_id,
     )

@@ -23,7 +23,7 @@ from app.api.gate.local import LocalGate
 from app.api.refusals import note_address_refused
 from app.api.resources import Undeclared, resource_of
 from app.api.throttle import FailedKeyThrottle
-from app.errors import ApiError, database_unavailable
+from app.errors import NO_KEY_ID, ApiError, database_unavailable
 from app.extensions import limiter
 from app.http import is_api_request, needs_key
 from app.keys import permissions
@@ -31,7 +31,7 @@ from app.keys.access import KeyAccess
 from app.keys.lookup import KeyLookup, StoreUnavailable
 from app.keys.record import KeyRecord
 from app.keys.verification import AddressNotAllowed, KeyCheckRefused, KeyRejected, KeyVerifier
-from app.metrics import API_AUTH, BCRYPT_CHECKS, RATE_LIMITED
+from app.metrics import API_AUTH, BCRYPT_CHECKS, RATE_LIMITED, labelled
 from app.ratelimit import client_address
 from app.ratelimit.counter import LimitCounter
 from app.usage.networks import NetworkWatch
@@ -87,12 +87,14 @@ def warm_up(app: Flask) -> None:
     """Connect this worker to the database (and Redis) before its first request.
 
     gunicorn calls it in each new worker (gunicorn.conf.py), so the first request after a
-    start, a restart or a recycled worker does not pay for the connections. A store that
-    does not answer yet is no reason not to start: the first request then connects.
+    start, a restart or a recycled worker does not pay for the connections, nor the first
+    key's bookkeeping (app/usage/networks.py) for the ORM's. A store that does not answer
+    yet is no reason not to start: the first request then connects.
     """
     try:
         with app.app_context():
             app.extensions["api_gate"].warm_up()
+            app.extensions["network_watch"].warm_up()
     except Exception as error:  # any store error: the first request connects again
         log.warning("could not connect ahead of the first request: %s", error)
 
@@ -116,9 +118,13 @@ def authenticate_api_request() -> None:
             # An unknown path or method is answered as such (404, 405): paths are public.
             g.rate_limit_headers = gate.throttle.headers(address)
             return
-        API_AUTH.labels("missing").inc()
+        labelled(API_AUTH, "missing").inc()
         raise ApiError(
-            401, "missing_api_key", f"Missing {HEADER} header", gate.throttle.headers(address)
+            401,
+            "missing_api_key",
+            f"Missing {HEADER} header",
+            gate.throttle.headers(address),
+            key_id=NO_KEY_ID,
         )
     # Once the presented key's row is known, the request counts in that key's usage
     # (app/api/bookkeeping.py), refused or not.
@@ -129,14 +135,14 @@ def authenticate_api_request() -> None:
         raise database_unavailable(error, gate.throttle.headers(address)) from None
     except KeyCheckRefused as refused:
         g.presented_key_pk = refused.key_pk
-        API_AUTH.labels("throttled").inc()
-        raise _too_many_failures(gate.throttle.headers(address)) from None
+        labelled(API_AUTH, "throttled").inc()
+        raise _too_many_failures(gate.throttle.headers(address), refused.key_id) from None
     except KeyRejected as rejected:
         g.presented_key_pk = rejected.key_pk
         raise _rejection(gate.throttle, rejected, address) from None
     except AddressNotAllowed as refused:
         g.presented_key_pk = refused.record.key_pk
-        API_AUTH.labels("address_not_allowed").inc()
+        labelled(API_AUTH, "address_not_allowed").inc()
         note_address_refused(refused.record, address, request.user_agent.string)
         raise ApiError(
             403,
@@ -144,13 +150,14 @@ def authenticate_api_request() -> None:
             f"This key may not be used from {address}.",
             gate.throttle.headers(address),
             reason="address_not_allowed",
+            key_id=refused.record.key_id,
         ) from None
     key = admission.key
     g.presented_key_pk = key.key_pk
-    API_AUTH.labels("ok").inc()
+    labelled(API_AUTH, "ok").inc()
     if not admission.allowed:
         RATE_LIMITED.labels("api", key.role).inc()
-        raise over_budget(key.role, admission.headers, admission.own_limit)
+        raise over_budget(key.role, admission.headers, admission.own_limit, key.key_id)
     g.api_key = key
     g.rate_limit_headers = admission.headers
     if admission.touch:
@@ -164,36 +171,55 @@ def _check_permission(key: KeyRecord, endpoint: str, method: str) -> None:
     try:
         declared = resource_of(endpoint)
     except Undeclared:
-        raise ApiError(403, "forbidden", "Only a key with full access may call this.") from None
+        raise ApiError(
+            403, "forbidden", "Only a key with full access may call this.", key_id=key.key_id
+        ) from None
     if declared is None:  # every key may (GET /api/me)
         return
     message = permissions.refusal(key.access, key.permissions, declared, method)
     if message is not None:
-        raise ApiError(403, "forbidden", message, reason="no_permission")
+        raise ApiError(403, "forbidden", message, reason="no_permission", key_id=key.key_id)
 
 
 def _rejection(throttle: FailedKeyThrottle, rejected: KeyRejected, address: str) -> ApiError:
-    # app/errors.py logs the refusal with its reason (never the key).
+    # app/errors.py logs the refusal with its reason and key id (never the key).
     # A wrong secret always names its key: only a key id that exists gets that far.
     key_id = rejected.key_id
+    logged_id = key_id or NO_KEY_ID  # no key id: the key was malformed
     if rejected.reason == "wrong_secret" and key_id is not None and not rejected.counted:
         within_budget, headers = throttle.record_failure(address, key_id)
         if not within_budget:
-            API_AUTH.labels("throttled").inc()
-            return _too_many_failures(headers)
+            labelled(API_AUTH, "throttled").inc()
+            return _too_many_failures(headers, key_id)
     else:
         headers = throttle.headers(address)
     if rejected.reason == "expired":
-        API_AUTH.labels("expired").inc()
-        return ApiError(401, "expired_api_key", "API key expired", headers, reason="expired")
+        labelled(API_AUTH, "expired").inc()
+        return ApiError(
+            401, "expired_api_key", "API key expired", headers, reason="expired", key_id=logged_id
+        )
     if rejected.reason == "disabled":
-        API_AUTH.labels("disabled").inc()
-        return ApiError(401, "disabled_api_key", "API key disabled", headers, reason="disabled")
-    API_AUTH.labels(OUTCOMES.get(rejected.reason, rejected.reason)).inc()
-    return ApiError(401, "invalid_api_key", "API key not found", headers, reason=rejected.reason)
+        labelled(API_AUTH, "disabled").inc()
+        return ApiError(
+            401,
+            "disabled_api_key",
+            "API key disabled",
+            headers,
+            reason="disabled",
+            key_id=logged_id,
+        )
+    labelled(API_AUTH, OUTCOMES.get(rejected.reason, rejected.reason)).inc()
+    return ApiError(
+        401,
+        "invalid_api_key",
+        "API key not found",
+        headers,
+        reason=rejected.reason,
+        key_id=logged_id,
+    )
 
 
-def _too_many_failures(headers: dict[str, str]) -> ApiError:
+def _too_many_failures(headers: dict[str, str], key_id: str) -> ApiError:
     RATE_LIMITED.labels("failed_key", "").inc()
     headers.setdefault("Retry-After", "60")
     return ApiError(
@@ -202,4 +228,5 @@ def _too_many_failures(headers: dict[str, str]) -> ApiError:
         f"Too many failed API key checks. Retry in {headers['Retry-After']} seconds.",
         headers,
         reason="throttled",
+        key_id=key_id,
     )

@@ -34,8 +34,10 @@ class KeyRejected(Exception):
 
     ``reason`` (malformed, unknown, revoked, inactive_user, wrong_secret, expired,
     disabled) is for logs, metrics and tests. Every client gets the same "API key not
-    found", but for ``expired`` and ``disabled``: only the genuine key learns them. ``key_pk`` and
-    ``key_id`` name the key's row when the key id exists, so its owner sees the refusal.
+    found", but for ``expired`` and ``disabled``: only the genuine key learns them.
+    ``key_pk`` names the key's row when the key id exists, so its owner sees the refusal;
+    ``key_id`` is the presented key's id whenever the key was well-formed (None only for
+    ``malformed``).
     ``counted``: the failure was already charged to the failed-check budgets (before its
     bcrypt check ran).
     """
@@ -99,11 +101,11 @@ class KeyVerifier:
     def find(self, key_id: str) -> KeyRecord:
         """The key id's record; ``KeyRejected("unknown")`` when there is none."""
         if key_id in self.unknown:
-            raise KeyRejected("unknown")
+            raise KeyRejected("unknown", key_id=key_id)
         record = self.lookup.find(key_id)
         if record is None:  # never made here, or its row deleted by hand
             self.unknown.add(key_id)
-            raise KeyRejected("unknown")
+            raise KeyRejected("unknown", key_id=key_id)
         return record
 
     def verify(

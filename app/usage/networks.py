@@ -75,6 +75,16 @@ class NetworkWatch:
         """How many (key, network) pairs this process remembers."""
         return len(self._seen)
 
+    def warm_up(self) -> None:
+        """Make the look-up ``record`` starts with once, before the first request.
+
+        After a restart every pair is new to every worker, so each one's first request of
+        each key makes it after its answer: the first, without this, also opens the
+        database's pooled connection and compiles the statement, while the next request
+        to that worker waits.
+        """
+        self._known(0, "")  # no key has the id 0
+
     def record(
         self,
         key_pk: int,
@@ -89,12 +99,7 @@ class NetworkWatch:
 
         News is mailed to the owner too (app/notices), its link under ``base_url``.
         """
-        known = db.session.scalar(
-            select(KeyNetwork.network).where(
-                KeyNetwork.api_key_id == key_pk, KeyNetwork.network == network
-            )
-        )
-        if known is not None:
+        if self._known(key_pk, network):
             return
         try:
             with write_transaction() as session:
@@ -125,6 +130,16 @@ class NetworkWatch:
             key = db.session.get(ApiKey, key_pk)
             if key is not None:
                 notices.tell_new_network(key, network, base_url)
+
+    @staticmethod
+    def _known(key_pk: int, network: str) -> bool:
+        """Whether the key has been seen from the network before (a row for the pair)."""
+        known = db.session.scalar(
+            select(KeyNetwork.network).where(
+                KeyNetwork.api_key_id == key_pk, KeyNetwork.network == network
+            )
+        )
+        return known is not None
 
 
 class NewNetwork(NamedTuple):

@@ -73,7 +73,7 @@ class RedisGate:
         verifier = self.verifier
         key_id = verifier.key_id_of(presented)
         if key_id in verifier.unknown:
-            raise KeyRejected("unknown")
+            raise KeyRejected("unknown", key_id=key_id)
         script = self._script or self.prepare()
         keys = [self.records.key_name(key_id), self.records.touch_name(key_id)]
         now = time.time()
