@@ -250,3 +250,20 @@ def test_revoke_leaked_still_answers_while_the_limiter_storage_is_away(database_
     finally:
         dispose_engines(app)
     assert (answer.status_code, answer.json) == (202, {"received": 1})
+
+
+def test_a_disabled_key_reported_as_leaked_is_revoked_so_enabling_it_cannot_bring_it_back(
+    app, client, factory
+):
+    from app.keys.changes import disable_key, enable_key
+
+    owner = factory.user("ada@example.com")
+    key_id, key = factory.key(owner, "Paused")
+    factory.app_call(disable_key, key_id, owner_id=None)
+
+    assert send_report(client, report(key)).json[0]["label"] == "true_positive"
+
+    assert [m.to for m in outbox(app)] == ["ada@example.com"]
+    with pytest.raises(Exception, match="revoked"):
+        factory.app_call(enable_key, key_id, owner_id=None)
+    assert not works(client, key)

@@ -3,7 +3,8 @@
 A report names tokens (GitHub's secret scanning, or anyone through the public revoke
 endpoint). A token is *genuine* when it is the whole of one of our keys: well formed, its
 checksum right, its key id known, and its secret proved (by the fast verifier, else bcrypt).
-A genuine active key is revoked through ``revoke_key`` (so every worker and host refuses
+A genuine key still in use (active, or disabled: enabling it must not bring a leaked
+key back) is revoked through ``revoke_key`` (so every worker and host refuses
 it at once), or under ``LEAKED_KEY_ACTION = "notify"`` only flagged; either way once,
 audited as ``key.leaked``, and its owner told (app/notices).
 """
@@ -76,7 +77,8 @@ def handle_report(
 ) -> Finding:
     """Act on one reported token; say whether it was one of ours."""
     key = genuine_key(token, verifier)
-    if key is not None and key.status == KeyStatus.ACTIVE:
+    # A disabled key is only paused: left alone, enabling it would bring the leak back.
+    if key is not None and key.status in (KeyStatus.ACTIVE, KeyStatus.DISABLED):
         act_on_leak(key, leak, action=action, actor=actor)
     return Finding(token_hash(token), key is not None)
 
