@@ -29,6 +29,7 @@ from app.keys.format import parse_key
 from app.keys.hmac_verifier import Verdict, VerifierSecret
 from app.keys.leak import Leak
 from app.keys.status import KeyStatus
+from app.keys.verification import CheckBudget
 from app.models import ApiKey
 from app.models.columns import utcnow
 
@@ -57,8 +58,14 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def genuine_key(token: str, verifier: VerifierSecret) -> ApiKey | None:
-    """The key ``token`` is, when it is one of ours in full; else None."""
+def genuine_key(
+    token: str, verifier: VerifierSecret, may_check_hash: CheckBudget | None = None
+) -> ApiKey | None:
+    """The key ``token`` is, when it is one of ours in full; else None.
+
+    ``may_check_hash`` (as for ``X-API-Key``, app/keys/verification.py) is asked before a
+    bcrypt check and charges it; None (a signed report): no budget.
+    """
     parsed = parse_key(token)
     if parsed is None:
         return None  # a typo or a made-up token: no database read
@@ -68,15 +75,23 @@ def genuine_key(token: str, verifier: VerifierSecret) -> ApiKey | None:
     verdict = verifier.judge(token, key.verifier)
     if verdict is Verdict.UNKNOWN:
         # A key older than any known verifier secret: only bcrypt can tell.
+        if may_check_hash is not None and not may_check_hash(key.key_id, key.last_used_ip):
+            return None  # out of checks: told apart no better than a made-up token
         return key if check_secret(token.encode("ascii"), key.key_hash) else None
     return key if verdict in (Verdict.MATCH, Verdict.RENEW) else None
 
 
 def handle_report(
-    token: str, leak: Leak, *, verifier: VerifierSecret, action: LeakAction, actor: Actor
+    token: str,
+    leak: Leak,
+    *,
+    verifier: VerifierSecret,
+    action: LeakAction,
+    actor: Actor,
+    may_check_hash: CheckBudget | None = None,
 ) -> Finding:
-    """Act on one reported token; say whether it was one of ours."""
-    key = genuine_key(token, verifier)
+    """Act on one reported token; say whether it was one of ours (see ``genuine_key``)."""
+    key = genuine_key(token, verifier, may_check_hash)
     # A disabled key is only paused: left alone, enabling it would bring the leak back.
     if key is not None and key.status in (KeyStatus.ACTIVE, KeyStatus.DISABLED):
         act_on_leak(key, leak, action=action, actor=actor)
