@@ -9,7 +9,7 @@ import pytest
 
 from app import create_app
 from app.config_checks import problems
-from app.keys.format import generate_key
+from app.keys.format import checksum, generate_key
 
 from support.apps import BASE_CONFIG, dispose_engines
 from support.databases import empty_postgres
@@ -250,3 +250,35 @@ def test_revoke_leaked_still_answers_while_the_limiter_storage_is_away(database_
     finally:
         dispose_engines(app)
     assert (answer.status_code, answer.json) == (202, {"received": 1})
+
+
+def test_a_disabled_key_reported_as_leaked_is_revoked_so_enabling_it_cannot_bring_it_back(
+    app, client, factory
+):
+    from app.keys.changes import disable_key, enable_key
+
+    owner = factory.user("ada@example.com")
+    key_id, key = factory.key(owner, "Paused")
+    factory.app_call(disable_key, key_id, owner_id=None)
+
+    assert send_report(client, report(key)).json[0]["label"] == "true_positive"
+
+    assert [m.to for m in outbox(app)] == ["ada@example.com"]
+    with pytest.raises(Exception, match="revoked"):
+        factory.app_call(enable_key, key_id, owner_id=None)
+    assert not works(client, key)
+
+
+def test_revoke_leaked_spends_the_failed_check_budget_on_keys_only_bcrypt_can_tell(
+    client, factory, bcrypt_calls
+):
+    # Guesses at a key that still needs bcrypt cost a check each: through this endpoint as
+    # through X-API-Key, or 100 keys a request would buy 100 bcrypt checks unbudgeted.
+    key_id, _ = factory.key(factory.user())
+    factory.needs_bcrypt(key_id)
+    guesses = []
+    for _ in range(30):
+        body = f"ck_{key_id}_{generate_key().value[16:-6]}"
+        guesses.append(body + checksum(body))
+    assert client.post(REVOKE, json={"keys": guesses}).status_code == 202
+    assert len(bcrypt_calls) == 10  # FAILED_KEY_RATE_LIMIT_PER_KEY: 10 per minute

@@ -129,6 +129,15 @@ def test_a_key_works_only_from_its_allowed_networks(
     assert call(client, key, address=inside).status_code == 200
 
 
+def test_an_ipv6_range_allows_no_ipv4_client_on_either_gate(client, factory, ada):
+    # admit.lua sees IPv4 inside ::ffff:0:0/96, so "::/0" must not let 127.0.0.2 in there
+    # while the database gate refuses it.
+    _, key = factory.key(ada, allowed_networks=["::/0"])
+    assert call(client, key, address="2001:db8::1").status_code == 200
+    assert call(client, key, address="127.0.0.2").status_code == 403
+    assert call(client, key, address="::ffff:127.0.0.2").status_code == 403
+
+
 def test_a_refusal_by_network_is_audited_once_a_minute_per_address(app, client, factory, ada):
     key_id, key = factory.key(ada, allowed_networks=["127.0.0.2"])
     for address in ("127.0.0.3", "127.0.0.3", "127.0.0.4"):

@@ -95,6 +95,11 @@ def test_networks_are_kept_in_a_canonical_form():
         ("example.com", "is not an IP address or CIDR range"),
         ("10.0.0.1/8", "did you mean 10.0.0.0/8"),
         ("10.0.0.0/33", "is not an IP address or CIDR range"),
+        # A zone (scope id) means nothing off the host, and would make the stored list
+        # longer than its column; the Redis record drops it besides.
+        ("fe80::1%eth0", "is not an IP address or CIDR range"),
+        ("fe80::%eth0/64", "is not an IP address or CIDR range"),
+        pytest.param("fe80::1%" + "x" * 1000, "is not an IP address", id="long-zone"),
     ],
 )
 def test_a_bad_network_is_refused_with_what_to_fix(value, words):

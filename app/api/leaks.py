@@ -28,6 +28,7 @@ from app.extensions import limiter
 from app.http import no_key_needed
 from app.keys.leak import REPORT_SOURCE, Leak
 from app.keys.leaks import Finding, LeakAction, handle_report
+from app.keys.verification import CheckBudget
 from app.ratelimit import client_address, rate_limit_headers
 from app.secret_scanning import IDENTIFIER_HEADER, SIGNATURE_HEADER, is_signed
 
@@ -40,7 +41,7 @@ def _reporter() -> Actor:
     return Actor.anonymous(client_address(), request.user_agent.string)
 
 
-def _handle(token: str, leak: Leak) -> Finding:
+def _handle(token: str, leak: Leak, may_check_hash: CheckBudget | None = None) -> Finding:
     app = current_app
     return handle_report(
         token,
@@ -48,6 +49,7 @@ def _handle(token: str, leak: Leak) -> Finding:
         verifier=app.extensions["verifier_secret"],
         action=LeakAction(app.config["LEAKED_KEY_ACTION"]),
         actor=_reporter(),
+        may_check_hash=may_check_hash,
     )
 
 
@@ -144,6 +146,13 @@ def revoke_leaked(body: dict[str, Any]) -> ResponseReturnValue:
         _own_budget(limiter.current_limit, refused=False)
     keys = body["keys"]
     leak = Leak(None, REPORT_SOURCE)
+    # Anyone may call this: a key only bcrypt can tell spends the failed-check budgets, as
+    # through X-API-Key (else 100 keys a request would buy 100 unbudgeted bcrypt checks).
+    throttle, address = current_app.extensions["api_gate"].throttle, client_address()
+
+    def may_check_hash(key_id: str, last_address: str | None) -> bool:
+        return bool(throttle.take_check(address, key_id, last_address))
+
     for token in dict.fromkeys(keys):
-        _handle(token, leak)
+        _handle(token, leak, may_check_hash)
     return jsonify(received=len(keys)), 202

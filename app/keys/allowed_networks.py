@@ -34,9 +34,11 @@ def clean_networks(values: Iterable[str] | str | None) -> str | None:
     networks: list[str] = []
     for value in filter(None, (value.strip() for value in values)):
         try:
+            if "%" in value:  # a zone (scope id): meaningless off the host, unbounded text
+                raise ValueError(value)
             network: Network = ipaddress.ip_network(value)
         except ValueError:
-            if "/" in value and _parses_loosely(value):
+            if "/" in value and "%" not in value and _parses_loosely(value):
                 raise InvalidNetworks(
                     _l(
                         "%(network)s has bits set past its prefix: did you mean %(fixed)s?",

@@ -3,7 +3,8 @@
 A report names tokens (GitHub's secret scanning, or anyone through the public revoke
 endpoint). A token is *genuine* when it is the whole of one of our keys: well formed, its
 checksum right, its key id known, and its secret proved (by the fast verifier, else bcrypt).
-A genuine active key is revoked through ``revoke_key`` (so every worker and host refuses
+A genuine key still in use (active, or disabled: enabling it must not bring a leaked
+key back) is revoked through ``revoke_key`` (so every worker and host refuses
 it at once), or under ``LEAKED_KEY_ACTION = "notify"`` only flagged; either way once,
 audited as ``key.leaked``, and its owner told (app/notices).
 """
@@ -28,6 +29,7 @@ from app.keys.format import parse_key
 from app.keys.hmac_verifier import Verdict, VerifierSecret
 from app.keys.leak import Leak
 from app.keys.status import KeyStatus
+from app.keys.verification import CheckBudget
 from app.models import ApiKey
 from app.models.columns import utcnow
 
@@ -56,8 +58,14 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def genuine_key(token: str, verifier: VerifierSecret) -> ApiKey | None:
-    """The key ``token`` is, when it is one of ours in full; else None."""
+def genuine_key(
+    token: str, verifier: VerifierSecret, may_check_hash: CheckBudget | None = None
+) -> ApiKey | None:
+    """The key ``token`` is, when it is one of ours in full; else None.
+
+    ``may_check_hash`` (as for ``X-API-Key``, app/keys/verification.py) is asked before a
+    bcrypt check and charges it; None (a signed report): no budget.
+    """
     parsed = parse_key(token)
     if parsed is None:
         return None  # a typo or a made-up token: no database read
@@ -67,16 +75,25 @@ def genuine_key(token: str, verifier: VerifierSecret) -> ApiKey | None:
     verdict = verifier.judge(token, key.verifier)
     if verdict is Verdict.UNKNOWN:
         # A key older than any known verifier secret: only bcrypt can tell.
+        if may_check_hash is not None and not may_check_hash(key.key_id, key.last_used_ip):
+            return None  # out of checks: told apart no better than a made-up token
         return key if check_secret(token.encode("ascii"), key.key_hash) else None
     return key if verdict in (Verdict.MATCH, Verdict.RENEW) else None
 
 
 def handle_report(
-    token: str, leak: Leak, *, verifier: VerifierSecret, action: LeakAction, actor: Actor
+    token: str,
+    leak: Leak,
+    *,
+    verifier: VerifierSecret,
+    action: LeakAction,
+    actor: Actor,
+    may_check_hash: CheckBudget | None = None,
 ) -> Finding:
-    """Act on one reported token; say whether it was one of ours."""
-    key = genuine_key(token, verifier)
-    if key is not None and key.status == KeyStatus.ACTIVE:
+    """Act on one reported token; say whether it was one of ours (see ``genuine_key``)."""
+    key = genuine_key(token, verifier, may_check_hash)
+    # A disabled key is only paused: left alone, enabling it would bring the leak back.
+    if key is not None and key.status in (KeyStatus.ACTIVE, KeyStatus.DISABLED):
         act_on_leak(key, leak, action=action, actor=actor)
     return Finding(token_hash(token), key is not None)
 

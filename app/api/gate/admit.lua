@@ -22,13 +22,21 @@ local function cached(name, fields)
   return record
 end
 
+-- IPv4 as it travels here: inside ::ffff:0:0/96.
+local MAPPED = '00000000000000000000ffff'
+
 -- Whether `address` is in one of `networks` ("<32 hex>/<prefix length>,..."; '': anywhere).
+-- An IPv4 address is only in IPv4 networks (as in allowed_networks.is_allowed): an IPv6
+-- range such as ::/0 also spans ::ffff:0:0/96, yet allows no IPv4 client.
 local function allowed(networks, address)
   if networks == '' then return true end
+  local v4 = string.sub(address, 1, 24) == MAPPED
   for hex, bits in string.gmatch(networks, '(%x+)/(%d+)') do
     bits = tonumber(bits)
     local whole = math.floor(bits / 4)
-    if address ~= '' and string.sub(hex, 1, whole) == string.sub(address, 1, whole) then
+    local family = v4 == (bits >= 96 and string.sub(hex, 1, 24) == MAPPED)
+    if address ~= '' and family
+        and string.sub(hex, 1, whole) == string.sub(address, 1, whole) then
       local rest = bits - whole * 4
       if rest == 0 then return true end
       local unit = 2 ^ (4 - rest)
