@@ -168,4 +168,15 @@ def test_a_promotion_says_how_many_full_keys_gain_power(runner, client, factory,
     factory.revoke(revoked_id)
     promoted = run(runner, "users", "set-role", ada.email, "admin")
     assert promoted.exit_code == 0
-    assert "2 active full-access key(s)" in promoted.stdout
+    assert "2 active key(s) of ada@example.com with full access" in promoted.stdout
+
+
+def test_a_restricted_key_with_an_admin_permission_gains_power_with_a_promotion(
+    runner, factory, ada
+):
+    factory.key(ada, "full one")
+    factory.key(ada, "admin reader", access="restricted", permissions="admin=read")
+    factory.key(ada, "webhook", access="restricted", permissions="endpoint=write")
+    promoted = run(runner, "users", "set-role", ada.email, "admin")
+    assert promoted.exit_code == 0
+    assert "2 active key(s) of ada@example.com with full access" in promoted.stdout

@@ -175,6 +175,13 @@ def test_revoke_leaked_revokes_genuine_keys_and_answers_the_same_for_junk(app, c
     assert [m.to for m in outbox(app)] == ["ada@example.com"]
 
 
+def test_revoke_leaked_revokes_even_where_github_reports_only_notify(app, client, factory):
+    app.config["LEAKED_KEY_ACTION"] = "notify"
+    _, key = factory.key(factory.user("ada@example.com"))
+    assert client.post(REVOKE, json={"keys": [key]}).status_code == 202
+    assert not works(client, key)
+
+
 def test_revoke_leaked_takes_at_most_100_keys(client):
     answer = client.post(REVOKE, json={"keys": ["x"] * 101})
     assert answer.status_code == 400

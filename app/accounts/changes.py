@@ -18,7 +18,7 @@ from app.audit.actions import AuditAction
 from app.database import write_transaction
 from app.extensions import db
 from app.keys import signals
-from app.keys.access import KeyAccess
+from app.keys.key_list import acts_with_role
 from app.models import ApiKey, User
 from app.models.columns import utcnow
 from app.roles import Role
@@ -125,11 +125,12 @@ def _note_role_change(user: User, old_role: Role) -> int:
 
 
 def empowered_keys(user_id: int) -> int:
-    """The user's active keys with full access (those a role change gives more power)."""
+    """The user's active keys a role change gives more power (``acts_with_role``)."""
     now = utcnow()
     query = select(func.count(ApiKey.id)).where(
         ApiKey.user_id == user_id,
-        ApiKey.access == KeyAccess.FULL,
+        acts_with_role(),
+        ApiKey.disabled_at.is_(None),
         ApiKey.revoked_at.is_(None),
         or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now),
     )

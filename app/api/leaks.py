@@ -41,13 +41,15 @@ def _reporter() -> Actor:
     return Actor.anonymous(client_address(), request.user_agent.string)
 
 
-def _handle(token: str, leak: Leak, may_check_hash: CheckBudget | None = None) -> Finding:
+def _handle(
+    token: str, leak: Leak, action: LeakAction, may_check_hash: CheckBudget | None = None
+) -> Finding:
     app = current_app
     return handle_report(
         token,
         leak,
         verifier=app.extensions["verifier_secret"],
-        action=LeakAction(app.config["LEAKED_KEY_ACTION"]),
+        action=action,
         actor=_reporter(),
         may_check_hash=may_check_hash,
     )
@@ -97,7 +99,7 @@ def github_report() -> ResponseReturnValue:
     answer = []
     for item in items:
         leak = Leak(item.get("url"), item.get("source") or GITHUB_SOURCE)
-        finding = _handle(item["token"], leak)
+        finding = _handle(item["token"], leak, LeakAction(current_app.config["LEAKED_KEY_ACTION"]))
         answer.append(
             {
                 "token_hash": finding.token_hash,
@@ -153,6 +155,8 @@ def revoke_leaked(body: dict[str, Any]) -> ResponseReturnValue:
     def may_check_hash(key_id: str, last_address: str | None) -> bool:
         return bool(throttle.take_check(address, key_id, last_address))
 
+    # Always revoked, whatever LEAKED_KEY_ACTION says of GitHub's reports: a key anyone
+    # could paste here is a key anyone could use.
     for token in dict.fromkeys(keys):
-        _handle(token, leak, may_check_hash)
+        _handle(token, leak, LeakAction.REVOKE, may_check_hash)
     return jsonify(received=len(keys)), 202

@@ -64,8 +64,8 @@ def set_role(email: str, role: Role) -> None:
     click.echo(f"{user.email} is now {user.role}.")
     if change.role_rose and change.empowered_keys:
         click.echo(
-            f"{change.empowered_keys} active full-access key(s) of {user.email} now act as "
-            f"{user.role}. They will see a notice; read-only keys are unchanged."
+            f"{change.empowered_keys} active key(s) of {user.email} with full access or an admin "
+            f"permission now act as {user.role}. They will see a notice; other keys are unchanged."
         )
 
 

@@ -8,7 +8,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from app.keys.access import KeyAccess
-from app.keys.key_list import ANY_ACCESS, ANY_STATUS, KeyFilter, KeyOrder, keys_slice
+from app.keys.key_list import (
+    ACTS_WITH_ROLE,
+    ANY_ACCESS,
+    ANY_STATUS,
+    KeyFilter,
+    KeyOrder,
+    keys_slice,
+)
 from app.keys.rules import MAX_NAME_LENGTH
 from app.keys.status import KeyStatus
 from app.paging import is_whole_number
@@ -105,7 +112,7 @@ class KeysTable:
         if self.raised:
             which = KeyFilter(
                 status=KeyStatus.ACTIVE,
-                access=KeyAccess.FULL,
+                access=ACTS_WITH_ROLE,
                 search=self.search,
                 created_before=raised_at,
             )

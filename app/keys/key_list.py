@@ -15,6 +15,8 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
+from app.keys.access import KeyAccess
+from app.keys.permissions import Level, Resource
 from app.keys.status import KeyStatus
 from app.models import ApiKey
 from app.models.columns import iso_or_none, utcnow
@@ -23,6 +25,8 @@ from app.paging import Page, decode_cursor, encode_cursor, moment_or_none, whole
 # The status (or access) filter that lets every key through.
 ANY_STATUS = "all"
 ANY_ACCESS = "all"
+# The access filter for the keys a higher role gives more power (see ``acts_with_role``).
+ACTS_WITH_ROLE = "acts_with_role"
 
 
 class KeyOrder(StrEnum):
@@ -111,6 +115,19 @@ _ORDER = {
 }
 
 
+def acts_with_role() -> ColumnElement[bool]:
+    """Keys a higher role gives more power: full access, or restricted with an admin permission.
+
+    The admin endpoints are what a role opens (a read-only key's reads stay reads, and the
+    budget is the owner's whatever the key).
+    """
+    no_admin = f"%{Resource.ADMIN}={Level.NONE}%"  # every resource is stored, in order
+    return or_(
+        ApiKey.access == KeyAccess.FULL,
+        and_(ApiKey.access == KeyAccess.RESTRICTED, ApiKey.permissions.not_like(no_admin)),
+    )
+
+
 def _filtered(query: Select[ApiKey], which: KeyFilter, now: datetime) -> Select[ApiKey]:
     status, search = which.status, which.search.strip()
     # The same rule as ApiKey.status_at, as SQL.
@@ -130,7 +147,9 @@ def _filtered(query: Select[ApiKey], which: KeyFilter, now: datetime) -> Select[
                 ApiKey.description.icontains(search, autoescape=True),
             )
         )
-    if which.access != ANY_ACCESS:
+    if which.access == ACTS_WITH_ROLE:
+        query = query.where(acts_with_role())
+    elif which.access != ANY_ACCESS:
         query = query.where(ApiKey.access == which.access)
     if which.created_before is not None:
         query = query.where(ApiKey.created_at <= which.created_before)
