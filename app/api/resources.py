@@ -27,7 +27,9 @@ def resource(declared: Resource | None) -> Callable[[F], F]:
     """Declare the resource the decorated view acts on (None: any key may call it)."""
 
     def decorate(view: F) -> F:
-        _DECLARED[view.__name__] = declared
+        # Looked up by the endpoint's last part: two views of one name must agree.
+        if _DECLARED.setdefault(view.__name__, declared) != declared:
+            raise ValueError(f"two API views named {view.__name__} declare different resources")
         return view
 
     return decorate
