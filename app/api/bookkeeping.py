@@ -2,8 +2,9 @@
 
 The request was already decided; this is bookkeeping. The rate-limit headers go on every
 answer; the request is counted for the key it presented (in memory, app/usage); and once
-the answer has gone (``call_on_close``), the key's use is recorded at most once a minute
-and a network new to this process is looked up, so no answer waits for either.
+the answer has gone (``call_on_close``), a verifier admitted under a fallback secret is
+rewritten under the current one, the key's use is recorded at most once a minute
+and a network new to this process is looked up, so no answer waits for any of them.
 """
 
 from __future__ import annotations
@@ -50,11 +51,12 @@ def _after_sending(api_key: KeyRecord) -> Callable[[], None] | None:
     app = cast("LocalProxy[Flask]", current_app)._get_current_object()
     address = client_address()
     touch = g.get("record_use") is not None
+    renew: str | None = g.get("renew_verifier")
     network = network_of(address)
     watch: NetworkWatch = app.extensions["network_watch"]
     if network is not None and not watch.is_new_here(api_key.key_pk, network):
         network = None  # not new here: nothing to record
-    if not touch and network is None:
+    if not touch and network is None and renew is None:
         return None
     user_agent = request.headers.get("User-Agent", "")
     base_url = request.url_root
@@ -63,6 +65,8 @@ def _after_sending(api_key: KeyRecord) -> Callable[[], None] | None:
         # Never a reason to fail a request: its answer is already sent.
         try:
             with app.app_context():
+                if renew is not None:
+                    app.extensions["api_gate"].verifier.store_verifier(api_key, renew)
                 if touch:
                     lookup = app.extensions["api_gate"].verifier.lookup
                     lookup.touch(api_key.key_pk, utcnow(), TOUCH_INTERVAL, address, user_agent)

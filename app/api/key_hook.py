@@ -162,6 +162,8 @@ def authenticate_api_request() -> None:
     g.rate_limit_headers = admission.headers
     if admission.touch:
         g.record_use = key.key_pk
+    if admission.renew is not None:
+        g.renew_verifier = admission.renew
     if key.access != KeyAccess.FULL and request.url_rule is not None:
         _check_permission(key, request.endpoint or "", request.method)
 

@@ -162,8 +162,12 @@ class KeyVerifier:
         No bcrypt: the fallback's HMAC proved the key. A failed write is no reason to refuse
         the genuine key; its next request tries again.
         """
+        self.store_verifier(record, self.secret.make(presented))
+
+    def store_verifier(self, record: KeyRecord, verifier: str) -> None:
+        """Store ``verifier``, made under the current secret, for a key it proved; see ``renew``."""
         try:
-            self.lookup.set_verifier(record.key_pk, self.secret.make(presented))
+            self.lookup.set_verifier(record.key_pk, verifier)
         except StoreUnavailable as error:
             log.warning("could not rewrite the verifier of key %s: %s", record.key_id, error)
             return

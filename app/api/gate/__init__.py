@@ -19,6 +19,8 @@ class Admission(NamedTuple):
 
     ``touch``: this request should record the key's use (at most once a minute per key).
     ``own_limit``: the key's own rate limit, when the headers describe it (not the owner's).
+    ``renew``: the verifier to store for the key once the answer has gone (it was admitted
+    under a fallback secret), or None.
     """
 
     key: KeyRecord
@@ -26,3 +28,4 @@ class Admission(NamedTuple):
     headers: dict[str, str]
     touch: bool
     own_limit: str | None = None
+    renew: str | None = None

@@ -100,9 +100,10 @@ class RedisGate:
                 windows.append(stats(items[1], now, int(own_count), own_oldest))
             allowed = granted == 1
             _, headers, own = describe(items, windows, allowed, key.rate_limit)
-            if self.renewing and key.verifier != args[0]:
-                verifier.renew(key, presented)  # admitted under a fallback
-            return Admission(key, allowed, headers, allowed and touched == 1, own)
+            # Admitted under a fallback: its verifier under the current secret is args[0],
+            # written once the answer has gone (app/api/bookkeeping.py), not while it waits.
+            renew = args[0] if self.renewing and key.verifier != args[0] else None
+            return Admission(key, allowed, headers, allowed and touched == 1, own, renew)
         if reply[0] == b"address_not_allowed":
             raise AddressNotAllowed(from_text(reply[1:]), address)
         if reply[0] in REFUSALS:
