@@ -13,6 +13,8 @@ from typing import NamedTuple
 
 from app.api.gate.local import MAX_TOUCHED
 from app.auth.session_names import SESSION_NAMES_CACHED
+from app.keys.allowed_networks import NETWORK_LISTS_CACHED
+from app.keys.permissions import PERMISSIONS_CACHED
 from app.keys.unknown import MAX_UNKNOWN_IDS
 from app.ratelimit import RATE_LIMITS_CACHED
 from app.ratelimit.windows import MAX_WINDOWS
@@ -37,6 +39,11 @@ BOUNDS = (
     Bound("app.api.gate.local.TouchSchedule", MAX_TOUCHED, "keys' next 'last used' write"),
     Bound("app.auth.session_names._families", SESSION_NAMES_CACHED, "user agents parsed"),
     Bound("app.ratelimit.parse_rate_limit", RATE_LIMITS_CACHED, "limit strings parsed"),
+    Bound("app.keys.allowed_networks._networks", NETWORK_LISTS_CACHED, "network lists parsed"),
+    Bound(
+        "app.keys.allowed_networks.from_script", NETWORK_LISTS_CACHED, "network lists from Redis"
+    ),
+    Bound("app.keys.permissions.levels", PERMISSIONS_CACHED, "permission strings parsed"),
 )
 
 # ``functools`` caches with no maxsize: their arguments come from the code, never a caller.
@@ -44,6 +51,7 @@ FIXED_ARGUMENT_CACHES = (
     "app.hashing.dummy_hash",  # one entry per bcrypt cost in the config
     "app.accounts.passwords._common_passwords",  # the vendored list, loaded once
     "app.accounts.emails._prototypes",  # the vendored confusables, loaded once
+    "app.metrics.labelled",  # one entry per metric and label values: closed sets, by design
 )
 
 # Not capped in count, and why that is bounded all the same.

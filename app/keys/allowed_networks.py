@@ -17,6 +17,8 @@ from flask_babel import lazy_gettext as _l
 from app.keys.rules import KeyRefused
 
 MAX_NETWORKS = 20
+# Bound: 256 stored network lists parsed (each at most MAX_NETWORKS ranges), per cache.
+NETWORK_LISTS_CACHED = 256
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
 
@@ -82,7 +84,7 @@ def network_list(stored: str | None) -> list[str]:
     return stored.split(",") if stored else []
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=NETWORK_LISTS_CACHED)
 def _networks(stored: str) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(text) for text in stored.split(","))
 
@@ -124,7 +126,7 @@ def to_script(stored: str | None) -> str:
     )
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=NETWORK_LISTS_CACHED)
 def from_script(text: str) -> str | None:
     """The stored form back from ``to_script``'s."""
     if not text:

@@ -38,6 +38,8 @@ class Level(StrEnum):
 
 
 RANK = {level: rank for rank, level in enumerate(Level)}
+# Bound: 256 (access, stored permissions) pairs parsed; there are few distinct ones.
+PERMISSIONS_CACHED = 256
 Permissions = dict[Resource, Level]
 
 
@@ -86,7 +88,7 @@ def permissions_text(permissions: Mapping[Resource, Level]) -> str:
     return ",".join(f"{resource}={permissions[resource]}" for resource in Resource)
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=PERMISSIONS_CACHED)
 def levels(access: str, stored: str | None) -> Mapping[Resource, Level]:
     """What a key may do on each resource, from its access and its stored permissions."""
     if access == KeyAccess.RESTRICTED:

@@ -88,7 +88,7 @@ def test_the_role_notice_counts_every_empowered_key_stays_short_and_links_to_the
     sign_in(page, crowded)
     notice = page.locator("section.notice", has=page.locator("#role-notice-heading"))
     expect(notice.get_by_role("heading")).to_have_text("Your role changed from standard to premium")
-    expect(notice).to_contain_text("84 keys with full access")
+    expect(notice).to_contain_text("84 keys made before the change now act as")
     expect(notice).to_contain_text("and 81 more")
     height = notice.evaluate("notice => notice.getBoundingClientRect().height")
     assert height < 300, f"the notice is {height} px tall"
