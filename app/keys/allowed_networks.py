@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
 
+from app.addresses import parse_address
 from app.keys.rules import KeyRefused
 
 MAX_NETWORKS = 20
@@ -93,12 +94,9 @@ def is_allowed(stored: str | None, address: str) -> bool:
     """Whether a key with these allowed networks may be used from ``address``."""
     if not stored:
         return True
-    try:
-        seen = ipaddress.ip_address(address)
-    except ValueError:
+    seen = parse_address(address)
+    if seen is None:
         return False
-    if isinstance(seen, ipaddress.IPv6Address) and seen.ipv4_mapped is not None:
-        seen = seen.ipv4_mapped
     return any(seen in network for network in _networks(stored))
 
 

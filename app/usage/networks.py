@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import audit, notices
+from app.addresses import parse_address
 from app.audit import Actor
 from app.audit.actions import AuditAction
 from app.database import rows_changed, write_transaction
@@ -43,12 +44,9 @@ def network_of(address: str) -> str | None:
     Cached: it runs on every API request, and parsing an address costs more than the rest
     of the bookkeeping together.
     """
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
+    ip = parse_address(address)
+    if ip is None:
         return None
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
     prefix = IPV4_PREFIX if ip.version == 4 else IPV6_PREFIX
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
 
