@@ -5,6 +5,8 @@ A new key is stdout's last line.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -18,6 +20,7 @@ from app.keys.key_list import keys_page
 from app.keys.rules import KeyRefused, check_access, parse_duration
 from app.keys.scope import KeyScope
 from app.keys.signals import ChangeNotPassedOn
+from app.models import ApiKey
 from app.models.columns import iso_or_none
 from app.paging import MAX_LIMIT
 
@@ -152,16 +155,22 @@ def list_keys(email: str | None) -> None:
         cursor = page.next_cursor
 
 
+def _changed(change: Callable[..., ApiKey | None], key_id: str) -> ApiKey:
+    """Apply a change of state to the key (any owner's), or exit 1 with one line."""
+    try:
+        key = change(key_id, owner_id=None)
+    except (KeyRefused, ChangeNotPassedOn) as error:
+        raise refused(error) from None
+    if key is None:
+        raise click.ClickException(f"No key with id {key_id!r}.")
+    return key
+
+
 @keys_cli.command("revoke")
 @click.argument("key_id")
 def revoke_key(key_id: str) -> None:
     """Revoke a key by its key id; it is refused from the next request."""
-    try:
-        key = service.revoke_key(key_id, owner_id=None)
-    except ChangeNotPassedOn as error:
-        raise refused(error) from None
-    if key is None:
-        raise click.ClickException(f"No key with id {key_id!r}.")
+    key = _changed(service.revoke_key, key_id)
     click.echo(f"Revoked key {key.key_id} “{key.name}”.")
 
 
@@ -169,12 +178,7 @@ def revoke_key(key_id: str) -> None:
 @click.argument("key_id")
 def disable_key(key_id: str) -> None:
     """Disable a key: refused with 401 disabled_api_key from the next request, until enabled."""
-    try:
-        key = service.disable_key(key_id, owner_id=None)
-    except ChangeNotPassedOn as error:
-        raise refused(error) from None
-    if key is None:
-        raise click.ClickException(f"No key with id {key_id!r}.")
+    key = _changed(service.disable_key, key_id)
     click.echo(f"Key {key.key_id} “{key.name}” is {key.status}.")
 
 
@@ -182,10 +186,5 @@ def disable_key(key_id: str) -> None:
 @click.argument("key_id")
 def enable_key(key_id: str) -> None:
     """Enable a disabled key again (never a revoked or expired one)."""
-    try:
-        key = service.enable_key(key_id, owner_id=None)
-    except (KeyRefused, ChangeNotPassedOn) as error:
-        raise refused(error) from None
-    if key is None:
-        raise click.ClickException(f"No key with id {key_id!r}.")
+    key = _changed(service.enable_key, key_id)
     click.echo(f"Key {key.key_id} “{key.name}” is {key.status}.")
