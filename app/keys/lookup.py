@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, bindparam, or_, select, update
@@ -52,17 +52,6 @@ class KeyLookup:
     def connect(self) -> None:
         """Open the calling thread's connection now, not on its first request."""
         self._held()
-
-    def warm_up(self) -> None:
-        """Open this thread's connection and prepare the two writes a request may make.
-
-        After a restart, a worker's first verifier rewrite (a rotated secret) and first
-        "last used" write would compile their statements while a request waits. The row
-        id 0 is no key's, so nothing is written.
-        """
-        self.connect()
-        self.set_verifier(0, "")
-        self.touch(0, datetime.now(UTC), timedelta(0), "", "")
 
     def close(self) -> None:
         """Close this thread's connection and the engine's (tests, an app thrown away)."""

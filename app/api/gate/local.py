@@ -35,8 +35,8 @@ class LocalGate:
         return self.charge(key)
 
     def warm_up(self) -> None:
-        """Open this thread's database connection and prepare its writes (key_hook.warm_up)."""
-        self.verifier.lookup.warm_up()
+        """Open this thread's database connection (see app/api/key_hook.py, ``warm_up``)."""
+        self.verifier.lookup.connect()
 
     def charge(self, key: KeyRecord) -> Admission:
         """Charge a verified key's owner, and the key's own limit if it has one."""
