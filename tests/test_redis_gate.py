@@ -234,6 +234,20 @@ def test_warm_up_connects_and_loads_the_script_before_the_first_request(private_
     assert len(connects) == opened, "the first request connected again"
 
 
+def test_warm_up_starts_the_usage_writer_so_the_first_request_does_not_wait(private_app, factory):
+    import threading
+
+    def writers() -> int:
+        return sum(thread.name == "usage-flusher" for thread in threading.enumerate())
+
+    _, key = factory.key(factory.user())
+    before = writers()
+    warm_up(private_app)
+    assert writers() == before + 1
+    assert me(private_app.test_client(), key).status_code == 200
+    assert writers() == before + 1, "the first request started a second writer"
+
+
 def test_warm_up_with_redis_down_lets_the_worker_start(private_app, own_redis, caplog):
     own_redis.kill()
     warm_up(private_app)  # no exception: the first request will connect, or fall back

@@ -88,8 +88,9 @@ def warm_up(app: Flask) -> None:
 
     gunicorn calls it in each new worker (gunicorn.conf.py), so the first request after a
     start, a restart or a recycled worker does not pay for the connections, nor the first
-    key's bookkeeping (app/usage/networks.py) for the ORM's. A store that does not answer
-    yet is no reason not to start: the first request then connects.
+    key's bookkeeping (app/usage/networks.py) for the ORM's, nor wait for the usage
+    writer's thread to start. A store that does not answer yet is no reason not to start:
+    the first request then connects.
     """
     try:
         with app.app_context():
@@ -97,6 +98,8 @@ def warm_up(app: Flask) -> None:
             app.extensions["network_watch"].warm_up()
     except Exception as error:  # any store error: the first request connects again
         log.warning("could not connect ahead of the first request: %s", error)
+    app.extensions["usage_counter"].start()
+    app.url_map.update()  # werkzeug compiles its matcher once, else on the first request
 
 
 def authenticate_api_request() -> None:

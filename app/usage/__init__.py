@@ -49,7 +49,7 @@ class UsageCounter:
                 counts[1] += 1
             full = held >= MAX_PENDING
         if self._flusher_pid != os.getpid():
-            self._start()
+            self.start()
         if full:
             self._due.set()  # the writer writes now, not at the end of its interval
 
@@ -87,8 +87,12 @@ class UsageCounter:
         self.flush()
         atexit.unregister(self.flush)
 
-    def _start(self) -> None:
-        # A thread of its own in each process (a forked worker starts one on first use).
+    def start(self) -> None:
+        """Start this process's writer, a thread of its own, unless it runs already.
+
+        A forked worker starts one on first use; gunicorn starts it before the first
+        request (app/api/key_hook.py, ``warm_up``), which then need not wait for a thread.
+        """
         with self._lock:
             if self._flusher_pid == os.getpid():
                 return
