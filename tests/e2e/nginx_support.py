@@ -1,7 +1,7 @@
 """Debian's nginx, run by a test with the site in ``deploy/nginx.conf``, and clients for it.
 
 The site file is used as written; only what must differ on a test machine is replaced
-(ports, the upstream's port, certificate and log paths, the host name), and each
+(ports, the upstreams' ports, certificate and log paths, the host name), and each
 replacement must find its text, so the test can never drift from the file it checks.
 """
 
@@ -67,6 +67,7 @@ class Nginx:
     upstream_port: int
     cert: Path
     key: Path
+    api_upstream_port: int | None = None  # the API's own pool; the same server when None
     http_port: int = field(default_factory=free_port)
     https_port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
@@ -83,6 +84,8 @@ class Nginx:
         site = replace(site, "listen 80", f"listen 127.0.0.1:{self.http_port}")
         site = replace(site, "listen 443", f"listen 127.0.0.1:{self.https_port}")
         site = replace(site, "server 127.0.0.1:8000;", f"server 127.0.0.1:{self.upstream_port};")
+        api_port = self.api_upstream_port or self.upstream_port
+        site = replace(site, "server 127.0.0.1:8001;", f"server 127.0.0.1:{api_port};")
         live = "/etc/letsencrypt/live/keys.example.com"
         site = replace(site, f"{live}/fullchain.pem", str(self.cert))
         site = replace(site, f"{live}/privkey.pem", str(self.key))

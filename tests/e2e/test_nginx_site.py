@@ -29,6 +29,7 @@ class Echo(BaseHTTPRequestHandler):
         """Note the request, then echo its headers."""
         pairs = list(self.headers.items())
         self.server.received.append(pairs)
+        getattr(self.server, "paths", []).append(self.path)
         body = json.dumps(pairs).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -123,6 +124,52 @@ def test_only_the_sites_host_name_is_served_and_plain_http_goes_to_https(echo_si
     assert echo_site.received == []
     assert client.request("GET", "/en/login").status == 200
     assert len(echo_site.received) == 1
+
+
+def test_the_api_has_its_own_pool_with_its_own_metrics_and_health_checks(tmp_path: Path):
+    nginx_binary()
+    pools = {}
+    for name in ("site", "api"):
+        pools[name] = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+        pools[name].received = []
+        pools[name].paths = []
+        threading.Thread(target=pools[name].serve_forever, daemon=True).start()
+    nginx = Nginx(
+        tmp_path,
+        pools["site"].server_address[1],
+        *self_signed_certificate(tmp_path),
+        api_upstream_port=pools["api"].server_address[1],
+    )
+    try:
+        nginx.start()
+        client = Client(nginx, "127.0.0.1")  # inside the site's list for /metrics
+        for path in (
+            "/api/me",
+            "/api/keys?limit=5",
+            "/en/api-keys",
+            "/en/login",
+            "/metrics",
+            "/metrics/api",
+            "/livez",
+            "/readyz/api",
+            "/healthz/api",
+            "/openapi.json",
+        ):
+            assert client.request("GET", path).status == 200, path
+        assert Client(nginx, "127.0.0.14").request("GET", "/metrics/api").status == 404
+    finally:
+        nginx.stop()
+        for pool in pools.values():
+            pool.shutdown()
+            pool.server_close()
+    assert pools["api"].paths == ["/api/me", "/api/keys?limit=5", "/metrics", "/readyz", "/healthz"]
+    assert pools["site"].paths == [
+        "/en/api-keys",
+        "/en/login",
+        "/metrics",
+        "/livez",
+        "/openapi.json",
+    ]
 
 
 def test_the_api_answers_in_its_own_shape_while_the_app_is_down(echo_site):

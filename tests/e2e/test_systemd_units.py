@@ -1,4 +1,4 @@
-"""The systemd unit in ``deploy/`` passes ``systemd-analyze verify``, and fits the proxy.
+"""The systemd units in ``deploy/`` pass ``systemd-analyze verify``, and fit the proxy.
 
 ``verify`` checks the unit as systemd would load it (every key known, ExecStart
 executable), without installing it, so it runs in a container without systemd running.
@@ -31,15 +31,25 @@ def verify(unit: Path) -> subprocess.CompletedProcess:
 
 
 def server_unit_here(
-    folder: Path, change=lambda text: text, name: str = "chameleon.service"
+    folder: Path,
+    change=lambda text: text,
+    name: str = "chameleon@.service",
+    instance: str = "chameleon@8001.service",
 ) -> Path:
-    """A unit of ``deploy/`` in ``folder``, installed in this checkout, after ``change``."""
+    """A unit of ``deploy/`` in ``folder``, installed in this checkout, after ``change``.
+
+    A template (``name@.service``) is verified as one of its instances, ``instance``: the
+    file is linked under that name, as systemd finds an instance's template.
+    """
     text = (DEPLOY / name).read_text()
     assert f"{INSTALLED}/.venv" in text and f"WorkingDirectory={INSTALLED}" in text
     text = text.replace(f"{INSTALLED}/.venv", sys.prefix).replace(INSTALLED, str(PROJECT_ROOT))
     unit = folder / name
     unit.write_text(change(text))
-    return unit
+    if not name.endswith("@.service"):
+        return unit
+    (folder / instance).symlink_to(unit)
+    return folder / instance
 
 
 @pytest.fixture
@@ -66,10 +76,12 @@ def test_verify_would_catch_a_mistake_in_the_unit(units: Path):
 
 
 def test_gunicorn_serves_on_loopback_where_nginx_sends_requests_and_trusts_one_proxy():
-    service = (DEPLOY / "chameleon.service").read_text()
+    service = (DEPLOY / "chameleon@.service").read_text()
     (exec_start,) = [line for line in service.splitlines() if line.startswith("ExecStart=")]
-    assert exec_start.endswith("--bind 127.0.0.1:8000")
-    assert "server 127.0.0.1:8000;" in (DEPLOY / "nginx.conf").read_text()
+    assert exec_start.endswith("--bind 127.0.0.1:%i")
+    site = (DEPLOY / "nginx.conf").read_text()
+    assert "server 127.0.0.1:8000;" in site and "server 127.0.0.1:8001;" in site
+    assert "enable --now chameleon@8000 chameleon@8001" in service
     settings = (DEPLOY / "chameleon.env").read_text().splitlines()
     assert "FLASK_TRUSTED_PROXY_COUNT=1" in settings
 
