@@ -201,8 +201,14 @@ def confirm_revoke(key_id: str) -> ResponseReturnValue:
     if key.status == KeyStatus.REVOKED:
         return redirect(url_for("console.index"))
     return render_page_or_fragment(
-        "console/revoke.html", "console/_revoke_confirm_row.html", key=key, now=utcnow()
-    )
+        "console/revoke.html", "console/_revoke_confirm_row.html", key=key, now=utcnow(),
+        selecting=_selecting(),
+    )  # fmt: skip
+
+
+def _selecting() -> bool:
+    """Whether the row sits in a list with checkboxes (``?select=1``, the role notice's)."""
+    return request.args.get("select") == "1"
 
 
 @bp.get("/api-keys/<key_id>/row")
@@ -212,8 +218,9 @@ def key_row(key_id: str) -> ResponseReturnValue:
     if not is_htmx():
         return redirect(url_for("console.index"))
     return render_template(
-        "console/_key_row.html", key=_own_key_or_404(key_id), now=utcnow(), focus_revoke=True
-    )
+        "console/_key_row.html", key=_own_key_or_404(key_id), now=utcnow(), focus_revoke=True,
+        selecting=_selecting(),
+    )  # fmt: skip
 
 
 @bp.post("/api-keys/<key_id>/revoke")
@@ -232,6 +239,7 @@ def revoke_key(key_id: str) -> ResponseReturnValue:
             key=key,
             now=utcnow(),
             revoked=True,
+            selecting=_selecting(),
             keys=[key],
             listing=KeysTable(),
             **_key_counts(),
