@@ -19,7 +19,7 @@ from flask_login import current_user, login_required
 from app import accounts
 from app.auth import safe_next
 from app.console import bp, console_actor, form_tokens
-from app.console.forms import EXPIRY_DAYS, expiry_from, scope_from
+from app.console.forms import EXPIRY_DAYS, expiry_from, replacement_form, scope_from
 from app.console.keys_table import KeysPage, KeysTable
 from app.htmx import announce, is_htmx, render_page_or_fragment
 from app.keys import service, verifier_secret
@@ -93,9 +93,14 @@ def new_key() -> ResponseReturnValue:
     """The create form: a fragment when HTMX asks, a full page otherwise."""
     counts = _key_counts()
     at_cap = counts["active_count"] >= counts["max_active"]
+    # ?like=<key id>: a replacement for that key (an expired one's page offers it).
+    like = request.args.get("like")
+    replacing = _own_key_or_404(like) if like else None
+    form = replacement_form(replacing) if replacing else {}
     return render_page_or_fragment(
-        "console/create.html", "console/_create_form.html", at_cap=at_cap, **_form_context({})
-    )
+        "console/create.html", "console/_create_form.html", at_cap=at_cap, replacing=replacing,
+        **_form_context(form),
+    )  # fmt: skip
 
 
 def _form_context(form: Mapping[str, str], error: str | None = None) -> dict[str, Any]:
