@@ -25,4 +25,4 @@ def console_actor() -> Actor:
 
 
 # The routes and template filters register themselves on bp.
-from app.console import activity, admin, key_changes, key_page, keys  # noqa: E402, F401
+from app.console import activity, admin, key_changes, key_page, key_selection, keys  # noqa: E402, F401

@@ -15,10 +15,10 @@ from flask_login import current_user, login_required
 from app import accounts
 from app.auth import safe_next
 from app.console import bp, console_actor
+from app.console.keys_table import KeysTable
 from app.console.labels import ROLES as ROLE_NAMES
 from app.htmx import announce, is_htmx
 from app.keys import service
-from app.keys.key_list import keys_page
 from app.keys.service import active_key_count
 from app.models import User
 from app.models.columns import utcnow
@@ -128,17 +128,20 @@ def _user_changed(user: User, message: str) -> ResponseReturnValue:
 @bp.get(f"/admin/users/<int(max={MAX_ROW_ID}):user_id>")
 @admin_required
 def admin_user(user_id: int) -> ResponseReturnValue:
-    """One user: their account, and their keys with Revoke at hand."""
+    """One user: their role and account, with the controls, and their keys, 50 a page."""
     user = _user_or_404(user_id)
-    keys = keys_page(owner_id=user.id, limit=MAX_LIMIT).rows
-    return render_template("admin/user.html", user=user, keys=keys, roles=Role, now=utcnow())
+    # Newest first, numbered pages ("51-100 of 120"), as on the user's own keys page.
+    listing = KeysTable(number=KeysTable.from_args(request.args).number)
+    context = {"user": user, "listed": listing.page(user.id), "listing": listing}
+    return render_template("admin/user.html", roles=Role, now=utcnow(), **context)
 
 
 @bp.get(f"/admin/users/<int(max={MAX_ROW_ID}):user_id>/deactivate")
 @admin_required
 def confirm_deactivate(user_id: int) -> ResponseReturnValue:
-    """Ask before deactivating (the page without JavaScript; htmx asks in the row)."""
-    return render_template("admin/deactivate.html", user=_user_or_404(user_id))
+    """Ask before deactivating (from the users list, or from the user's page: ``?back=``)."""
+    back = safe_next(request.args.get("back"))
+    return render_template("admin/deactivate.html", user=_user_or_404(user_id), back=back)
 
 
 @bp.post("/admin/keys/<key_id>/revoke")

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 
 from app.keys.access import KeyAccess
+from app.keys.allowed_networks import network_list
 from app.keys.changes import KeyEdit
-from app.keys.permissions import Resource
+from app.keys.permissions import Resource, levels
 from app.keys.rules import InvalidDuration, InvalidExpiry
 from app.keys.scope import KeyScope
+
+if TYPE_CHECKING:
+    from app.models import ApiKey
 
 EXPIRY_DAYS = ("7", "30", "90", "365")
 GRACE_PERIODS = {"0": timedelta(0), "1h": timedelta(hours=1), "24h": timedelta(hours=24),
@@ -74,3 +79,31 @@ def edit_from(form: Mapping[str, str]) -> KeyEdit:
         allowed_networks=form.get("allowed_networks", ""),
         rate_limit=form.get("rate_limit", ""),
     )
+
+
+def values_of(key: ApiKey) -> dict[str, str]:
+    """The key as the form fields show it (the edit form, or a replacement's create form)."""
+    return {
+        "name": key.name,
+        "description": key.description or "",
+        "access": key.access,
+        "allowed_networks": "\n".join(network_list(key.allowed_networks)),
+        "rate_limit": key.rate_limit or "",
+        **{
+            f"permission_{resource}": level
+            for resource, level in levels(key.access, key.permissions).items()
+        },
+    }
+
+
+def replacement_form(key: ApiKey) -> dict[str, str]:
+    """The create form filled in for a key like ``key``: a replacement for it.
+
+    Its settings, and an expiry about as long as it had (the nearest choice), so a
+    replacement for a key that expired does not quietly last forever.
+    """
+    form = values_of(key)
+    if key.expires_at is not None:
+        days = (key.expires_at - key.created_at) / timedelta(days=1)
+        form["expires_in"] = min(EXPIRY_DAYS, key=lambda choice: abs(int(choice) - days))
+    return form

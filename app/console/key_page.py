@@ -14,7 +14,7 @@ from app.audit.queries import events_page
 from app.auth import safe_next
 from app.console import bp, console_actor, form_tokens
 from app.console.charts import usage_chart
-from app.console.forms import GRACE_PERIODS, grace_from
+from app.console.forms import GRACE_PERIODS, grace_from, values_of
 from app.console.keys import already_sent, too_many_keys_made
 from app.htmx import announce, render_page_or_fragment
 from app.keys import service, verifier_secret
@@ -58,27 +58,12 @@ def page_context(key: ApiKey) -> dict[str, object]:
         "grace_periods": GRACE_PERIODS,
         "levels": levels(key.access, key.permissions),
         "networks_text": "\n".join(network_list(key.allowed_networks)),
-        "key_values": _values(key),
+        "key_values": values_of(key),
         "max_length": MAX_NAME_LENGTH,
         "max_description": MAX_DESCRIPTION_LENGTH,
         "max_networks": MAX_NETWORKS,
         "role_limit": rate_limit_for(current_user.role),
         "edit_form": {},
-    }
-
-
-def _values(key: ApiKey) -> dict[str, object]:
-    """The key as the edit form's fields show it."""
-    return {
-        "name": key.name,
-        "description": key.description,
-        "access": key.access,
-        "allowed_networks": "\n".join(network_list(key.allowed_networks)),
-        "rate_limit": key.rate_limit,
-        **{
-            f"permission_{resource}": level
-            for resource, level in levels(key.access, key.permissions).items()
-        },
     }
 
 

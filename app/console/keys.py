@@ -19,7 +19,7 @@ from flask_login import current_user, login_required
 from app import accounts
 from app.auth import safe_next
 from app.console import bp, console_actor, form_tokens
-from app.console.forms import EXPIRY_DAYS, expiry_from, scope_from
+from app.console.forms import EXPIRY_DAYS, expiry_from, replacement_form, scope_from
 from app.console.keys_table import KeysPage, KeysTable
 from app.htmx import announce, is_htmx, render_page_or_fragment
 from app.keys import service, verifier_secret
@@ -93,9 +93,14 @@ def new_key() -> ResponseReturnValue:
     """The create form: a fragment when HTMX asks, a full page otherwise."""
     counts = _key_counts()
     at_cap = counts["active_count"] >= counts["max_active"]
+    # ?like=<key id>: a replacement for that key (an expired one's page offers it).
+    like = request.args.get("like")
+    replacing = _own_key_or_404(like) if like else None
+    form = replacement_form(replacing) if replacing else {}
     return render_page_or_fragment(
-        "console/create.html", "console/_create_form.html", at_cap=at_cap, **_form_context({})
-    )
+        "console/create.html", "console/_create_form.html", at_cap=at_cap, replacing=replacing,
+        **_form_context(form),
+    )  # fmt: skip
 
 
 def _form_context(form: Mapping[str, str], error: str | None = None) -> dict[str, Any]:
@@ -201,8 +206,14 @@ def confirm_revoke(key_id: str) -> ResponseReturnValue:
     if key.status == KeyStatus.REVOKED:
         return redirect(url_for("console.index"))
     return render_page_or_fragment(
-        "console/revoke.html", "console/_revoke_confirm_row.html", key=key, now=utcnow()
-    )
+        "console/revoke.html", "console/_revoke_confirm_row.html", key=key, now=utcnow(),
+        selecting=_selecting(),
+    )  # fmt: skip
+
+
+def _selecting() -> bool:
+    """Whether the row sits in a list with checkboxes (``?select=1``, the role notice's)."""
+    return request.args.get("select") == "1"
 
 
 @bp.get("/api-keys/<key_id>/row")
@@ -212,8 +223,9 @@ def key_row(key_id: str) -> ResponseReturnValue:
     if not is_htmx():
         return redirect(url_for("console.index"))
     return render_template(
-        "console/_key_row.html", key=_own_key_or_404(key_id), now=utcnow(), focus_revoke=True
-    )
+        "console/_key_row.html", key=_own_key_or_404(key_id), now=utcnow(), focus_revoke=True,
+        selecting=_selecting(),
+    )  # fmt: skip
 
 
 @bp.post("/api-keys/<key_id>/revoke")
@@ -232,6 +244,7 @@ def revoke_key(key_id: str) -> ResponseReturnValue:
             key=key,
             now=utcnow(),
             revoked=True,
+            selecting=_selecting(),
             keys=[key],
             listing=KeysTable(),
             **_key_counts(),

@@ -106,16 +106,27 @@ class KeysTable:
             self.status != ANY_STATUS or self.access != ANY_ACCESS or bool(self.search)
         ) or self.raised
 
-    def page(self, owner_id: int, raised_at: datetime | None = None) -> KeysPage:
-        """The page of keys this table shows (past the last page: the last)."""
-        which = KeyFilter(status=self.status, access=self.access, search=self.search)
+    def which(self, raised_at: datetime | None = None) -> KeyFilter:
+        """The keys this table lets through, on every page."""
         if self.raised:
-            which = KeyFilter(
+            return KeyFilter(
                 status=KeyStatus.ACTIVE,
                 access=ACTS_WITH_ROLE,
                 search=self.search,
                 created_before=raised_at,
             )
+        return KeyFilter(status=self.status, access=self.access, search=self.search)
+
+    def every_key_id(self, owner_id: int, raised_at: datetime | None, limit: int) -> list[str]:
+        """The key ids of every page (at most ``limit``): what "select all" selects."""
+        rows, _ = keys_slice(
+            owner_id=owner_id, which=self.which(raised_at), sort=self.sort, offset=0, limit=limit
+        )
+        return [row.key_id for row in rows]
+
+    def page(self, owner_id: int, raised_at: datetime | None = None) -> KeysPage:
+        """The page of keys this table shows (past the last page: the last)."""
+        which = self.which(raised_at)
         number = self.number
         while True:
             rows, total = keys_slice(

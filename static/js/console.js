@@ -12,7 +12,8 @@
  * - a key name typed when the session expired is kept and offered again after sign-in;
  * - speaks "announce" events (sent by the server in HX-Trigger) in the aria-live region;
  * - after the keys table is swapped: a page change takes focus and the view to the top of
- *   the results; a search or a filter has its result count read aloud.
+ *   the results; a search or a filter has its result count read aloud;
+ * - "select all" in a list with checkboxes ticks every row.
  * The words it shows come from the page (<template id="console-words">), in its language.
  */
 (function () {
@@ -221,13 +222,28 @@
 
   document.addEventListener("htmx:afterSwap", function (event) { enhance(event.detail.elt); });
 
+  // "Select all" ticks every row on the page (the server takes the keys of every page);
+  // unticking a row unticks "select all", so only the ticked rows are sent.
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (box.matches("[data-select-all]")) {
+      document.querySelectorAll("[data-selects]").forEach(function (row) {
+        row.checked = box.checked;
+      });
+    } else if (box.matches("[data-selects]") && !box.checked) {
+      var all = document.querySelector("[data-select-all]");
+      if (all) all.checked = false;
+    }
+  });
+
   // The keys table swaps itself whole (outerHTML), so look it up again after the swap.
   document.addEventListener("htmx:afterSettle", function (event) {
     var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
     var target = event.detail.target;
     if (!target || target.id !== "keys" || !document.contains(document.getElementById("keys"))) return;
     var summary = document.querySelector("[data-results-summary]");
-    if (!summary) return;
+    // An action on the selected keys says what it did itself (its notice takes the focus).
+    if (!summary || (elt && elt.matches && elt.matches("[data-announces]"))) return;
     if (elt && elt.matches && elt.matches("[data-page-link]")) {
       summary.focus({preventScroll: true});
       document.getElementById("keys").scrollIntoView({block: "start"});

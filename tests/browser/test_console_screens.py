@@ -9,6 +9,7 @@ accessibility test runs axe-core (every rule, any impact) in each state and fail
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from browser_support import (
@@ -141,6 +142,23 @@ def walk_every_state(page: Page, console: SharedConsole, visit: Callable[[str], 
     expect(page.locator("#network-notice-heading")).to_be_visible()
     expect(page.locator("#role-notice-heading")).to_be_visible()
     visit("notices")
+
+    # The keys the role notice lists, with checkboxes: some selected, then the confirmation.
+    page.goto(f"{url}/en/api-keys?raised=1")
+    key_row(page, "Billing sync").get_by_role("checkbox").check()
+    visit("selection")
+    page.get_by_role("button", name="Revoke selected").click()
+    expect(page.locator("#selection-confirm")).to_be_visible()
+    visit("selection-confirm")
+
+    # An expired key's page, and the replacement it offers.
+    expired_id, _ = console.factory.key(noticed.user, "Old export", expires_in=timedelta(days=7))
+    console.factory.expire(expired_id)
+    page.goto(f"{url}/en/api-keys/{expired_id}")
+    visit("expired-key")
+    page.get_by_role("link", name="Create a replacement").click()
+    expect(page.locator("form[data-create-form]")).to_be_visible()
+    visit("replacement")
 
 
 def centre_offset(element: Locator) -> float:

@@ -10,6 +10,7 @@ key's page, activity, the account, the admin pages, an empty filter), so the run
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -31,9 +32,11 @@ def promoted_admin(shared_console):
     member = factory.user()
     key_id, _ = factory.key(site.user, "Mobile App")
     factory.key(site.user, "Nightly backup of the reporting database", access="read")
+    expired_id, _ = factory.key(site.user, "Expired export", expires_in=timedelta(days=7))
+    factory.expire(expired_id)
     factory.key(member, "Member's key")
     factory.set_role(site.user, "admin")
-    return site, key_id, member
+    return site, key_id, member, expired_id
 
 
 def problems_on(page: Page, what: str) -> list[str]:
@@ -45,7 +48,7 @@ def problems_on(page: Page, what: str) -> list[str]:
 def test_no_page_runs_off_a_phone_or_overlaps_in_any_language(
     shared_console, browser_context, promoted_admin, locale
 ):
-    site, key_id, member = promoted_admin
+    site, key_id, member, expired_id = promoted_admin
     page, console = open_page(browser_context, viewport=VIEWPORTS["phone"])
     found: list[str] = []
     for path in ("login", "signup", "password-reset"):
@@ -67,8 +70,17 @@ def test_no_page_runs_off_a_phone_or_overlaps_in_any_language(
         f"admin/users/{member.id}",
         "admin/audit",
         "admin/audit?user=nobody@example.org",
+        f"api-keys/{expired_id}",
+        f"api-keys/create?like={expired_id}",
+        "api-keys?raised=1",
     ):
         page.goto(f"{site.url}/{locale}/{path}")
         found += problems_on(page, path)
+    # The keys a role change empowered, two selected, and the confirmation asked in place.
+    for box in page.locator("#keys tbody input[type=checkbox]").all():
+        box.check()
+    page.locator("#key-selection button[value=no_admin]").click()
+    expect(page.locator("#selection-confirm")).to_be_visible()
+    found += problems_on(page, "api-keys?raised=1, confirming an action on two keys")
     assert found == [], "\n".join(found)
     assert console.console_errors() == []
