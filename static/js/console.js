@@ -293,7 +293,7 @@
     if (!match || match[1] !== zone) {
       document.cookie = "tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax";
     }
-    var root = document.documentElement;
+    var root = document.body;
     if (root.dataset.timeZone === zone || !root.hasAttribute("data-refetchable")) return;
     if (!document.querySelector("time") || document.querySelector("[data-reveal]")) return;
     if (window.sessionStorage.getItem(ZONE_FETCHED) === zone) return; // cookies refused

@@ -221,7 +221,7 @@ def test_the_chart_has_dated_axes_and_a_scale_in_the_pages_language(
     page.goto(f"{site.url}/{locale}/api-keys/{key_id}")
 
     written = [format_date(day, "medium", locale=locale) for day in (first, today)]
-    expect(page.locator(".chart-x span")).to_have_text(written)
+    expect(page.locator(".chart-x time")).to_have_text(written)
     expect(page.locator(".chart-y span")).to_have_text(["10", "0"])  # 7 rounds up to 10
     expect(page.locator(".chart svg > title")).to_contain_text(written[0])
     page.locator(".chart-table summary").click()
