@@ -52,6 +52,7 @@ FIXED_ARGUMENT_CACHES = (
     "app.accounts.passwords._common_passwords",  # the vendored list, loaded once
     "app.accounts.emails._prototypes",  # the vendored confusables, loaded once
     "app.metrics.labelled",  # one entry per metric and label values: closed sets, by design
+    "app.i18n.zones.known_zones",  # the zone names, read once
 )
 
 # Not capped in count, and why that is bounded all the same.

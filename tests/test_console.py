@@ -193,7 +193,7 @@ def test_rows_show_prefix_dates_last_used_and_status(client, signed_in, factory)
     assert page.index(">Unused<") < page.index(">Used<")  # newest first
     assert "Never" in page
     assert "just now" in page
-    assert re.search(r'<time datetime="[^"]+\+00:00" title="[^"]+ UTC">', page)
+    assert re.search(r'<time datetime="[^"]+\+00:00" title="[^"]+ \(UTC\)">', page)
     assert "Active" in page
 
 

@@ -114,6 +114,52 @@ def test_dates_relative_times_and_numbers_follow_the_locale(app, locale):
         assert "UTC" in formatting.full_timestamp(MOMENT)
 
 
+@pytest.mark.parametrize(
+    ("cookie", "zone", "hour"),
+    [
+        ("Europe/Berlin", "Europe/Berlin", "3:05"),  # 14:05 UTC is 15:05 in Berlin in winter
+        ("America/New_York", "America/New_York", "9:05"),
+        (None, "UTC", "2:05"),  # no JavaScript: nobody said
+        ("../../etc/passwd", "UTC", "2:05"),
+        ("localtime", "UTC", "2:05"),  # zoneinfo has it, but it is no place
+        ("Not/A_Zone", "UTC", "2:05"),
+    ],
+)
+def test_times_are_in_the_zone_the_browser_named_else_utc(app, cookie, zone, hour):
+    headers = {"Cookie": f"tz={cookie}"} if cookie else {}
+    with app.test_request_context("/en/login", headers=headers):
+        app.preprocess_request()
+        flask_babel.refresh()
+        shown = formatting.full_timestamp(MOMENT.replace(hour=14, minute=5, second=0))
+        assert shown.endswith(f"({zone})")
+        assert f" {hour}:00" in shown
+
+
+def test_a_junk_time_zone_cookie_fails_no_page(client, factory):
+    user = factory.user("ada@example.com")
+    AuthActions(client).login(user)
+    for junk in ("../../etc/passwd", "localtime", "x" * 4000, "Etc/../../x"):
+        client.set_cookie("tz", junk)
+        page = client.get("/en/api-keys")
+        assert page.status_code == 200
+        assert "Times are shown in UTC." in page.get_data(as_text=True)
+
+
+def test_mail_is_in_utc_whatever_zone_the_request_is_in(app):
+    from app.mail import compose
+
+    when = MOMENT.replace(hour=14, minute=5, second=0)
+    with app.test_request_context("/en/login", headers={"Cookie": "tz=Asia/Tokyo"}):
+        app.preprocess_request()
+        assert formatting.full_timestamp(when).endswith("(Asia/Tokyo)")
+        message = compose(
+            "key_expiring", "ada@example.com", "en",
+            key_name="Backup", key_prefix="ck_AbCd", expires_at=when, link="http://x/",
+        )  # fmt: skip
+        assert "(UTC)" in message.body and "Tokyo" not in message.body
+        assert formatting.full_timestamp(when).endswith("(Asia/Tokyo)")
+
+
 # --- Every string marked, every string translated -------------------------------------
 
 

@@ -1,16 +1,17 @@
 """/activity (the user's own audit events) and /admin/audit (everyone's, for admins).
 
-Both filter by action and by a range of days (UTC); the admin's log also by the user an
-event concerns and by who acted, each given by email.
+Both filter by action and by a range of days (in the viewer's time zone); the admin's log
+also by the user an event concerns and by who acted, each given by email.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import render_template, request
 from flask.typing import ResponseReturnValue
@@ -22,6 +23,7 @@ from app.audit.actions import AuditAction
 from app.audit.queries import SeenEvent, events_page
 from app.console import bp
 from app.console.admin import admin_required
+from app.i18n.zones import viewer_zone
 from app.paging import Page, PagingError
 
 PAGE_SIZE = 50
@@ -90,7 +92,8 @@ def _day(text: str) -> date | None:
 
 
 def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+    """The start of ``day`` where the viewer is: the days are those the page's times show."""
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(viewer_zone()))
 
 
 def _page(**filters: Any) -> Page[SeenEvent]:

@@ -1,7 +1,12 @@
-"""The 30-day usage chart, as numbers an SVG template draws: no JavaScript, no library."""
+"""The 30-day usage chart, as numbers an SVG template draws: no JavaScript, no library.
+
+Its axes are drawn beside it in HTML (the first and last day, the scale's top), so their
+text keeps its size however the SVG is stretched.
+"""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any, NamedTuple
 
 WIDTH = 600
@@ -13,6 +18,7 @@ class Bar(NamedTuple):
     """One day: where its requests bar and its refusals bar stand, and its numbers."""
 
     date: str
+    day: datetime.date
     requests: int
     refused: int
     x: float
@@ -40,6 +46,7 @@ def usage_chart(days: list[dict[str, Any]]) -> Chart:
         bars.append(
             Bar(
                 date=day["date"],
+                day=datetime.date.fromisoformat(day["date"]),
                 requests=day["requests"],
                 refused=day["refused"],
                 x=round(index * slot + GAP / 2, 2),

@@ -15,6 +15,7 @@ from app.auth import safe_next
 from app.console import bp, console_actor, form_tokens
 from app.console.charts import usage_chart
 from app.console.forms import GRACE_PERIODS, grace_from, values_of
+from app.console.key_use import last_refused
 from app.console.keys import already_sent, too_many_keys_made
 from app.htmx import announce, render_page_or_fragment
 from app.keys import service, verifier_secret
@@ -49,6 +50,7 @@ def page_context(key: ApiKey) -> dict[str, object]:
         "now": utcnow(),
         "days": days,
         "chart": usage_chart(days),
+        "last_refused": last_refused(key.key_id, days),
         "events": events_page(
             limit=EVENTS_SHOWN, target=f"key:{key.key_id}", viewer_id=current_user.id
         ).rows,

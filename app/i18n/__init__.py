@@ -19,7 +19,7 @@ from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response
 
 from app.http import is_api_request
-from app.i18n import formatting
+from app.i18n import formatting, zones
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 LANGUAGE_COOKIE = "lang"
@@ -48,12 +48,16 @@ def init_app(app: Flask) -> None:
         default_locale=languages[0],
         default_translation_directories=str(TRANSLATIONS),
         locale_selector=current_language,
+        timezone_selector=zones.viewer_zone,
     )
     app.url_value_preprocessor(_pull_language)
     app.url_defaults(_add_language)
     app.after_request(_remember_language)
     app.jinja_env.globals.update(
-        language_names=LANGUAGE_NAMES, current_language=current_language, alternates=alternates
+        language_names=LANGUAGE_NAMES,
+        current_language=current_language,
+        alternates=alternates,
+        viewer_zone=zones.viewer_zone,
     )
     formatting.init_app(app)
 

@@ -1,7 +1,7 @@
 """Dates, times and numbers as the page's locale writes them (Babel), as template filters.
 
-Timestamps are stored in UTC and shown in UTC (``BABEL_DEFAULT_TIMEZONE``), with the exact
-value in ``<time datetime>`` for scripts and tests.
+Timestamps are stored in UTC and shown in the viewer's time zone (``zones.py``), named where
+a time of day is shown, with the exact UTC value in ``<time datetime>`` for scripts and tests.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, format_timedelta, gettext
 
+from app.i18n.zones import viewer_zone
+
 
 def short_date(moment: datetime) -> str:
     """``moment`` as a date: "Nov 26, 2026", "26 nov 2026", "26.11.2026", "2026年11月26日"."""
@@ -18,8 +20,14 @@ def short_date(moment: datetime) -> str:
 
 
 def full_timestamp(moment: datetime) -> str:
-    """``moment`` in full, to the second, with its time zone (UTC)."""
-    return format_datetime(moment, "long")
+    """``moment`` to the second in the viewer's zone, named by its own name.
+
+    "Nov 26, 2026, 3:05:00 PM (Europe/Berlin)": not Babel's "+0100" or a locale's "MEZ",
+    which many do not know.
+    """
+    return gettext(
+        "%(time)s (%(zone)s)", time=format_datetime(moment, "medium"), zone=viewer_zone()
+    )
 
 
 def time_ago(moment: datetime, now: datetime | None = None) -> str:

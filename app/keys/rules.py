@@ -39,15 +39,25 @@ class InvalidDuration(KeyRefused):
     """A duration is not a number and a unit (``90s``, ``15m``, ``12h``, ``30d``)."""
 
 
+def too_long_message(length: int | str) -> object:
+    """What a name of ``length`` characters is told (lazily translated).
+
+    The console's name fields say it too, as the name is typed or pasted.
+    """
+    return _l(
+        "Key names are at most %(count)d characters; this one has %(length)s.",
+        count=MAX_NAME_LENGTH,
+        length=length,
+    )
+
+
 def clean_key_name(name: str | None) -> str:
     """Return ``name`` trimmed, or raise ``InvalidKeyName`` saying what is wrong."""
     name = (name or "").strip()
     if not name:
         raise InvalidKeyName(_l("Give the key a name, such as the app that will use it."))
     if len(name) > MAX_NAME_LENGTH:
-        raise InvalidKeyName(
-            _l("Key names are at most %(count)d characters.", count=MAX_NAME_LENGTH)
-        )
+        raise InvalidKeyName(too_long_message(len(name)))
     if any(unicodedata.category(char).startswith("C") for char in name):
         raise InvalidKeyName(_l("Key names cannot contain control characters."))
     return name

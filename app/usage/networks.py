@@ -145,6 +145,7 @@ class NewNetwork(NamedTuple):
 
     key_id: str
     key_name: str
+    key_prefix: str
     network: str
     first_seen_at: datetime
 
@@ -152,7 +153,9 @@ class NewNetwork(NamedTuple):
 def unacknowledged_of(owner_id: int, key_pk: int | None = None) -> list[NewNetwork]:
     """The new networks of the owner's keys (or of one key) not acknowledged yet."""
     query = (
-        select(ApiKey.key_id, ApiKey.name, KeyNetwork.network, KeyNetwork.first_seen_at)
+        select(
+            ApiKey.key_id, ApiKey.name, ApiKey.prefix, KeyNetwork.network, KeyNetwork.first_seen_at
+        )
         .join(ApiKey, ApiKey.id == KeyNetwork.api_key_id)
         .where(ApiKey.user_id == owner_id, KeyNetwork.acknowledged_at.is_(None))
         .order_by(KeyNetwork.first_seen_at)

@@ -13,13 +13,17 @@
  * - speaks "announce" events (sent by the server in HX-Trigger) in the aria-live region;
  * - after the keys table is swapped: a page change takes focus and the view to the top of
  *   the results; a search or a filter has its result count read aloud;
- * - "select all" in a list with checkboxes ticks every row.
+ * - "select all" in a list with checkboxes ticks every row;
+ * - a key name over the limit is kept as typed or pasted, and the field says so and stops
+ *   the form until it is shortened (the server refuses it too);
+ * - tells the server the browser's time zone (the "tz" cookie), for the times it shows.
  * The words it shows come from the page (<template id="console-words">), in its language.
  */
 (function () {
   "use strict";
 
   var PENDING_NAME = "chameleon:pending-key-name";
+  var ZONE_FETCHED = "chameleon:zone-fetched";
 
   function word(name) {
     var holder = document.getElementById("console-words");
@@ -278,7 +282,43 @@
     }
   });
 
+  // Characters as the server counts them (code points), after trimming as it does.
+  function checkLength(field) {
+    var max = parseInt(field.getAttribute("data-max-length"), 10);
+    var length = Array.from(field.value.trim()).length;
+    var message = length > max ? field.getAttribute("data-too-long").replace("%(length)s", String(length)) : "";
+    var note = document.getElementById(field.getAttribute("data-length-note"));
+    if (note && note.textContent !== message) note.textContent = message;
+    field.setCustomValidity(message);
+    if (message) field.setAttribute("aria-invalid", "true");
+    else if (!field.closest("form").querySelector("[role=alert]")) field.removeAttribute("aria-invalid");
+  }
+
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches("[data-max-length]")) checkLength(event.target);
+  });
+
+  // Times are drawn on the server in the zone of the "tz" cookie (UTC without it). A page
+  // drawn in another zone than the browser's is fetched again, once, if that loses nothing:
+  // it was a GET and shows no key revealed once.
+  function rememberZone() {
+    var zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (error) { return; }
+    if (!/^[A-Za-z0-9\/_+-]{1,64}$/.test(zone)) return;
+    var match = document.cookie.match(/(?:^|;\s*)tz=([^;]*)/);
+    if (!match || match[1] !== zone) {
+      document.cookie = "tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax";
+    }
+    var root = document.body;
+    if (root.dataset.timeZone === zone || !root.hasAttribute("data-refetchable")) return;
+    if (!document.querySelector("time") || document.querySelector("[data-reveal]")) return;
+    if (window.sessionStorage.getItem(ZONE_FETCHED) === zone) return; // cookies refused
+    window.sessionStorage.setItem(ZONE_FETCHED, zone);
+    window.location.reload();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    rememberZone();
     enhance(document);
     var pending = window.sessionStorage.getItem(PENDING_NAME);
     var button = opener();

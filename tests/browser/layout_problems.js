@@ -19,6 +19,21 @@
     }
     return false;
   };
+  // The width a select needs to show its chosen option whole: a copy holding only that
+  // option, as wide as its content, beside it (so the same rules style it).
+  const neededWidth = (select) => {
+    const copy = select.cloneNode(false);
+    copy.removeAttribute("id");
+    copy.removeAttribute("name");
+    const option = document.createElement("option");
+    option.textContent = select.selectedOptions.length ? select.selectedOptions[0].text : "";
+    copy.append(option);
+    Object.assign(copy.style, {position: "absolute", visibility: "hidden", width: "max-content", minWidth: "0", maxWidth: "none"});
+    select.after(copy);
+    const needed = copy.getBoundingClientRect().width;
+    copy.remove();
+    return needed;
+  };
   const inFlow = (el) => !["absolute", "fixed"].includes(getComputedStyle(el).position);
   const overlap = (a, b) =>
     Math.min(a.right, b.right) - Math.max(a.left, b.left) > 2 &&
@@ -39,6 +54,24 @@
         !el.matches("input, select, textarea") &&
         el.scrollWidth > el.clientWidth + 1) {
       problems.push(`cut off by ${el.scrollWidth - el.clientWidth} px: ${name(el)}`);
+    }
+    // A control cut off: past its parent's edge (a row too narrow for a form), too narrow
+    // for its chosen option (a select shows only the start of "Usadas recientemente
+    // primero"), or its words running out of it (a button).
+    if (el.matches("input, select, button, textarea") && !scrolls(el)) {
+      const parent = el.parentElement.getBoundingClientRect();
+      if (box.right > parent.right + 1 || box.left < parent.left - 1) {
+        problems.push(`cut off by its parent (${Math.round(box.left)} to ${Math.round(box.right)} in ${Math.round(parent.left)} to ${Math.round(parent.right)}): ${name(el)}`);
+      }
+      if (el.matches("select:not([multiple])")) {
+        const needed = neededWidth(el);
+        if (needed > box.width + 1) {
+          problems.push(`too narrow for its choice (${Math.round(box.width)} of ${Math.round(needed)} px): ${name(el)} «${el.selectedOptions[0].text}»`);
+        }
+      }
+      if (el.matches("button") && el.scrollWidth > el.clientWidth + 1) {
+        problems.push(`words run out of it by ${el.scrollWidth - el.clientWidth} px: ${name(el)}`);
+      }
     }
     if (el.matches("td[data-label]")) {
       const label = getComputedStyle(el, "::before");

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
+from babel.dates import format_date
 from browser_support import (
     SCREENSHOTS,
     key_row,
@@ -170,7 +171,7 @@ def test_the_key_page_charts_use_and_a_new_network_is_noticed_until_recognised(
     expect(key_notice).to_contain_text("203.0.113.0/24")
 
     # The chart: a bar a day, today's with its numbers, and the same numbers in a table.
-    today = datetime.now(UTC).date().isoformat()
+    today = format_date(datetime.now(UTC).date(), "medium", locale="en")  # "Dec 6, 2026"
     chart = page.locator("figure.chart svg")
     expect(chart.locator("rect.bar-requests")).to_have_count(30)
     expect(chart.locator("rect.bar-refused title")).to_have_text([f"{today}: 1 refused"])
