@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import cast
 
 from flask import url_for
 from flask.sansio.app import App
@@ -20,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
 from flask_login import current_user
 from markupsafe import Markup, escape
+from werkzeug.local import LocalProxy
 
 from app.audit.actions import AuditAction
 from app.audit.queries import NamedKey, SeenEvent, named_subjects
@@ -109,7 +111,9 @@ class EventLine:
 def in_words(events: list[SeenEvent], reader: User | None = None) -> list[EventLine]:
     """``events`` as ``reader`` (the signed-in user by default) reads them."""
     emails, keys = named_subjects(events)
-    words = _Words(reader or current_user, emails, keys)
+    # The user itself, not the proxy: each event asks who reads it a few times.
+    reader = reader or cast("LocalProxy[User]", current_user)._get_current_object()
+    words = _Words(reader, emails, keys)
     return [words.line(event) for event in events]
 
 

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 
 from app.http import is_api_request
 from app.i18n import formatting
+from app.i18n.catalog import install_template_gettext
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 LANGUAGE_COOKIE = "lang"
@@ -49,6 +50,7 @@ def init_app(app: Flask) -> None:
         default_translation_directories=str(TRANSLATIONS),
         locale_selector=current_language,
     )
+    install_template_gettext(app)
     app.url_value_preprocessor(_pull_language)
     app.url_defaults(_add_language)
     app.after_request(_remember_language)

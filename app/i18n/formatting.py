@@ -1,25 +1,34 @@
 """Dates, times and numbers as the page's locale writes them (Babel), as template filters.
 
 Timestamps are stored in UTC and shown in UTC (``BABEL_DEFAULT_TIMEZONE``), with the exact
-value in ``<time datetime>`` for scripts and tests.
+value in ``<time datetime>`` for scripts and tests. Each filter calls Babel's own function
+with the locale and time zone Flask-Babel chose for the page (``page_language``), as
+Flask-Babel's ``format_*`` do, but without their two look-ups on ``g`` a call: half of what
+a timestamp cost, and a page of fifty keys shows a hundred.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from babel import dates, numbers
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_decimal, format_timedelta, gettext
+from flask_babel import gettext
+
+from app.i18n.catalog import page_language
 
 
 def short_date(moment: datetime) -> str:
     """``moment`` as a date: "Nov 26, 2026", "26 nov 2026", "26.11.2026", "2026年11月26日"."""
-    return format_date(moment, "medium")
+    language = page_language()
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(language.timezone)
+    return dates.format_date(local, "medium", locale=language.locale)
 
 
 def full_timestamp(moment: datetime) -> str:
     """``moment`` in full, to the second, with its time zone (UTC)."""
-    return format_datetime(moment, "long")
+    language = page_language()
+    return dates.format_datetime(moment, "long", tzinfo=language.timezone, locale=language.locale)
 
 
 def time_ago(moment: datetime, now: datetime | None = None) -> str:
@@ -27,12 +36,14 @@ def time_ago(moment: datetime, now: datetime | None = None) -> str:
     delta = moment - (now or datetime.now(UTC))
     if abs(delta.total_seconds()) < 60:
         return gettext("just now")
-    return format_timedelta(delta, add_direction=True, threshold=1.0)
+    return dates.format_timedelta(
+        delta, add_direction=True, threshold=1.0, locale=page_language().locale
+    )
 
 
 def number(value: int | float) -> str:
     """A number with the locale's grouping: 1,234 / 1.234 / 1 234."""
-    return format_decimal(value)
+    return numbers.format_decimal(value, locale=page_language().locale)
 
 
 def init_app(app: Flask) -> None:
