@@ -17,8 +17,6 @@ from typing import cast
 
 from flask import url_for
 from flask.sansio.app import App
-from flask_babel import lazy_gettext as _l
-from flask_babel import pgettext
 from flask_login import current_user
 from markupsafe import Markup, escape
 from werkzeug.local import LocalProxy
@@ -26,6 +24,8 @@ from werkzeug.local import LocalProxy
 from app.audit.actions import AuditAction
 from app.audit.queries import NamedKey, SeenEvent, named_subjects
 from app.console.labels import ROLES
+from app.i18n.catalog import lazy_gettext as _l
+from app.i18n.catalog import pgettext
 from app.models import User
 
 A = AuditAction

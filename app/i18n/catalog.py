@@ -3,7 +3,9 @@
 Flask-Babel answers each ``_()`` and each date filter by looking its state up on ``g``
 again (three or four lookups, and the locale turned into a string): about 11 µs a string,
 and a page of fifty keys translates some three hundred. Templates and the date filters
-read them from here instead. ``in_locale`` is how a page renders something in another
+read them from here instead, as do ``gettext``, ``pgettext`` and ``lazy_gettext`` below
+(Flask-Babel's, through the kept catalog) where Python code translates per row.
+``in_locale`` is how a page renders something in another
 language (a mail): it drops what was kept, before and after; code that calls
 Flask-Babel's ``force_locale`` or ``refresh`` itself must do the same.
 """
@@ -13,12 +15,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import tzinfo
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from babel import Locale
 from babel.support import NullTranslations
 from flask import Flask, g, has_app_context
-from flask_babel import force_locale, get_locale, get_timezone, get_translations
+from flask_babel import LazyString, force_locale, get_locale, get_timezone, get_translations
 
 # Where the app context keeps them (``g`` lives exactly as long as Flask-Babel's own state).
 _KEPT = "i18n_page_language"
@@ -59,6 +61,23 @@ def in_locale(code: str | None) -> Iterator[None]:
             g.pop(_KEPT, None)  # the other language's
             if kept is not None:
                 setattr(g, _KEPT, kept)
+
+
+def gettext(string: str, **variables: Any) -> str:
+    """Flask-Babel's ``gettext``, from the kept catalog."""
+    translated = page_language().translations.ugettext(string)
+    return translated % variables if variables else translated
+
+
+def pgettext(context: str, string: str, **variables: Any) -> str:
+    """Flask-Babel's ``pgettext``, from the kept catalog."""
+    translated = page_language().translations.upgettext(context, string)
+    return translated % variables if variables else translated
+
+
+def lazy_gettext(string: str, **variables: Any) -> LazyString:
+    """Flask-Babel's ``lazy_gettext``: translated each time it is shown, by ``gettext``."""
+    return LazyString(gettext, string, **variables)
 
 
 def install_template_gettext(app: Flask) -> None:
