@@ -176,6 +176,14 @@ def post_worker_init(worker):
     warm_up(app)
 
 
+def when_ready(server):
+    """A preloading master compiles the templates and loads the languages its workers share."""
+    if server.cfg.preload_app:
+        from app.preload import ready_before_fork
+
+        ready_before_fork(server.app.wsgi())
+
+
 def pre_fork(server, worker):
     """Freeze what the master holds (the preloaded app) out of the workers' garbage collector.
 

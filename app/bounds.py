@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from app.api.gate.local import MAX_TOUCHED
 from app.auth.session_names import SESSION_NAMES_CACHED
+from app.i18n.formatting import MAX_TIMESTAMPS_CACHED
 from app.keys.allowed_networks import NETWORK_LISTS_CACHED
 from app.keys.permissions import PERMISSIONS_CACHED
 from app.keys.unknown import MAX_UNKNOWN_IDS
@@ -44,6 +45,7 @@ BOUNDS = (
         "app.keys.allowed_networks.from_script", NETWORK_LISTS_CACHED, "network lists from Redis"
     ),
     Bound("app.keys.permissions.levels", PERMISSIONS_CACHED, "permission strings parsed"),
+    Bound("app.i18n.formatting._formatted", MAX_TIMESTAMPS_CACHED, "timestamps formatted"),
 )
 
 # ``functools`` caches with no maxsize: their arguments come from the code, never a caller.

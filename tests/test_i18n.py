@@ -160,6 +160,22 @@ def test_mail_is_in_utc_whatever_zone_the_request_is_in(app):
         assert formatting.full_timestamp(when).endswith("(Asia/Tokyo)")
 
 
+def test_a_mail_in_another_language_leaves_the_page_in_its_own(app):
+    # The page keeps its catalog for the request; a mail composed meanwhile has its own.
+    from flask import render_template_string
+
+    from app.mail import compose
+
+    with app.test_request_context("/es/api-keys"):
+        app.preprocess_request()
+        assert render_template_string("{{ _('Key') }}") == "Clave"
+        mail = compose("key_expiring", "a@example.com", "de", key_name="K", key_prefix="ck_A",
+                       expires_at=MOMENT, link="https://example.com/")  # fmt: skip
+        assert mail.subject == "Ihr API-Schlüssel K läuft bald ab"
+        assert "2026" in mail.body
+        assert render_template_string("{{ _('Key') }} {{ 12345 | number }}") == "Clave 12.345"
+
+
 # --- Every string marked, every string translated -------------------------------------
 
 

@@ -123,3 +123,35 @@ def test_every_page_and_answer_says_no_store(client, auth, factory):
         assert client.get(path).headers["Cache-Control"] == "no-store", path
     with client.get("/static/css/app.css") as static:
         assert static.headers.get("Cache-Control") != "no-store"
+
+
+def test_sessions_over_for_90_days_are_pruned_in_batches(app, client, auth, runner, factory):
+    from app.extensions import db
+    from app.models import UserSession
+
+    user = factory.user()
+    auth.login(user)  # a living session, which must survive
+    lifetime = timedelta(seconds=app.config["SESSION_LIFETIME"])
+    now = utcnow()
+    with app.app_context():
+        for days, ended in (
+            (1, True),
+            (80, True),
+            (91, False),
+            (91, True),
+            (95, True),
+            (400, True),
+        ):
+            began = now - lifetime - timedelta(days=days)
+            db.session.add(
+                UserSession(token_hash=f"{days}-{ended}", user_id=user.id, created_at=began,
+                            last_seen_at=began, ended_at=began if ended else None)
+            )  # fmt: skip
+        db.session.commit()
+        assert sessions.prune_old(lifetime, batch=2) == 4
+        kept = db.session.scalars(db.select(UserSession.token_hash).order_by(UserSession.id))
+        assert list(kept)[1:] == ["1-True", "80-True"]
+    assert client.get("/en/api-keys").status_code == 200
+    pruned = runner.invoke(args=["sessions", "prune"])
+    assert pruned.exit_code == 0
+    assert "Deleted 0 session(s)" in pruned.output

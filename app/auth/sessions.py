@@ -1,7 +1,10 @@
-"""Console sessions kept on the server: start, find alive, end one, end all others.
+"""Console sessions kept on the server: start, find alive, end one, end all others, prune.
 
 A signed cookie alone stays valid for as long as it says, so it also carries a token naming
-a ``user_sessions`` row; signing out ends the row, and a copied cookie dies with it.
+a ``user_sessions`` row; signing out ends the row, and a copied cookie dies with it. Ended
+rows stay ``KEEP_DAYS`` (where a user signed in from counts for their sign-in budget), then
+``prune_old`` deletes them (``flask sessions prune``) in batches of ``PRUNE_BATCH``, each
+found by a read and deleted by primary key in its own short transaction.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from app import audit
 from app.audit import Actor
@@ -25,6 +28,9 @@ from app.models.columns import IP_LENGTH, USER_AGENT_LENGTH, utcnow
 SEEN_EVERY = timedelta(minutes=1)
 # Random bytes in a session token.
 TOKEN_BYTES = 32
+# Days a session's row stays once its lifetime is over, however it ended.
+KEEP_DAYS = 90
+PRUNE_BATCH = 5000
 
 
 def hash_of(token: str) -> str:
@@ -137,3 +143,25 @@ def signed_in_from(user_id: int, ip: str) -> bool:
     """Whether the user ever signed in from ``ip`` (their usual address, for sign-in budgets)."""
     query = select(UserSession.id).where(UserSession.user_id == user_id, UserSession.ip == ip)
     return db.session.scalar(query.limit(1)) is not None
+
+
+def prune_old(lifetime: timedelta, batch: int = PRUNE_BATCH) -> int:
+    """Delete the sessions begun over ``lifetime`` + ``KEEP_DAYS`` ago; how many.
+
+    Such a session ended (its lifetime at the latest) at least ``KEEP_DAYS`` ago. Rows are
+    found in the order of their ids (the order they began in), ``batch`` at a time.
+    """
+    cutoff = utcnow() - lifetime - timedelta(KEEP_DAYS)
+    after = deleted = 0
+    while True:
+        found = select(UserSession.id).where(
+            UserSession.id > after, UserSession.created_at < cutoff
+        )
+        ids = list(db.session.scalars(found.order_by(UserSession.id).limit(batch)))
+        if not ids:
+            return deleted
+        with write_transaction():
+            deleted += rows_changed(delete(UserSession).where(UserSession.id.in_(ids)))
+        if len(ids) < batch:
+            return deleted
+        after = ids[-1]

@@ -1,4 +1,4 @@
-"""``flask users``, ``flask keys`` and ``flask audit``: the command line, one group a module.
+"""``flask users``, ``flask keys``, ``flask audit`` and the rest: one group a module.
 
 Bad input exits non-zero with one line on stderr (``click.ClickException``).
 """
@@ -27,10 +27,11 @@ def init_app(app: Flask) -> None:
     from app.cli.config import config_cli
     from app.cli.keys import keys_cli
     from app.cli.notices import notices_cli
+    from app.cli.sessions import sessions_cli
     from app.cli.users import users_cli
     from app.cli.version import version
 
-    for group in (users_cli, keys_cli, audit_cli, config_cli, notices_cli, version):
+    for group in (users_cli, keys_cli, audit_cli, config_cli, notices_cli, sessions_cli, version):
         app.cli.add_command(group)
 
 

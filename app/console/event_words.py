@@ -12,18 +12,20 @@ before it goes in.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import cast
 
 from flask import url_for
 from flask.sansio.app import App
-from flask_babel import lazy_gettext as _l
-from flask_babel import pgettext
 from flask_login import current_user
 from markupsafe import Markup, escape
+from werkzeug.local import LocalProxy
 
 from app.audit.actions import AuditAction
 from app.audit.queries import NamedKey, SeenEvent, named_subjects
 from app.console.labels import ROLES
+from app.i18n.catalog import lazy_gettext as _l
+from app.i18n.catalog import pgettext
 from app.models import User
 
 A = AuditAction
@@ -109,7 +111,9 @@ class EventLine:
 def in_words(events: list[SeenEvent], reader: User | None = None) -> list[EventLine]:
     """``events`` as ``reader`` (the signed-in user by default) reads them."""
     emails, keys = named_subjects(events)
-    words = _Words(reader or current_user, emails, keys)
+    # The user itself, not the proxy: each event asks who reads it a few times.
+    reader = reader or cast("LocalProxy[User]", current_user)._get_current_object()
+    words = _Words(reader, emails, keys)
     return [words.line(event) for event in events]
 
 
@@ -123,6 +127,8 @@ class _Words:
     reader: User
     emails: dict[int, str]
     keys: dict[str, NamedKey]
+    # An admin's link to each user named, built once: a page names the same few many times.
+    user_pages: dict[int, str] = field(default_factory=dict)
 
     def line(self, event: SeenEvent) -> EventLine:
         details = json.loads(event.details or "{}")
@@ -180,8 +186,7 @@ class _Words:
         if user_id is not None and user_id == self.reader.id:
             return escape(pgettext("the reader", "you"))
         if user_id is not None and self.reader.is_admin:
-            href = url_for("console.admin_user", user_id=user_id)
-            return Markup('<a href="{}">{}</a>').format(href, email)
+            return Markup('<a href="{}">{}</a>').format(self.user_page(user_id), email)
         return escape(email)
 
     def user(self, user_id: int | None) -> Markup:
@@ -201,9 +206,14 @@ class _Words:
                 url_for("console.key_page", key_id=key_id), text
             )
         if known and self.reader.is_admin:
-            href = url_for("console.admin_user", user_id=known.owner_id)
-            return Markup('<a href="{}">{}</a>').format(href, text)
+            return Markup('<a href="{}">{}</a>').format(self.user_page(known.owner_id), text)
         return text
+
+    def user_page(self, user_id: int) -> str:
+        """The admin's page of the user (its URL)."""
+        if user_id not in self.user_pages:
+            self.user_pages[user_id] = url_for("console.admin_user", user_id=user_id)
+        return self.user_pages[user_id]
 
 
 def _fill(message: object, values: dict[str, Markup | str]) -> Markup:

@@ -10,10 +10,10 @@ from collections.abc import Iterable, Mapping
 from typing import TypeVar
 
 from flask.sansio.app import App
-from flask_babel import lazy_gettext as _l
 
 from app.audit.actions import AuditAction
 from app.console.forms import GRACE_PERIODS
+from app.i18n.catalog import lazy_gettext as _l
 from app.keys.access import KeyAccess
 from app.keys.key_list import ANY_STATUS, KeyOrder
 from app.keys.permissions import Level, Resource

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 
 from app.http import is_api_request
 from app.i18n import formatting, zones
+from app.i18n.catalog import install_template_gettext
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 LANGUAGE_COOKIE = "lang"
@@ -50,6 +51,7 @@ def init_app(app: Flask) -> None:
         locale_selector=current_language,
         timezone_selector=zones.viewer_zone,
     )
+    install_template_gettext(app)
     app.url_value_preprocessor(_pull_language)
     app.url_defaults(_add_language)
     app.after_request(_remember_language)

@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flask import Flask, current_app, g, has_request_context, render_template
-from flask_babel import force_locale
 from flask_mailman import EmailMessage
 
 from app.extensions import mail
+from app.i18n.catalog import in_locale
 from app.i18n.zones import times_in_utc
 from app.mail.courier import courier
 
@@ -63,7 +63,7 @@ def compose(name: str, to: str, locale: str | None, **context: object) -> Messag
     if locale not in languages:  # never chosen yet: the page's language, else the first
         locale = g.get("lang_code") if has_request_context() else None
         locale = locale if locale in languages else languages[0]
-    with force_locale(locale), times_in_utc():
+    with in_locale(locale), times_in_utc():
         text = render_template(f"mail/{name}.txt", **context)
     subject, _, body = text.strip().partition("\n")
     return Message(name, to, subject.strip(), body.strip() + "\n")
