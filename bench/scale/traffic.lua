@@ -23,11 +23,17 @@ local threads = {}
 function setup(thread) table.insert(threads, thread) end
 
 function done(summary, latency, requests)
-  local counts = {}
+  -- Summed over the threads: one entry per status (a JSON object keeps only the last of
+  -- two entries with the same name).
+  local totals = {}
   for _, thread in ipairs(threads) do
     for status, count in pairs(thread:get("statuses")) do
-      table.insert(counts, string.format('"%d": %d', status, count))
+      totals[status] = (totals[status] or 0) + count
     end
+  end
+  local counts = {}
+  for status, count in pairs(totals) do
+    table.insert(counts, string.format('"%d": %d', status, count))
   end
   io.write(string.format(
     'BENCH_RESULT {"requests": %d, "duration_us": %d, "p50_us": %.1f, "p99_us": %.1f, '
