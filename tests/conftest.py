@@ -330,12 +330,22 @@ def bcrypt_calls(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
 # --- Mail: a real SMTP server of the suite's own ------------------------------------------
 
 
-@pytest.fixture
-def smtp_server() -> Iterator:
-    """An SMTP server (aiosmtpd) on 127.0.0.1 keeping what it receives; ``.stop()`` it to fail."""
+def _running_smtp_server() -> Iterator:
     from support.mail import SmtpServer
 
     server = SmtpServer()
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator:
+    """An SMTP server (aiosmtpd) on 127.0.0.1 keeping what it receives; ``.stop()`` it to fail."""
+    yield from _running_smtp_server()
+
+
+@pytest.fixture(scope="module")
+def module_smtp() -> Iterator:
+    """The SMTP server a module's console (a gunicorn shared by its tests) sends mail to."""
+    yield from _running_smtp_server()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 
 import pyotp
 import pytest
@@ -23,15 +22,6 @@ from support.mail import LINK, SmtpServer
 pytestmark = [pytest.mark.browser, pytest.mark.gunicorn]
 
 NEW_PASSWORD = "a brand new passphrase"
-
-
-@pytest.fixture(scope="module")
-def module_smtp() -> Iterator[SmtpServer]:
-    """The SMTP server this module's console sends its mail to."""
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -28,21 +27,12 @@ from browser_support import (
 from playwright.sync_api import Page, expect
 
 from support.factory import PASSWORD, Factory
-from support.mail import LINK, SmtpServer
+from support.mail import LINK
 
 pytestmark = [pytest.mark.browser, pytest.mark.gunicorn]
 
 ZONE = "Australia/Adelaide"  # +09:30 or +10:30: every time shown moves, minutes too
 NEW_ADDRESS = "203.0.113.9"
-
-
-@pytest.fixture(scope="module")
-def module_smtp() -> Iterator[SmtpServer]:
-    """The SMTP server this module's console sends its mail to."""
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
