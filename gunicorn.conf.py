@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from gunicorn import glogging
@@ -165,15 +166,22 @@ def _refuse_unshared_limits(workers_count: int) -> None:
 def post_worker_init(worker):
     """Ready a new worker before its first request: connections, and its budget share.
 
+    Then it logs "Worker ready", with how long that took: a restart is over when every
+    worker has said it (the benchmark's first requests wait for that, bench/servers.py).
+
     While Redis is away each worker counts its share of every budget: the workers on this
     host divide it (unless RATELIMIT_FALLBACK_DIVISOR says otherwise).
     """
     from app.api.key_hook import warm_up
 
+    started = time.perf_counter()
     app = worker.wsgi
     if not os.environ.get("FLASK_RATELIMIT_FALLBACK_DIVISOR"):
         app.extensions["limit_counter"].fallback_divisor = max(1, worker.cfg.workers)
     warm_up(app)
+    # gunicorn says when a worker starts booting, not when it takes requests: this does.
+    worker.log.info("Worker ready (pid: %s), warmed up in %.0f ms", worker.pid,
+                    (time.perf_counter() - started) * 1000)  # fmt: skip
 
 
 def when_ready(server):

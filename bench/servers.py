@@ -79,6 +79,10 @@ class Server:
                     return int(line.split()[1])
         return None
 
+    def ready(self, workers: int) -> bool:
+        """Whether ``workers`` workers have logged "Worker ready" (gunicorn.conf.py)."""
+        return self.log_path.read_text(errors="replace").count("Worker ready (pid") >= workers
+
     def log_tail(self, lines: int = 30) -> str:
         """The end of gunicorn's log, for error messages."""
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
@@ -157,7 +161,7 @@ def start_server(
         )
     server = Server(name, f"http://127.0.0.1:{port}", process, log_path)
     try:
-        wait_until_serving(server)
+        wait_until_serving(server, workers)
     except BaseException:
         server.stop()  # nobody else holds it yet, so it would outlive the run
         raise
@@ -184,8 +188,13 @@ def server_environment(database_url: str, storage_uri: str) -> dict[str, str]:
     }
 
 
-def wait_until_serving(server: Server, timeout: float = 30) -> None:
-    """Wait for ``/livez`` to answer 200, or stop with gunicorn's log."""
+def wait_until_serving(server: Server, workers: int = 1, timeout: float = 30) -> None:
+    """Wait for ``/livez`` to answer 200 and every worker to have logged that it is ready.
+
+    gunicorn spawns its workers up to 100 ms apart, and the first answers as soon as it is
+    up: requests timed before the others are ready would share the two cores with their
+    boot (gunicorn.conf.py, ``post_worker_init``), and measure that.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
@@ -193,7 +202,7 @@ def wait_until_serving(server: Server, timeout: float = 30) -> None:
         # The master listens before its worker has booted, so on a busy machine the first
         # request can wait in the backlog past its timeout; that is not yet a failure.
         with suppress(requests.ConnectionError, requests.Timeout):
-            if server.get("/livez", timeout=1).status_code == 200:
+            if server.get("/livez", timeout=1).status_code == 200 and server.ready(workers):
                 return
         time.sleep(0.1)
     raise RuntimeError(f"gunicorn ({server.name}) did not answer in {timeout}s")

@@ -39,7 +39,7 @@ def start_fleet(database_url: str, redis_url: str, workdir: Path) -> Server:
         )
     server = Server("scale", f"http://127.0.0.1:{port}", process, log_path)
     try:
-        wait_until_serving(server, timeout=60)
+        wait_until_serving(server, WORKERS, timeout=60)
     except BaseException:
         server.stop()
         raise

@@ -84,6 +84,24 @@ def test_each_refusal_leaves_one_line_with_time_reason_key_id_and_address(
     assert not server_log_errors(log), log[-3000:]
 
 
+def test_each_worker_says_when_it_is_ready_and_how_long_its_warm_up_took(
+    gunicorn, database_url, redis_url
+):
+    server = gunicorn(database_url, workers=2, env={"FLASK_RATELIMIT_STORAGE_URI": redis_url})
+    ready = re.compile(
+        rf"{TIMESTAMP} INFO \[(\d+)\] \[-\] gunicorn\.error: "
+        r"Worker ready \(pid: (\d+)\), warmed up in \d+ ms$"
+    )
+
+    def both_ready() -> list[tuple[str, str]] | None:
+        found = [m.groups() for line in server.log().splitlines() if (m := ready.match(line))]
+        return found if len(found) == 2 else None
+
+    found = wait_for(both_ready, timeout=10, what="two workers' ready lines")
+    assert all(logged_by == pid for logged_by, pid in found)
+    assert len({pid for _, pid in found}) == 2
+
+
 def test_json_logs_are_one_object_per_line_for_the_app_and_gunicorn(gunicorn, database_url):
     server = gunicorn(database_url, workers=1, env={"FLASK_LOG_FORMAT": "json"})
     with requests.Session() as http:
