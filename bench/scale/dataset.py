@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import time
+from array import array
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
@@ -45,6 +46,7 @@ class Built:
     """What the load needs from the data set."""
 
     valid: list[str] = field(default_factory=list)  # by popularity rank: Zipf picks the first
+    valid_owners: array[int] = field(default_factory=lambda: array("l"))  # each one's owner
     revoked: list[str] = field(default_factory=list)
     expired: list[str] = field(default_factory=list)
     busiest_owner_email: str = ""
@@ -97,6 +99,8 @@ def build(app: Flask, dsn: str, keys: int, users: int, seed: int = 33) -> Built:
                 (built.revoked if revoked else built.expired if expires else built.valid).append(
                     new.value
                 )
+                if not (revoked or expires):
+                    built.valid_owners.append(owner)
                 if owner == 2 and not built.key_of_owner:
                     built.key_of_owner = new.key_id
                 events.append((made, "key.created", owner, f"key:{new.key_id}"))
@@ -114,7 +118,11 @@ def build(app: Flask, dsn: str, keys: int, users: int, seed: int = 33) -> Built:
         connection.commit()
         connection.autocommit = True
         cursor.execute("VACUUM ANALYZE")
-    rng.shuffle(built.valid)  # popularity unrelated to age
+    # Popularity unrelated to age: the keys (and their owners alike) in a random order.
+    order = list(range(len(built.valid)))
+    rng.shuffle(order)
+    built.valid = [built.valid[n] for n in order]
+    built.valid_owners = array("l", (built.valid_owners[n] for n in order))
     built.seconds = time.monotonic() - started
     return built
 

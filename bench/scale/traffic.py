@@ -1,8 +1,15 @@
 """The kinds of request driven at the fleet, and driving one with wrk.
 
-API keys are picked with a Zipf distribution over the valid keys (a few hot, most idle),
-so the hot owners meet their real role budgets and get 429s; refusals mix unknown,
-revoked and expired keys and bad checksums; console pages carry a signed-in session.
+API keys are picked with a Zipf distribution (a few hot, most idle) over the valid keys of
+1,000 callers drawn from the whole data set, so the hot owners meet their real role
+budgets and get 429s; refusals mix unknown, revoked and expired keys and bad checksums;
+console pages carry a signed-in session.
+
+The API's traffic has the same shape at every size: as many callers, with about ten keys
+each, the same ranks. Only the tables grow under it. A Zipf over all valid keys spread the
+same requests over ever more owners as the data set grew, so fewer of them met a budget
+(429s went from 47% of the answers at 10,000 keys to 29% at 1,000,000, and a 429 costs much
+less than a 200): the CPU per request measured the traffic, not the data.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from fixtures import bad_checksum, unknown_keys
 ZIPF_S = 1.1
 SAMPLED = 4000  # requests prepared per kind; wrk cycles over them
 CONNECTIONS = 8
+ACTIVE_OWNERS = 1_000  # the API's callers at every size (the admin and the console's owner aside)
 
 
 @dataclass
@@ -40,7 +48,11 @@ def zipf_sample(keys: list[str], count: int, rng: random.Random) -> list[str]:
 def kinds(built: Built, user_cookie: str, admin_cookie: str, seed: int = 33) -> list[Kind]:
     """The kinds measured, in the order they run."""
     rng = random.Random(seed)
-    api = [("/api/me", {"X-API-Key": key}) for key in zipf_sample(built.valid, SAMPLED, rng)]
+    owners = sorted(set(built.valid_owners) - {1, 2})
+    active = set(rng.sample(owners, min(ACTIVE_OWNERS, len(owners))))
+    ranked = [key for key, owner in zip(built.valid, built.valid_owners, strict=True)
+              if owner in active]  # fmt: skip
+    api = [("/api/me", {"X-API-Key": key}) for key in zipf_sample(ranked, SAMPLED, rng)]
     refused_keys = (
         rng.sample(built.revoked, min(50, len(built.revoked)))
         + rng.sample(built.expired, min(50, len(built.expired)))
