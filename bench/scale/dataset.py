@@ -34,6 +34,7 @@ from app.keys.format import (
 
 PASSWORD = "scale benchmark password"
 ADMIN_EMAIL = "admin@scale.example.com"
+ADMIN_ID, BUSIEST_OWNER_ID = 1, 2  # the admin; the owner whose keys the console pages show
 # Shares of keys; the rest are active, full access, never expiring.
 REVOKED, EXPIRED, READ_ONLY = 0.10, 0.05, 0.20
 ROLES = (("admin", 0.01), ("premium", 0.19), ("standard", 0.80))
@@ -64,20 +65,22 @@ def build(app: Flask, dsn: str, keys: int, users: int, seed: int = 33) -> Built:
     now = datetime.now(UTC).replace(tzinfo=None)
     built = Built()
     roles = rng.choices([r for r, _ in ROLES], [w for _, w in ROLES], k=users)
-    roles[0] = "admin"
+    roles[ADMIN_ID - 1] = "admin"
     with psycopg.connect(dsn) as connection, connection.cursor() as cursor:
         with cursor.copy(
             "COPY users (id, email, email_skeleton, password_hash, role, active, created_at)"
             " FROM STDIN"
         ) as copy:
             for n in range(1, users + 1):
-                email = ADMIN_EMAIL if n == 1 else f"user{n}@scale.example.com"
+                email = ADMIN_EMAIL if n == ADMIN_ID else f"user{n}@scale.example.com"
                 made = now - timedelta(days=365, seconds=-n)
                 copy.write_row(
                     (n, email, email_skeleton(email), shared_hash, roles[n - 1], True, made)
                 )
-        # The busiest owner (user 2) holds a full page's worth of keys and more.
-        owners = [2] * min(150, keys // 10) + [1 + rng.randrange(users) for _ in range(keys)]
+        # The busiest owner holds a full page's worth of keys and more.
+        owners = [BUSIEST_OWNER_ID] * min(150, keys // 10) + [
+            1 + rng.randrange(users) for _ in range(keys)
+        ]
         events: list[tuple] = []
         with cursor.copy(
             "COPY api_keys (id, key_id, user_id, name, key_hash, verifier, prefix, created_at,"
@@ -96,17 +99,19 @@ def build(app: Flask, dsn: str, keys: int, users: int, seed: int = 33) -> Built:
                 prefix = new.prefix
                 copy.write_row((n, new.key_id, owner, f"key {n}", shared_hash, verifier, prefix,
                                 made, None, revoked, expires, access))  # fmt: skip
-                (built.revoked if revoked else built.expired if expires else built.valid).append(
-                    new.value
-                )
-                if not (revoked or expires):
+                if revoked:
+                    built.revoked.append(new.value)
+                elif expires:
+                    built.expired.append(new.value)
+                else:
+                    built.valid.append(new.value)
                     built.valid_owners.append(owner)
-                if owner == 2 and not built.key_of_owner:
+                if owner == BUSIEST_OWNER_ID and not built.key_of_owner:
                     built.key_of_owner = new.key_id
                 events.append((made, "key.created", owner, f"key:{new.key_id}"))
                 if revoked:
                     events.append((revoked, "key.revoked", owner, f"key:{new.key_id}"))
-        built.busiest_owner_email = "user2@scale.example.com"
+        built.busiest_owner_email = f"user{BUSIEST_OWNER_ID}@scale.example.com"
         events.sort()
         _copy_events(cursor, events)
         _copy_usage(cursor, rng, keys, now.date())
